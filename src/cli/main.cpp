@@ -1,0 +1,31 @@
+// sysext-build: parse the command line, run one subcommand, map errors to exit codes.
+#include "cli/command.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/version.hpp"
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+    sysext::cli::GlobalOptions global;
+    CLI::App app{"sysext-build: build, sign and publish systemd system extensions", "sysext-build"};
+    app.set_version_flag("--version", std::string("sysext-build ") + sysext::k_version);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors");
+    app.add_flag("--json", global.json, "Print machine-readable results as JSON on stdout");
+    app.add_flag("-v,--verbose", global.verbose, "Print more detail");
+    sysext::cli::setup_commands(app, global);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const sysext::Error& e) {
+        std::fprintf(stderr, "sysext-build: error: %s\n", e.what());
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sysext-build: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,167 @@
+#include "sysext/tree/tree.hpp"
+
+#include "sysext/util/error.hpp"
+#include "sysext/util/strings.hpp"
+
+namespace sysext::tree {
+
+const char* type_name(NodeType t) {
+    switch (t) {
+    case NodeType::Directory: return "directory";
+    case NodeType::File: return "regular file";
+    case NodeType::Symlink: return "symbolic link";
+    case NodeType::Fifo: return "FIFO";
+    case NodeType::Socket: return "socket";
+    case NodeType::CharDevice: return "character device";
+    case NodeType::BlockDevice: return "block device";
+    }
+    return "unknown";
+}
+
+std::string Node::path() const {
+    if (parent == nullptr)
+        return "";
+    std::string p = parent->path();
+    return p.empty() ? name : p + "/" + name;
+}
+
+std::vector<std::string> split_path(std::string_view path, std::string_view origin) {
+    std::vector<std::string> parts;
+    for (auto& part : split(path, '/')) {
+        if (part.empty() || part == ".")
+            continue;
+        if (part == "..")
+            throw_input(std::string(origin) + ": " + quote(path) + ": path leaves the tree");
+        parts.push_back(std::move(part));
+    }
+    return parts;
+}
+
+Tree::Tree() : m_root(std::make_unique<Node>()) {
+    m_root->type = NodeType::Directory;
+    m_root->mode = 0755;
+}
+
+Node* Tree::find(std::string_view path) {
+    Node* n = m_root.get();
+    for (const auto& part : split_path(path, "lookup")) {
+        if (!n->is_dir())
+            return nullptr;
+        auto it = n->children.find(part);
+        if (it == n->children.end())
+            return nullptr;
+        n = it->second.get();
+    }
+    return n;
+}
+
+const Node* Tree::find(std::string_view path) const {
+    return const_cast<Tree*>(this)->find(path);
+}
+
+Node& Tree::ensure_dir(std::string_view path) {
+    Node* n = m_root.get();
+    for (const auto& part : split_path(path, path)) {
+        if (!n->is_dir())
+            throw_input(quote(n->path()) + " is a " + type_name(n->type) +
+                        ", not a directory, but " + quote(path) + " is below it");
+        auto& slot = n->children[part];
+        if (!slot) {
+            slot = std::make_unique<Node>();
+            slot->name = part;
+            slot->type = NodeType::Directory;
+            slot->mode = 0755;
+            slot->mtime = m_default_mtime;
+            slot->parent = n;
+        }
+        n = slot.get();
+    }
+    if (!n->is_dir())
+        throw_input(quote(std::string(path)) + " is a " + type_name(n->type) +
+                    ", not a directory");
+    return *n;
+}
+
+Node& Tree::add(std::string_view path, Node node, bool replace) {
+    auto parts = split_path(path, node.origin.empty() ? path : node.origin);
+    if (parts.empty()) {
+        // The root itself: only its metadata can be set.
+        if (!node.is_dir())
+            throw_input(node.origin + ": the root of the tree must be a directory");
+        m_root->mode = node.mode;
+        m_root->uid = node.uid;
+        m_root->gid = node.gid;
+        m_root->mtime = node.mtime;
+        m_root->xattrs = std::move(node.xattrs);
+        return *m_root;
+    }
+    std::string leaf = parts.back();
+    parts.pop_back();
+    std::string parent_path;
+    for (const auto& p : parts)
+        parent_path += (parent_path.empty() ? "" : "/") + p;
+    Node& parent = ensure_dir(parent_path);
+    auto& slot = parent.children[leaf];
+    if (slot) {
+        if (slot->is_dir() && node.is_dir()) {
+            // A directory seen again (or created implicitly first): take the metadata.
+            slot->mode = node.mode;
+            slot->uid = node.uid;
+            slot->gid = node.gid;
+            slot->mtime = node.mtime;
+            slot->xattrs = std::move(node.xattrs);
+            slot->origin = std::move(node.origin);
+            return *slot;
+        }
+        if (!replace)
+            throw_input(node.origin + ": " + quote(path) + " is already in the tree" +
+                        (slot->origin.empty() ? "" : " (from " + slot->origin + ")"));
+    }
+    node.name = leaf;
+    node.parent = &parent;
+    if (!node.is_dir())
+        node.children.clear();
+    slot = std::make_unique<Node>(std::move(node));
+    for (auto& [n, child] : slot->children)
+        child->parent = slot.get();
+    return *slot;
+}
+
+bool Tree::remove(std::string_view path) {
+    auto parts = split_path(path, path);
+    if (parts.empty())
+        return false;
+    std::string leaf = parts.back();
+    parts.pop_back();
+    Node* n = m_root.get();
+    for (const auto& p : parts) {
+        auto it = n->children.find(p);
+        if (it == n->children.end() || !it->second->is_dir())
+            return false;
+        n = it->second.get();
+    }
+    return n->children.erase(leaf) > 0;
+}
+
+void Tree::finalize() {
+    walk([](Node& n) { n.link_count = 1; });
+    walk([](Node& n) {
+        if (n.hardlink)
+            n.hardlink->link_count++;
+        if (n.is_dir()) {
+            // "." and the entry in the parent, plus each subdirectory's "..".
+            n.link_count = 2;
+            for (auto& [name, child] : n.children)
+                if (child->is_dir())
+                    n.link_count++;
+        }
+    });
+}
+
+uint64_t Tree::count() const {
+    uint64_t c = 0;
+    walk([&](const Node&) { ++c; });
+    return c;
+}
+
+} // namespace sysext::tree

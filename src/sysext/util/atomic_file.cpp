@@ -1,0 +1,55 @@
+#include "sysext/util/atomic_file.hpp"
+
+#include "sysext/util/error.hpp"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace sysext {
+
+static std::string temp_name_for(const std::string& final_path) {
+    auto slash = final_path.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : final_path.substr(0, slash + 1);
+    std::string base = slash == std::string::npos ? final_path : final_path.substr(slash + 1);
+    return dir + "." + base + ".tmp-XXXXXX";
+}
+
+AtomicFile::AtomicFile(std::string final_path, unsigned mode)
+    : m_final(std::move(final_path)), m_temp(temp_name_for(m_final)), m_mode(mode) {
+    std::vector<char> buf(m_temp.begin(), m_temp.end());
+    buf.push_back('\0');
+    int fd = ::mkostemp(buf.data(), O_CLOEXEC);
+    if (fd < 0)
+        throw_errno(m_final + ": cannot create a temporary file next to it");
+    m_temp.assign(buf.data());
+    m_fd = Fd(fd);
+}
+
+AtomicFile::~AtomicFile() {
+    if (!m_committed)
+        ::unlink(m_temp.c_str());
+}
+
+void AtomicFile::write(const void* data, size_t size) { write_all(m_fd.get(), data, size, m_temp); }
+
+void AtomicFile::commit(bool sync) {
+    if (::fchmod(m_fd.get(), m_mode) != 0)
+        throw_errno(m_temp);
+    if (sync && ::fsync(m_fd.get()) != 0)
+        throw_errno(m_temp);
+    m_fd.reset();
+    if (::rename(m_temp.c_str(), m_final.c_str()) != 0)
+        throw_errno(m_final);
+    m_committed = true;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {
+    AtomicFile f(path, mode);
+    f.write(content);
+    f.commit();
+}
+
+} // namespace sysext

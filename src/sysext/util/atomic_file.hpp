@@ -1,0 +1,41 @@
+// An output file that only ever appears under its final name complete.
+//
+// Data goes to a temporary file in the same directory; commit() renames it into
+// place. If the object is destroyed without commit() (an error, an exception),
+// the temporary is removed and a previous file under the final name is untouched.
+#pragma once
+
+#include "sysext/util/fd.hpp"
+
+#include <string>
+
+namespace sysext {
+
+class AtomicFile {
+public:
+    // mode is applied at commit (the temporary is created 0600).
+    explicit AtomicFile(std::string final_path, unsigned mode = 0644);
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    ~AtomicFile();
+
+    int fd() const { return m_fd.get(); }
+    const std::string& temp_path() const { return m_temp; }
+    const std::string& final_path() const { return m_final; }
+    void write(const void* data, size_t size);
+    void write(const std::string& s) { write(s.data(), s.size()); }
+    // Flushes to stable storage (optional), renames into place.
+    void commit(bool sync = false);
+
+private:
+    std::string m_final;
+    std::string m_temp;
+    unsigned m_mode;
+    Fd m_fd;
+    bool m_committed = false;
+};
+
+// Writes a whole small file atomically.
+void write_file_atomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+
+} // namespace sysext

@@ -1,0 +1,73 @@
+#include "sysext/util/fd.hpp"
+
+#include "sysext/util/error.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sysext {
+
+void Fd::reset() {
+    if (m_fd >= 0)
+        ::close(m_fd);
+    m_fd = -1;
+}
+
+Fd open_or_throw(const std::string& path, int flags, int mode) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd < 0)
+        throw_errno(path);
+    return Fd(fd);
+}
+
+void write_all(int fd, const void* data, size_t size, const std::string& what) {
+    auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::write(fd, p, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno(what);
+        }
+        p += n;
+        size -= static_cast<size_t>(n);
+    }
+}
+
+size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what) {
+    auto* p = static_cast<char*>(data);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = ::pread(fd, p + done, size - done, offset + static_cast<off_t>(done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno(what);
+        }
+        if (n == 0)
+            break;
+        done += static_cast<size_t>(n);
+    }
+    return done;
+}
+
+std::string read_file(const std::string& path) {
+    Fd fd = open_or_throw(path, O_RDONLY);
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno(path);
+        }
+        if (n == 0)
+            break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+}
+
+} // namespace sysext

@@ -1,0 +1,43 @@
+// A move-only owner of a file descriptor.
+#pragma once
+
+#include <string>
+#include <utility>
+
+namespace sysext {
+
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : m_fd(fd) {}
+    Fd(Fd&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        if (this != &o) {
+            reset();
+            m_fd = std::exchange(o.m_fd, -1);
+        }
+        return *this;
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() { reset(); }
+
+    int get() const { return m_fd; }
+    bool valid() const { return m_fd >= 0; }
+    int release() { return std::exchange(m_fd, -1); }
+    void reset();
+
+private:
+    int m_fd = -1;
+};
+
+// open(2) that throws "<path>: <cause>" on failure.
+Fd open_or_throw(const std::string& path, int flags, int mode = 0);
+// Writes all of [data, data+size) at the current position, retrying short writes.
+void write_all(int fd, const void* data, size_t size, const std::string& what);
+// Reads up to size bytes at offset, retrying short reads; returns bytes read (< size at EOF).
+size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what);
+// Reads a whole small file (configuration, keys, release files).
+std::string read_file(const std::string& path);
+
+} // namespace sysext
