@@ -8,6 +8,7 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -103,10 +104,23 @@ private:
     bool m_asked = false;
 };
 
+// "scheme:..." (RFC 3986) marks a URI; anything else is a file path.
+bool is_uri(const std::string& ref) {
+    auto colon = ref.find(':');
+    if (colon == std::string::npos || colon == 0 || !std::isalpha(static_cast<unsigned char>(ref[0])))
+        return false;
+    for (size_t i = 1; i < colon; ++i) {
+        char c = ref[i];
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+            return false;
+    }
+    return true;
+}
+
 // The file a reference names, or "" when it names something else (a token).
 std::string file_of_ref(const std::string& ref) {
     struct stat st {};
-    if (::stat(ref.c_str(), &st) == 0)
+    if (!is_uri(ref) || ::stat(ref.c_str(), &st) == 0)
         return ref;
     if (ref.rfind("file:", 0) != 0)
         return "";
@@ -128,14 +142,16 @@ std::string file_of_ref(const std::string& ref) {
     return path;
 }
 
+// Also makes a missing key file fail with the system's reason, not OpenSSL's.
 void check_permissions(const KeySpec& spec) {
     std::string path = file_of_ref(spec.ref);
-    if (path.empty() || spec.allow_insecure_permissions)
+    if (path.empty())
         return;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
-        throw_errno(path);
-    if (S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        throw_errno(path == spec.ref ? path : spec.ref + ": " + path);
+    if (!spec.allow_insecure_permissions && S_ISREG(st.st_mode) &&
+        (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
         throw_input(path + ": private key file is readable by group or others (mode " + mode +
@@ -158,8 +174,16 @@ std::string take_openssl_errors() {
     std::string out;
     unsigned long code;
     while ((code = ERR_get_error()) != 0) {
-        const char* reason = ERR_reason_error_string(code);
-        std::string text = reason != nullptr ? reason : "error " + std::to_string(code);
+        std::string text;
+        if (ERR_SYSTEM_ERROR(code)) {
+            text = std::strerror(static_cast<int>(ERR_GET_REASON(code)));
+        } else if (const char* reason = ERR_reason_error_string(code)) {
+            text = reason;
+        } else {
+            char buf[256];
+            ERR_error_string_n(code, buf, sizeof buf);
+            text = buf;
+        }
         if (out.find(text) != std::string::npos)
             continue;
         if (!out.empty())
@@ -210,8 +234,13 @@ PrivateKey PrivateKey::load(const KeySpec& spec) {
     ERR_clear_error();
     std::unique_ptr<OSSL_STORE_CTX, StoreCloser> store(OSSL_STORE_open_ex(
         spec.ref.c_str(), nullptr, nullptr, ui.get(), &passphrase, nullptr, nullptr, nullptr));
-    if (!store)
-        throw_input(shown + ": cannot open the key (" + take_openssl_errors() + ")");
+    if (!store) {
+        std::string cause = take_openssl_errors();
+        if (is_uri(spec.ref) && spec.ref.rfind("file:", 0) != 0)
+            cause += "; is an OpenSSL provider for " + spec.ref.substr(0, spec.ref.find(':')) +
+                     ": URIs installed and configured in openssl.cnf?";
+        throw_input(shown + ": cannot open the key (" + cause + ")");
+    }
     OSSL_STORE_expect(store.get(), OSSL_STORE_INFO_PKEY);
 
     EvpPkeyPtr key;
