@@ -61,8 +61,14 @@ PayloadFile PayloadFile::open(const std::string& path) {
                        " follow the header (truncated?)");
     std::string manifest =
         file.read_at(k_header_size, static_cast<size_t>(file.m_manifest_size), "manifest size");
-    if (!file.m_manifest.ParseFromString(manifest))
+    // ParsePartial + IsInitialized: the plain Parse logs missing required fields to
+    // stderr itself, and a library does not print.
+    if (!file.m_manifest.ParsePartialFromString(manifest))
         fail_check(path, "manifest", "the manifest is not a valid DeltaArchiveManifest protobuf");
+    if (!file.m_manifest.IsInitialized())
+        fail_check(path, "manifest",
+                   "the manifest lacks required fields: " +
+                       file.m_manifest.InitializationErrorString());
     return file;
 }
 
