@@ -106,7 +106,8 @@ std::string PayloadFile::read_signature_blob() const {
     if (start + size != m_file_size)
         fail_check(m_path, "file size",
                    bytes_text(m_file_size - start - size) +
-                       " follow the signatures, which must end the file");
+                       (m_file_size - start - size == 1 ? " follows" : " follow") +
+                       " the signatures, which must end the file");
     return read_at(start, static_cast<size_t>(size), "signatures");
 }
 
