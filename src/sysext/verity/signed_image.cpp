@@ -57,9 +57,16 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
     Region image{fd.get(), 0, static_cast<uint64_t>(st.st_size), req.image_path};
     TreeLayout layout = plan_tree(image.size, image.what);
 
+    // systemd matches the release file against the name the image is installed
+    // under: the disk image's name when writing one.
     reporter.stage("checking release metadata");
-    ExtensionRelease release =
-        find_extension_release(image, image_name_from_path(req.image_path));
+    const std::string& installed = req.ddi_path.empty() ? req.image_path : req.ddi_path;
+    ExtensionRelease release;
+    try {
+        release = find_extension_release(image, image_name_from_path(installed));
+    } catch (const Error& e) {
+        throw_input(std::string("refusing to sign: ") + e.what());
+    }
     SignResult result;
     result.data_blocks = layout.data_blocks;
 
