@@ -56,6 +56,7 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
         throw_input(req.image_path + ": not a regular file");
     Region image{fd.get(), 0, static_cast<uint64_t>(st.st_size), req.image_path};
     TreeLayout layout = plan_tree(image.size, image.what);
+    const std::string stem = req.ddi_path.empty() ? sidecar_stem(req.image_path) : "";
 
     // systemd matches the release file against the name the image is installed
     // under: the disk image's name when writing one.
@@ -84,7 +85,6 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
         return result;
     }
 
-    std::string stem = sidecar_stem(req.image_path);
     reporter.stage("computing the salt");
     std::string salt = choose_salt(req, image);
     result.salt_hex = to_hex(salt.data(), salt.size());
