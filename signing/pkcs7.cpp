@@ -110,8 +110,8 @@ void pkcs7_verify_detached(std::string_view der, std::string_view content,
     BioPtr data = memory_bio(content);
     if (PKCS7_verify(p7.get(), certs.get(), nullptr, data.get(), nullptr,
                      PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY) != 1)
-        throw_verify(what + ": signature does not verify with " + cert.source() + " over root hash " +
-                     std::string(content) + " (" + openssl_reasons() + ")");
+        throw_verify(what + ": signature does not verify with " + cert.source() +
+                     " over the root hash (" + openssl_reasons() + ")");
     // PKCS7_verify ignores parts of the structure (the embedded certificate with
     // NOINTERN, versions, algorithm parameters). Insist on exactly the structure
     // pkcs7_sign_detached makes, so that no byte of a signature file goes unchecked.

@@ -5,6 +5,7 @@
 #include "sysext/ddi/verity_sig.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "sysext/util/strings.hpp"
 #include "sysext/verity/release_probe.hpp"
 #include "sysext/verity/signed_image.hpp"
 
@@ -85,6 +86,8 @@ void check_sidecars(ImageReport& report, int fd, const signing::Certificate& cer
     });
     run_check(report, "signature", [&] {
         std::string sig = read_file(stem + ".roothash.p7s");
+        if (!have_root)
+            throw_verify("not checked: no valid root hash");
         signing::pkcs7_verify_detached(sig, report.root_hash_hex, cert, stem + ".roothash.p7s");
         return "signed by " + cert.subject();
     });
@@ -158,8 +161,8 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
         if (!have_root)
             throw_verify("not checked: no valid root hash");
         if (sig.certificate_fingerprint_hex != cert.fingerprint_sha256())
-            throw_verify(sig_what + ": certificateFingerprint " + sig.certificate_fingerprint_hex +
-                         " is not that of " + cert.source() + " (" + cert.fingerprint_sha256() +
+            throw_verify(sig_what + ": certificateFingerprint " +
+                         quote(sig.certificate_fingerprint_hex) + " is not that of " + cert.source() + " (" + cert.fingerprint_sha256() +
                          ")");
         signing::pkcs7_verify_detached(sig.signature_der, sig.root_hash_hex, cert, sig_what);
         return "signed by " + cert.subject();

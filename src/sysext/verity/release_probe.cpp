@@ -13,6 +13,7 @@
 #include <sqfs/io.h>
 #include <sqfs/super.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -52,6 +53,22 @@ struct SqfsFree {
 };
 template <typename T> using SqfsPtr = std::unique_ptr<T, SqfsDeleter>;
 template <typename T> using SqfsMem = std::unique_ptr<T, SqfsFree>;
+
+// Names read from a possibly damaged image, quoted with every non-ASCII byte
+// escaped, so that messages stay printable (and valid UTF-8).
+std::string quote_name(const std::string& name) {
+    std::string ascii;
+    for (unsigned char c : name) {
+        if (c < 0x80) {
+            ascii += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            ascii += buf;
+        }
+    }
+    return quote(ascii);
+}
 
 std::string unquote(std::string v) {
     if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
@@ -129,11 +146,11 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
             msg += " or extension-release." + prefix;
         msg += " (found:";
         for (const auto& f : found)
-            msg += " " + f;
+            msg += " " + quote_name(f);
         throw_verify(msg + (found.empty() ? " nothing)" : ")"));
     }
     if (matches.size() > 1)
-        throw_verify(fs.what + ": both " + matches[0] + " and " + matches[1] +
+        throw_verify(fs.what + ": both " + quote_name(matches[0]) + " and " + quote_name(matches[1]) +
                      " exist; systemd refuses two candidates");
 
     std::string path = std::string(k_release_dir) + "/" + matches[0];
