@@ -3,6 +3,7 @@
 
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
 #include "sysext/version.hpp"
@@ -11,6 +12,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <fcntl.h>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -184,26 +186,20 @@ FetchResult Fetcher::fetch(const std::string& url, const std::string& sha256_hex
     AtomicFile out(path, 0644);
     Sha256 hash;
     Transfer t;
-    t.limit = size ? *size : m_options.max_size;
+    // Bounded by the general limit, not by the expected size: a file of the
+    // wrong size is then reported with its actual hash, like any other mismatch.
+    t.limit = m_options.max_size;
     t.reporter = m_options.reporter;
     t.sink = [&](const char* data, size_t n) {
         out.write(data, n);
         hash.update(data, n);
     };
-    try {
-        transfer(url, t);
-    } catch (const Error& e) {
-        // A download longer than the index says is a mismatch, not a size policy.
-        if (size && t.too_big)
-            throw_verify(where + ": SHA-256 mismatch: expected " + want + " (" +
-                         std::to_string(*size) + " bytes), got more than " +
-                         std::to_string(*size) + " bytes");
-        throw;
-    }
+    transfer(url, t);
     const std::string got = to_hex(hash.finish());
     if (got != want || (size && t.received != *size))
-        throw_verify(where + ": SHA-256 mismatch: expected " + want + ", got " + got + " (" +
-                     std::to_string(t.received) + " bytes)");
+        throw_verify(where + ": SHA-256 mismatch: expected " + want +
+                     (size ? " (" + std::to_string(*size) + " bytes)" : std::string()) + ", got " + got +
+                     " (" + std::to_string(t.received) + " bytes)");
     out.commit();
     return {path, t.received, false};
 }
@@ -216,6 +212,27 @@ std::string Fetcher::fetch_unpinned(const std::string& url, uint64_t max_size) {
     t.sink = [&](const char* p, size_t n) { data.append(p, n); };
     transfer(url, t);
     return data;
+}
+
+void copy_verified(const std::string& from, const std::string& sha256_hex, const std::string& to) {
+    const std::string want = normalize_sha256(sha256_hex, from);
+    Fd in = open_or_throw(from, O_RDONLY | O_CLOEXEC);
+    AtomicFile out(to, 0644);
+    Sha256 hash;
+    char buf[1 << 16];
+    off_t offset = 0;
+    for (;;) {
+        size_t n = pread_full(in.get(), buf, sizeof buf, offset, from);
+        if (n == 0)
+            break;
+        hash.update(buf, n);
+        out.write(buf, n);
+        offset += static_cast<off_t>(n);
+    }
+    const std::string got = to_hex(hash.finish());
+    if (got != want)
+        throw_verify(from + ": SHA-256 mismatch: expected " + want + ", got " + got);
+    out.commit();
 }
 
 } // namespace sysext::source

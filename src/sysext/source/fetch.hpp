@@ -56,6 +56,11 @@ private:
     Reporter& reporter() { return m_options.reporter ? *m_options.reporter : null_reporter(); }
 };
 
+// Copies a cached file to `to` atomically, hashing while copying: the copy is
+// committed only when its bytes still have `sha256_hex` (the cache could have
+// changed since it was checked). Throws Verify otherwise.
+void copy_verified(const std::string& from, const std::string& sha256_hex, const std::string& to);
+
 // "abc...": lowercase, 64 hex digits; throws Input naming `what` otherwise.
 std::string normalize_sha256(const std::string& hex, const std::string& what);
 

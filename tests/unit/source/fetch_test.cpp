@@ -73,10 +73,11 @@ TEST(Fetch, RefusesAMismatchAndKeepsNothing) {
     }
     EXPECT_EQ(count_files(dir / "cache"), 0u); // no entry, no temporary left behind
 
-    // A download longer than the size the index promised stops early.
+    // A size the index promised is part of the pin.
     EXPECT_EQ(error_of([&] { fetcher.fetch(url, good, 4); }),
-              url + ": SHA-256 mismatch: expected " + good +
-                  " (4 bytes), got more than 4 bytes");
+              url + ": SHA-256 mismatch: expected " + good + " (4 bytes), got " + bad + " (9 bytes)");
+    EXPECT_EQ(error_of([&] { fetcher.fetch(url, bad, 4); }),
+              url + ": SHA-256 mismatch: expected " + bad + " (4 bytes), got " + bad + " (9 bytes)");
     EXPECT_EQ(count_files(dir / "cache"), 0u);
 }
 
