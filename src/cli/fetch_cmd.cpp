@@ -83,8 +83,10 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
         request.with_depends = o.with_depends;
         if (!o.base_file.empty())
             request.base = source::read_base_system(o.base_file);
+        if (request.base.origin.empty())
+            request.base.origin = "--assume-installed";
         for (const auto& name : o.assume_installed)
-            request.base.names.insert(name);
+            request.base.add(name);
         result = source::fetch_debs(request, fetcher, reporter);
     }
 

@@ -22,13 +22,6 @@ struct ArchiveReadDeleter {
     void operator()(archive* a) const { archive_read_free(a); }
 };
 
-std::string first_word(std::string_view line) {
-    std::istringstream in{std::string(line)};
-    std::string w;
-    in >> w;
-    return w;
-}
-
 bool dependency_met(const DebPackage& p, const Dependency& dep) {
     if (p.name == dep.name && (!dep.version || satisfies(p.version, dep.relation, *dep.version)))
         return true;
@@ -46,28 +39,50 @@ bool dependency_met(const DebPackage& p, const Dependency& dep) {
 
 } // namespace
 
+void BaseSystem::add(const std::string& name, std::optional<DebianVersion> version) {
+    auto [it, inserted] = packages.emplace(name, version);
+    // A name that is both a real package and provided keeps the real version.
+    if (!inserted && version && !it->second)
+        it->second = version;
+}
+
 BaseSystem parse_base_system(const std::string& text, const std::string& origin) {
     BaseSystem base;
+    base.origin = origin;
     if (starts_with(text, "Package:") || text.find("\nPackage:") != std::string::npos) {
         for_each_paragraph(text, origin, [&](const ControlParagraph& p) {
             auto status = split(p.get("Status"), ' ');
             if (status.empty() || status.back() != "installed")
                 return;
-            base.names.insert(p.get("Package"));
-            for (const auto& group : parse_relations(p.get("Provides"), origin))
+            const std::string where = origin + ":" + std::to_string(p.line);
+            std::optional<DebianVersion> version;
+            if (!p.get("Version").empty())
+                version = DebianVersion::parse(p.get("Version"));
+            base.add(p.get("Package"), version);
+            for (const auto& group : parse_relations(p.get("Provides"), where))
                 for (const auto& d : group)
-                    base.names.insert(d.name);
+                    base.add(d.name, d.relation == Relation::Equal ? d.version : std::nullopt);
         });
         return base;
     }
+    size_t line_no = 0;
     for (auto line : split(text, '\n')) {
+        ++line_no;
         if (auto hash = line.find('#'); hash != std::string::npos)
             line.erase(hash);
-        std::string name = first_word(line);
+        std::istringstream in(line);
+        std::string name;
+        std::string version;
+        in >> name >> version;
         if (auto colon = name.find(':'); colon != std::string::npos)
             name.erase(colon);
-        if (!name.empty())
-            base.names.insert(name);
+        if (name.empty())
+            continue;
+        try {
+            base.add(name, version.empty() ? std::nullopt : std::optional(DebianVersion::parse(version)));
+        } catch (const Error& e) {
+            throw_input(origin + ":" + std::to_string(line_no) + ": " + e.what());
+        }
     }
     return base;
 }
@@ -198,9 +213,14 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
         queue.pop_back();
         for (const auto& group : p->depends) {
             bool met = false;
+            std::string too_old; // a base package that is there, at a version that does not fit
             for (const auto& dep : group) {
-                if (base.has(dep.name))
-                    met = true;
+                if (auto b = base.packages.find(dep.name); b != base.packages.end()) {
+                    if (!dep.version || !b->second || satisfies(*b->second, dep.relation, *dep.version))
+                        met = true;
+                    else if (too_old.empty())
+                        too_old = dep.name + " " + b->second->str();
+                }
                 for (const auto& [name, q] : chosen)
                     if (!met && dependency_met(*q, dep))
                         met = true;
@@ -209,6 +229,9 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
             }
             if (met)
                 continue;
+            if (!too_old.empty())
+                throw_input(p->name + " " + p->version.str() + " depends on " + group_str(group) +
+                            ", but the base system (" + base.origin + ") has " + too_old);
             const DebPackage* pick = nullptr;
             for (const auto& dep : group)
                 if ((pick = best_for(dep)))

@@ -13,7 +13,8 @@
 #include "sysext/source/version.hpp"
 
 #include <cstdint>
-#include <set>
+#include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,15 +33,20 @@ struct DebPackage {
     std::string origin;                   // "index:line", for messages
 };
 
-// Names assumed installed on the base system (dependencies on them stop there).
+// The packages assumed installed on the base system: dependencies on them stop
+// there. A version, when known, must satisfy the dependency; a base that is too
+// old is an error, not a reason to carry the package in an extension.
 struct BaseSystem {
-    std::set<std::string> names;
-    bool has(const std::string& name) const { return names.count(name) != 0; }
+    std::map<std::string, std::optional<DebianVersion>> packages;
+    std::string origin; // for messages: a file name or "--assume-installed"
+
+    void add(const std::string& name, std::optional<DebianVersion> version = std::nullopt);
+    bool has(const std::string& name) const { return packages.count(name) != 0; }
 };
 
-// Reads either a list of names (one per line; "#" comments; "name:arch" and a
-// trailing version are allowed, as `dpkg-query -W` prints) or a dpkg status file
-// (installed packages and what they provide).
+// Reads either a list (one package per line, "name[:arch] [version]" as
+// `dpkg-query -W` prints it; "#" comments) or a dpkg status file (installed
+// packages with their versions, and the names they provide).
 BaseSystem read_base_system(const std::string& path);
 BaseSystem parse_base_system(const std::string& text, const std::string& origin);
 

@@ -144,6 +144,7 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     r.architectures = words(p.get("Architectures"));
     r.components = words(p.get("Components"));
     r.acquire_by_hash = p.get("Acquire-By-Hash") == "yes";
+    r.all_in_arch_indices = p.get("No-Support-for-Architecture-all") == "Packages";
     const ControlField* sums = p.find("SHA256");
     if (!sums)
         throw_input(origin + ": no SHA256 field (MD5Sum-only archives are not trusted)");

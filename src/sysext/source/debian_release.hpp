@@ -27,6 +27,9 @@ struct ReleaseFile {
     std::vector<std::string> architectures;
     std::vector<std::string> components;
     bool acquire_by_hash = false;
+    // "No-Support-for-Architecture-all: Packages": the binary-ARCH indices list
+    // the Architecture: all packages too, so binary-all is not needed.
+    bool all_in_arch_indices = false;
     std::map<std::string, IndexFile> sha256; // "main/binary-amd64/Packages.xz" -> hash, size
 };
 

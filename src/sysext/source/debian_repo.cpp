@@ -68,10 +68,12 @@ void DebianRepo::load() {
                     quote(m_options.architecture));
 
     for (const auto& component : m_options.components) {
-        // binary-all holds Architecture: all packages where an archive splits
-        // them out; PackageIndex drops the duplicates when it does not.
-        bool found_arch_index = false;
-        for (const std::string& arch : {m_options.architecture, std::string("all")}) {
+        // binary-all holds the Architecture: all packages, unless the Release
+        // says the architecture's own index lists them (Debian's case).
+        std::vector<std::string> archs{m_options.architecture};
+        if (!m_release.all_in_arch_indices)
+            archs.push_back("all");
+        for (const auto& arch : archs) {
             const std::string base = component + "/binary-" + arch + "/Packages";
             const IndexFile* entry = nullptr;
             std::string path;
@@ -83,22 +85,31 @@ void DebianRepo::load() {
                     break;
                 }
             }
-            if (!entry) {
-                if (arch == m_options.architecture)
-                    break;
+            if (!entry && arch == m_options.architecture)
+                throw_input(inrelease_url + ": lists no " + base + " index");
+            if (!entry)
                 continue;
-            }
-            found_arch_index = found_arch_index || arch == m_options.architecture;
-            // By-hash names never change under a reader while the mirror updates.
-            std::string url = m_release.acquire_by_hash
-                                  ? dists_url(component + "/binary-" + arch + "/by-hash/SHA256/" + entry->sha256)
-                                  : dists_url(path);
-            auto fetched = m_fetcher.fetch(url, entry->sha256, entry->size);
-            m_index.add(read_index_file(fetched.path, url, m_options.max_index_size), dists_url(path));
+            m_index.add(read_index_file(fetch_index(path, *entry).path, dists_url(path),
+                                        m_options.max_index_size),
+                        dists_url(path));
         }
-        if (!found_arch_index)
-            throw_input(inrelease_url + ": lists no " + component + "/binary-" + m_options.architecture +
-                        "/Packages index");
+    }
+}
+
+FetchResult DebianRepo::fetch_index(const std::string& path, const IndexFile& entry) {
+    const std::string plain = dists_url(path);
+    if (!m_release.acquire_by_hash)
+        return m_fetcher.fetch(plain, entry.sha256, entry.size);
+    // By-hash names never change under a reader while the mirror updates; a
+    // mirror that lacks one still has the plain name, pinned all the same.
+    auto slash = path.rfind('/');
+    const std::string by_hash = dists_url(path.substr(0, slash) + "/by-hash/SHA256/" + entry.sha256);
+    try {
+        return m_fetcher.fetch(by_hash, entry.sha256, entry.size);
+    } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Io)
+            throw;
+        return m_fetcher.fetch(plain, entry.sha256, entry.size);
     }
 }
 

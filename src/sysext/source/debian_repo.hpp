@@ -44,6 +44,7 @@ public:
 
 private:
     std::string dists_url(const std::string& path) const;
+    FetchResult fetch_index(const std::string& path, const IndexFile& entry);
 
     DebianRepoOptions m_options;
     Fetcher& m_fetcher;

@@ -80,6 +80,12 @@ TEST(PackageIndex, ResolvesDependenciesDownToTheBase) {
 
 TEST(PackageIndex, ReportsWhatCannotBeSatisfied) {
     auto idx = sample_index();
+    BaseSystem old_base = parse_base_system("libc6\t2.36-9+deb12u4\nlibffi8\n", "bookworm.list");
+    EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, old_base); }),
+              "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), but the base system (bookworm.list) has "
+              "libc6 2.36-9+deb12u4");
+    EXPECT_EQ(error_of([] { parse_base_system("libc6 2.36\nlibx 1.0_bad\n", "b.list"); }),
+              "b.list:2: bad version \"1.0_bad\": invalid character \"_\" in upstream version");
     EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, {}); }),
               "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), which no package in the amd64 index "
               "satisfies");
@@ -100,12 +106,15 @@ TEST(PackageIndex, RefusesBadStanzas) {
 }
 
 TEST(BaseSystem, ReadsDpkgStatus) {
-    auto base = parse_base_system("Package: libc6\nStatus: install ok installed\nProvides: libc-dev-bin\n\n"
+    auto base = parse_base_system("Package: libc6\nStatus: install ok installed\nVersion: 2.41-7\n"
+                                  "Provides: libc-dev-bin\n\n"
                                   "Package: gone\nStatus: deinstall ok config-files\n",
                                   "status");
     EXPECT_TRUE(base.has("libc6"));
     EXPECT_TRUE(base.has("libc-dev-bin"));
     EXPECT_FALSE(base.has("gone"));
+    EXPECT_EQ(base.packages.at("libc6")->str(), "2.41-7");
+    EXPECT_FALSE(base.packages.at("libc-dev-bin").has_value());
 }
 
 } // namespace sysext::source
