@@ -143,3 +143,11 @@ tree_xattrs() {
             getfattr -h -d -m - -e hex "$p" 2>/dev/null | grep -v '^$' || true
         done)
 }
+
+# image_path CASE: where to write one test's image. pack insists that the file
+# be called NAME.raw (systemd-sysext derives the name from it), so images of the
+# extension "e2e" live in one directory per case.
+image_path() {
+    mkdir -p "$WORK/images/$1"
+    echo "$WORK/images/$1/e2e.raw"
+}
