@@ -7,6 +7,7 @@
 # systemd-sysext may exit 0 without merging, so the result is checked, not the code.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
+source "$(dirname "$0")/lib/sysext_root.sh"
 require_tool systemd-sysext systemd-dissect unshare chroot python3 getcap
 
 case $(uname -m) in
@@ -40,26 +41,8 @@ need(f"ARCHITECTURE={arch}" in rel, f"extension-release lacks ARCHITECTURE={arch
 need([m["fstype"] for m in d["mounts"]] == ["squashfs"], "not one squashfs file system")
 EOF
 
-# make_root DIR ID VERSION_ID: a scratch root with an os-release and the image.
-make_root() {
-    mkdir -p "$1/usr/lib" "$1/usr/bin" "$1/var/lib/extensions" "$1/proc" "$1/dev" "$1/sys" "$1/run" "$1/etc"
-    printf 'ID=%s\nVERSION_ID=%s\n' "$2" "$3" >"$1/usr/lib/os-release"
-    cp "$image" "$1/var/lib/extensions/e2e.raw"
-}
-
-# merged ROOT SCRIPT: merges the root's extensions in a private mount namespace,
-# then runs SCRIPT there (sh -c, with $0 = ROOT).
-merged() {
-    unshare -m --propagation shared sh -c '
-        set -e
-        mount -t tmpfs tmpfs /run
-        mount --make-rshared /
-        systemd-sysext --root="$0" merge >/dev/null 2>&1 || true
-        '"$2" "$1"
-}
-
 step "a root with matching os-release runs the merged binary"
-make_root "$WORK/root-ok" e2etest 1
+make_root "$WORK/root-ok" "$image" ID=e2etest VERSION_ID=1
 out=$(merged "$WORK/root-ok" '
     chroot "$0" /'"$TREE_HELLO"'
     diff -r --no-dereference --exclude=fifo "$0/usr/share/sysext-e2e" "'"$tree"'/usr/share/sysext-e2e" >&2
@@ -78,11 +61,11 @@ echo "$out" | grep -qx 4755 || fail "setuid bit not visible"
 [ ! -e "$WORK/root-ok/$TREE_HELLO" ] || fail "the merge leaked out of its mount namespace"
 
 # A refused image leaves /usr as it was: the binary is absent.
-for mismatch in "otheros 1" "e2etest 2"; do
+for mismatch in "ID=otheros VERSION_ID=1" "ID=e2etest VERSION_ID=2"; do
     step "a root with os-release $mismatch refuses the image"
+    root=$WORK/root-${mismatch// /-}
     # shellcheck disable=SC2086
-    make_root "$WORK/root-${mismatch// /-}" $mismatch
-    out=$(merged "$WORK/root-${mismatch// /-}" 'test -e "$0/'"$TREE_HELLO"'" && echo merged || echo refused')
-    [ "$out" = refused ] || fail "image merged into a root with os-release $mismatch"
+    make_root "$root" "$image" $mismatch
+    [ "$(merges "$root" "$TREE_HELLO")" = refused ] || fail "image merged into a root with os-release $mismatch"
 done
 echo "PASS"
