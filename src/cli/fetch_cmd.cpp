@@ -28,6 +28,7 @@ struct FetchDebOptions {
     std::string cache_dir;
     std::string max_size = "4G";
     bool with_depends = false;
+    bool base_minbase = false;
     std::string base_file;
     std::vector<std::string> assume_installed;
     std::string from_lock;
@@ -81,6 +82,7 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
         for (const auto& p : o.packages)
             request.packages.push_back(source::parse_package_request(p));
         request.with_depends = o.with_depends;
+        request.base_minbase = o.base_minbase;
         if (!o.base_file.empty())
             request.base = source::read_base_system(o.base_file);
         if (request.base.origin.empty())
@@ -140,7 +142,9 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
     cmd->add_flag("--with-depends", opts->with_depends,
                   "Also fetch the packages they depend on that the base system lacks");
     cmd->add_option("--base", opts->base_file,
-                    "Packages the base system has: a dpkg status file or a list of names");
+                    "Packages the base system has: a root directory, a dpkg status file or a list of names");
+    cmd->add_flag("--base-minbase", opts->base_minbase,
+                  "The base system has the suite's minbase (Priority: required packages and apt)");
     cmd->add_option("--assume-installed", opts->assume_installed, "A package the base system has (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--from-lock", opts->from_lock, "Fetch exactly the packages this lock file names");

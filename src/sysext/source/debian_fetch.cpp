@@ -56,8 +56,12 @@ DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Repo
     std::vector<const DebPackage*> chosen;
     for (const auto& p : request.packages)
         chosen.push_back(&repo.index().choose(p.name, p.pattern));
-    if (request.with_depends)
-        chosen = repo.index().resolve(chosen, request.base);
+    if (request.with_depends) {
+        BaseSystem base = request.base;
+        if (request.base_minbase)
+            base.merge(repo.index().minbase());
+        chosen = repo.index().resolve(chosen, base);
+    }
     else
         std::sort(chosen.begin(), chosen.end(),
                   [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });

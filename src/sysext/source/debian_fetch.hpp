@@ -34,6 +34,7 @@ struct DebFetchRequest {
     std::vector<PackageRequest> packages;
     bool with_depends = false;
     BaseSystem base;                     // where the dependency walk stops
+    bool base_minbase = false;           // the base also has the suite's minbase
     std::string apt_root = "/";
 };
 

@@ -23,7 +23,7 @@ std::string error_of(const std::function<void()>& f) {
     return "(no error)";
 }
 
-std::vector<std::string> names(const std::vector<const DebPackage*>& ps) {
+std::vector<std::string> names_of(const std::vector<const DebPackage*>& ps) {
     std::vector<std::string> out;
     for (auto* p : ps)
         out.push_back(p->name + "=" + p->version.str());
@@ -72,7 +72,7 @@ TEST(PackageIndex, ResolvesDependenciesDownToTheBase) {
     auto idx = sample_index();
     BaseSystem base = parse_base_system("libc6:amd64 2.41-7\n# comment\nlibffi8\n", "base");
     auto closure = idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, base);
-    EXPECT_EQ(names(closure), (std::vector<std::string>{"conmon=2.1.12-4", "crun=1.21-1",
+    EXPECT_EQ(names_of(closure), (std::vector<std::string>{"conmon=2.1.12-4", "crun=1.21-1",
                                                         "libassuan9=3.0.2-2", "libglib2.0-0t64=2.84.1-1",
                                                         "libgpgme11t64=1.24.2-3", "libyajl2=2.1.0-5",
                                                         "podman=5.4.2+ds1-1"}));
@@ -101,8 +101,32 @@ TEST(PackageIndex, RefusesBadStanzas) {
                           "P");
               }),
               "P:2: bad Filename \"../../main/a_1_amd64.deb\"");
+    // Dots inside a name are fine.
+    idx.add(stanza("a", "1..2", "amd64"), "P");
+    EXPECT_EQ(idx.size(), 1u);
     EXPECT_EQ(error_of([&] { idx.add(stanza("a", "x1", "amd64"), "P"); }),
               "P:1: bad version \"x1\": upstream version does not start with a digit");
+}
+
+TEST(PackageIndex, MinbaseIsRequiredPackagesAptAndTheirDependencies) {
+    PackageIndex idx("amd64");
+    idx.add(stanza("libc6", "2.41-7", "amd64", "Priority: optional\nProvides: libc-abi\n") +
+                stanza("coreutils", "9.7-3", "amd64", "Priority: required\nEssential: yes\nDepends: libc6\n") +
+                stanza("apt", "3.0.3", "amd64", "Priority: important\nDepends: libapt-pkg7.0\n") +
+                stanza("libapt-pkg7.0", "3.0.3", "amd64", "Priority: optional\n") +
+                stanza("mawk", "1.3.4-1", "amd64", "Priority: required\nProvides: awk\n") +
+                stanza("podman", "5.4.2-1", "amd64", "Priority: optional\nDepends: libc6, awk, libgpgme11\n") +
+                stanza("libgpgme11", "1.24-1", "amd64", "Priority: optional\n"),
+            "Packages");
+    BaseSystem base = idx.minbase();
+    std::vector<std::string> names;
+    for (const auto& [name, version] : base.packages)
+        names.push_back(name);
+    EXPECT_EQ(names, (std::vector<std::string>{"apt", "awk", "coreutils", "libapt-pkg7.0", "libc-abi", "libc6",
+                                               "mawk"}));
+    EXPECT_EQ(base.packages.at("libc6")->str(), "2.41-7");
+    EXPECT_EQ(names_of(idx.resolve({&idx.choose("podman", VersionPattern::latest())}, base)),
+              (std::vector<std::string>{"libgpgme11=1.24-1", "podman=5.4.2-1"}));
 }
 
 TEST(BaseSystem, ReadsDpkgStatus) {
