@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <unistd.h>
 
@@ -28,8 +29,9 @@ std::vector<std::string> profile_dirs() {
     if (n > 0) {
         std::string dir(exe, static_cast<size_t>(n));
         dir = dir.substr(0, dir.rfind('/'));
-        dirs.push_back(dir + "/../profiles");              // build directory in the source tree
-        dirs.push_back(dir + "/../share/sysext-build/profiles"); // installed
+        auto parent = std::filesystem::path(dir).parent_path();
+        dirs.push_back((parent / "profiles").string());                    // a build dir in the source tree
+        dirs.push_back((parent / "share/sysext-build/profiles").string()); // installed
     }
     return dirs;
 }

@@ -20,7 +20,7 @@ using Vars = std::map<std::string, std::string>;
 size_t copy_selected(const tree::Tree& from, tree::Tree& to, const std::vector<std::string>& globs,
                      const std::string& prefix, const std::string& origin);
 
-// Applies exclude, move, modes, files and symlinks, in that order. Every
+// Applies move, exclude, modes, files and symlinks, in that order. Every
 // generated entry gets `mtime`. Throws Input naming the profile line.
 void apply_layout(const Profile& profile, tree::Tree& tree, const Vars& vars, uint32_t mtime);
 

@@ -329,7 +329,10 @@ std::string expand(const std::string& text, const std::map<std::string, std::str
                    const Origin& origin) {
     std::string out;
     for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+        if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+            out += '$'; // "$$" is a literal "$" (systemd units use ${VAR} themselves)
+            ++i;
+        } else if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
             auto end = text.find('}', i + 2);
             if (end == std::string::npos)
                 throw_input(origin.str() + ": unterminated ${ in " + quote(text));

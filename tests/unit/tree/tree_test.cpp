@@ -101,11 +101,9 @@ TEST(Glob, ComponentsAndDoubleStar) {
 
 TEST(Tree, DetachAndAttachMergeDirectories) {
     Tree t;
-    Node f;
-    f.type = NodeType::File;
-    t.add("etc/containers/policy.json", f);
-    t.add("etc/containers/registries.conf", f);
-    t.add("usr/share/podman/etc/containers/other", f);
+    t.add("etc/containers/policy.json", file("p"));
+    t.add("etc/containers/registries.conf", file("r"));
+    t.add("usr/share/podman/etc/containers/other", file("o"));
     auto moved = t.detach("etc/containers");
     ASSERT_NE(moved, nullptr);
     t.attach("usr/share/podman/etc/containers", std::move(moved), "move");
@@ -115,7 +113,7 @@ TEST(Tree, DetachAndAttachMergeDirectories) {
     EXPECT_EQ(t.find("usr/share/podman/etc/containers/policy.json")->path(),
               "usr/share/podman/etc/containers/policy.json");
     auto again = t.detach("usr/share/podman/etc/containers/other");
-    t.add("usr/x", f);
+    t.add("usr/x", file("x"));
     EXPECT_THROW(t.attach("usr/x", std::move(again), "move"), Error);
 }
 
