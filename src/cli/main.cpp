@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const sysext::MultiError& e) {
+        for (const auto& problem : e.problems())
+            std::fprintf(stderr, "sysext-build: error: %s\n", problem.c_str());
+        return e.exit_code();
     } catch (const sysext::Error& e) {
         std::fprintf(stderr, "sysext-build: error: %s\n", e.what());
         return e.exit_code();

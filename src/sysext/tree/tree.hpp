@@ -26,8 +26,7 @@ struct Xattr {
     bool operator==(const Xattr&) const = default;
 };
 
-// A handle on a stream of file contents that cannot be read at random, such as
-// the entries of a compressed archive (see source/archive.hpp).
+// Contents read as a stream, such as an archive's entries (content_reader.hpp).
 class StreamedContent;
 
 // Where a regular file's bytes come from.

@@ -1,0 +1,108 @@
+#include "cli/options.hpp"
+
+#include "sysext/util/error.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <cstdlib>
+
+namespace sysext::cli {
+
+void ReleaseArgs::add_to(CLI::App& cmd) {
+    cmd.add_option("--os-id", os_id, "ID the host's os-release must have (or _any); generates "
+                                     "usr/lib/extension-release.d/extension-release.NAME")
+        ->group("Release");
+    cmd.add_option("--os-version-id", version_id, "VERSION_ID the host must have")->group("Release");
+    cmd.add_option("--sysext-level", sysext_level, "SYSEXT_LEVEL, e.g. 1.0")->group("Release");
+    cmd.add_option("--arch", arch, "ARCHITECTURE in systemd's naming: x86-64, arm64, ... or _any")
+        ->group("Release");
+    cmd.add_flag("--reload-manager", reload_manager,
+                 "EXTENSION_RELOAD_MANAGER=1: reload systemd after merging")
+        ->group("Release");
+    cmd.add_option("--scope", scope, "SYSEXT_SCOPE, words from: initrd system portable")->group("Release");
+    cmd.add_option("--release", extra, "A further KEY=VALUE line (repeatable)")->group("Release");
+}
+
+std::optional<release::Fields> ReleaseArgs::fields() const {
+    if (os_id.empty()) {
+        if (!version_id.empty() || !sysext_level.empty() || !arch.empty() || !scope.empty() ||
+            reload_manager || !extra.empty())
+            throw_usage("release flags need --os-id (the host's ID, or _any)");
+        return std::nullopt;
+    }
+    release::Fields f;
+    f.os_id = os_id;
+    f.version_id = version_id;
+    f.sysext_level = sysext_level;
+    f.architecture = arch;
+    f.scope = scope;
+    f.reload_manager = reload_manager;
+    for (const auto& kv : extra) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw_usage("--release: expected KEY=VALUE, got " + quote(kv));
+        f.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    return f;
+}
+
+void PackingArgs::add_to(CLI::App& cmd) {
+    cmd.add_option("--compression", compression,
+                   "zstd[:1-22], xz[:0-9], gzip[:1-9] or lz4[:hc] (default zstd:15)")
+        ->group("Packing");
+    cmd.add_option("--block-size", block_size, "Data block size, 4K to 1M (default 128K)")->group("Packing");
+    cmd.add_option("-j,--jobs", jobs, "Compression threads (default: one per core); "
+                                      "the image is the same for any number")
+        ->group("Packing");
+    cmd.add_option("--mtime", mtime, "Time of every entry, in seconds since 1970 "
+                                     "(default: $SOURCE_DATE_EPOCH, else 0)")
+        ->group("Packing");
+    cmd.add_flag("--keep-owners", keep_owners, "Keep the source's owners (default: root:root)")
+        ->group("Packing");
+    cmd.add_flag("--no-xattrs", no_xattrs, "Do not store extended attributes")->group("Packing");
+    cmd.add_flag("--tail-packing", tail_packing,
+                 "Pack the last partial block of large files into fragment blocks too")
+        ->group("Packing");
+}
+
+uint32_t resolve_mtime(const std::string& flag) {
+    std::string text = flag;
+    std::string what = "--mtime";
+    if (text.empty()) {
+        const char* env = std::getenv("SOURCE_DATE_EPOCH");
+        if (env == nullptr || *env == '\0')
+            return 0;
+        text = env;
+        what = "SOURCE_DATE_EPOCH";
+    }
+    uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9' || value > 0xFFFFFFFFull)
+            throw_usage(what + ": not a time in seconds since 1970 that squashfs can hold: " +
+                        quote(text));
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (value > 0xFFFFFFFFull)
+        throw_usage(what + ": " + text + " is past 2106, beyond what squashfs can hold");
+    return static_cast<uint32_t>(value);
+}
+
+source::SourceOptions PackingArgs::source_options() const {
+    source::SourceOptions o;
+    o.keep_owners = keep_owners;
+    o.xattrs = !no_xattrs;
+    o.mtime = resolve_mtime(mtime);
+    return o;
+}
+
+squashfs::WriterOptions PackingArgs::writer_options() const {
+    squashfs::WriterOptions o;
+    o.compression = squashfs::Compression::parse(compression);
+    o.block_size = squashfs::check_block_size(parse_size(block_size, "--block-size"));
+    o.jobs = jobs;
+    o.mtime = resolve_mtime(mtime);
+    o.xattrs = !no_xattrs;
+    o.tail_packing = tail_packing;
+    return o;
+}
+
+} // namespace sysext::cli

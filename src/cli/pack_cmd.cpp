@@ -1,0 +1,72 @@
+// sysext-build pack SOURCE -o OUT.raw --name NAME [release flags] [packing flags]
+#include "cli/command.hpp"
+#include "cli/options.hpp"
+#include "cli/terminal_reporter.hpp"
+#include "sysext/pipeline/pack.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace sysext::cli {
+
+namespace {
+
+struct PackArgs {
+    std::string source, output, name;
+    ReleaseArgs release;
+    PackingArgs packing;
+};
+
+void run_pack(const PackArgs& args, const GlobalOptions& global) {
+    pipeline::PackOptions o;
+    o.source = args.source;
+    o.output = args.output;
+    o.name = args.name;
+    o.release = args.release.fields();
+    o.source_options = args.packing.source_options();
+    o.writer = args.packing.writer_options();
+    TerminalReporter reporter(global.quiet || global.json);
+    auto r = pipeline::pack(o, reporter);
+    reporter.finish();
+    if (global.json) {
+        nlohmann::json j = {
+            {"output", r.output},
+            {"name", r.name},
+            {"size", r.stats.image_bytes},
+            {"sha256", r.sha256},
+            {"entries", r.entries},
+            {"inodes", r.stats.inodes},
+            {"input_bytes", r.stats.input_bytes},
+            {"compression", o.writer.compression.to_string()},
+            {"block_size", o.writer.block_size},
+            {"data_blocks", r.stats.data_blocks},
+            {"blocks_written", r.stats.blocks_written},
+            {"fragment_blocks", r.stats.fragment_blocks},
+            {"sparse_blocks", r.stats.sparse_blocks},
+        };
+        std::cout << j.dump(2) << "\n";
+    } else if (!global.quiet) {
+        std::cout << "packed " << r.name << ": " << r.output << " (" << format_size(r.stats.image_bytes)
+                  << ", " << r.entries << " entries, " << format_size(r.stats.input_bytes)
+                  << " of file data, " << o.writer.compression.to_string() << ")\n"
+                  << "sha256 " << r.sha256 << "\n";
+    }
+}
+
+const CommandRegistration registration{10, [](CLI::App& app, const GlobalOptions& global) {
+    auto args = std::make_shared<PackArgs>();
+    CLI::App* cmd = app.add_subcommand("pack", "Pack a directory or an archive into an extension image");
+    cmd->add_option("SOURCE", args->source, "A directory, or an archive (tar in any compression, cpio, zip)")
+        ->required();
+    cmd->add_option("-o,--output", args->output, "The image to write, e.g. NAME.raw")->required();
+    cmd->add_option("--name", args->name,
+                    "Extension name (default: the output file name without .raw)");
+    args->release.add_to(*cmd);
+    args->packing.add_to(*cmd);
+    cmd->callback([args, &global] { run_pack(*args, global); });
+}};
+
+} // namespace
+} // namespace sysext::cli

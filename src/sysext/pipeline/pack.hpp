@@ -1,0 +1,36 @@
+// `sysext-build pack`: a directory or an archive in, one extension image out.
+//
+// Stages: read the source into a tree, add the extension-release file,
+// validate everything, pack into a temporary file, rename into place.
+#pragma once
+
+#include "sysext/release/release.hpp"
+#include "sysext/source/options.hpp"
+#include "sysext/squashfs/writer.hpp"
+#include "sysext/util/reporter.hpp"
+
+#include <optional>
+#include <string>
+
+namespace sysext::pipeline {
+
+struct PackOptions {
+    std::string source;   // a directory or an archive file
+    std::string output;   // the image to write
+    std::string name;     // extension name; "" = derived from the output file name
+    std::optional<release::Fields> release; // generate the release file from these
+    source::SourceOptions source_options;
+    squashfs::WriterOptions writer;
+};
+
+struct PackResult {
+    std::string output;
+    std::string name;
+    std::string sha256;
+    uint64_t entries = 0;
+    squashfs::WriteStats stats;
+};
+
+PackResult pack(const PackOptions& options, Reporter& reporter);
+
+} // namespace sysext::pipeline

@@ -1,0 +1,337 @@
+#include "sysext/source/archive.hpp"
+
+#include "sysext/tree/content_reader.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace sysext::source {
+
+namespace {
+
+struct ArchiveFree {
+    void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+
+constexpr size_t k_block = 1 << 20;
+
+// Formats chosen on purpose: no mtree (it names files on the build host) and
+// no raw format (any file would "succeed" as one entry).
+ArchivePtr open_archive(const std::string& path) {
+    ArchivePtr a(archive_read_new());
+    if (!a)
+        throw Error(ErrorKind::Internal, "out of memory creating an archive reader");
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+    archive_read_support_format_cpio(a.get());
+    archive_read_support_format_zip(a.get());
+    archive_read_support_format_7zip(a.get());
+    archive_read_support_format_ar(a.get());
+    if (archive_read_open_filename(a.get(), path.c_str(), k_block) != ARCHIVE_OK)
+        throw_input(path + ": " + archive_error_string(a.get()));
+    return a;
+}
+
+[[noreturn]] void archive_failure(archive* a, const std::string& path, const std::string& entry) {
+    const char* why = archive_error_string(a);
+    std::string msg = path + ": ";
+    if (!entry.empty())
+        msg += entry + ": ";
+    msg += why ? why : "unreadable archive";
+    throw_input(msg);
+}
+
+struct EntryInfo {
+    std::string path;
+    uint64_t size = 0;
+    bool wanted = false; // its data is a file's content
+};
+
+// Pass two: delivers entries' data in whatever order the writer asks.
+class ArchiveStream : public tree::StreamedContent {
+public:
+    ArchiveStream(std::string path, std::vector<EntryInfo> entries)
+        : m_path(std::move(path)), m_entries(std::move(entries)) {}
+
+    void read(uint64_t index, const tree::ByteSink& sink) override {
+        if (auto it = m_parked.find(index); it != m_parked.end()) {
+            deliver_parked(it->second, sink);
+            m_parked.erase(it);
+            return;
+        }
+        if (!m_archive)
+            m_archive = open_archive(m_path);
+        for (;;) {
+            archive_entry* e = nullptr;
+            int r = archive_read_next_header(m_archive.get(), &e);
+            if (r == ARCHIVE_EOF)
+                throw_input(m_path + ": changed while it was being read (entry " +
+                            m_entries.at(index).path + " missing)");
+            if (r < ARCHIVE_WARN)
+                archive_failure(m_archive.get(), m_path, "");
+            uint64_t seq = m_next++;
+            if (seq >= m_entries.size() || m_entries[seq].path != archive_entry_pathname(e))
+                throw_input(m_path + ": changed while it was being read");
+            if (seq == index) {
+                copy_data(m_entries[seq], sink);
+                return;
+            }
+            if (m_entries[seq].wanted)
+                park(seq);
+        }
+    }
+
+private:
+    struct Parked {
+        uint64_t offset;
+        uint64_t size;
+    };
+
+    void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
+        std::vector<char> buf(k_block);
+        for (;;) {
+            la_ssize_t n = archive_read_data(m_archive.get(), buf.data(), buf.size());
+            if (n < 0)
+                archive_failure(m_archive.get(), m_path, entry.path);
+            if (n == 0)
+                return;
+            sink(buf.data(), static_cast<size_t>(n));
+        }
+    }
+
+    // An entry that comes before its turn waits in an unlinked temporary file:
+    // nothing is left behind, whatever happens to the process.
+    void park(uint64_t seq) {
+        if (!m_spill.valid()) {
+            const char* tmp = std::getenv("TMPDIR");
+            std::string dir = tmp && *tmp ? tmp : "/tmp";
+            int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            if (fd < 0)
+                throw_errno(dir + ": cannot create a temporary file for archive entries");
+            m_spill = Fd(fd);
+        }
+        Parked p{m_spill_end, 0};
+        copy_data(m_entries[seq], [&](const void* data, size_t size) {
+            write_all_at(data, size, p.offset + p.size);
+            p.size += size;
+        });
+        m_spill_end += p.size;
+        m_parked[seq] = p;
+    }
+
+    void write_all_at(const void* data, size_t size, uint64_t offset) {
+        auto* c = static_cast<const char*>(data);
+        while (size > 0) {
+            ssize_t n = ::pwrite(m_spill.get(), c, size, static_cast<off_t>(offset));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                throw_errno("temporary file for " + m_path);
+            c += n;
+            size -= static_cast<size_t>(n);
+            offset += static_cast<uint64_t>(n);
+        }
+    }
+
+    void deliver_parked(const Parked& p, const tree::ByteSink& sink) {
+        std::vector<char> buf(k_block);
+        for (uint64_t done = 0; done < p.size;) {
+            size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), p.size - done));
+            size_t got = pread_full(m_spill.get(), buf.data(), want,
+                                    static_cast<off_t>(p.offset + done), "temporary file");
+            if (got != want)
+                throw Error(ErrorKind::Io, "temporary file for " + m_path + " is short");
+            sink(buf.data(), got);
+            done += got;
+        }
+        // Give the space back at once: a badly ordered archive can park a lot.
+        ::fallocate(m_spill.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(p.offset), static_cast<off_t>(p.size));
+    }
+
+    std::string m_path;
+    std::vector<EntryInfo> m_entries;
+    ArchivePtr m_archive;
+    uint64_t m_next = 0;
+    Fd m_spill;
+    uint64_t m_spill_end = 0;
+    std::unordered_map<uint64_t, Parked> m_parked;
+};
+
+tree::NodeType node_type(mode_t type) {
+    switch (type) {
+    case AE_IFDIR: return tree::NodeType::Directory;
+    case AE_IFREG: return tree::NodeType::File;
+    case AE_IFLNK: return tree::NodeType::Symlink;
+    case AE_IFIFO: return tree::NodeType::Fifo;
+    case AE_IFSOCK: return tree::NodeType::Socket;
+    case AE_IFCHR: return tree::NodeType::CharDevice;
+    case AE_IFBLK: return tree::NodeType::BlockDevice;
+    default: return tree::NodeType::File;
+    }
+}
+
+std::string join(const std::string& prefix, const std::string& path) {
+    if (prefix.empty())
+        return path;
+    return prefix + "/" + path;
+}
+
+} // namespace
+
+void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions& options,
+                 std::vector<std::string>& problems, Reporter& reporter) {
+    reporter.stage("reading " + path);
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+        throw_errno(path);
+    if (!S_ISREG(st.st_mode))
+        throw_input(path + ": not a directory or an archive file");
+    const uint64_t limit = std::min(options.max_content_bytes,
+                                    std::max<uint64_t>(1ull << 30, options.max_expand_ratio *
+                                                                       static_cast<uint64_t>(st.st_size)));
+
+    ArchivePtr a = open_archive(path);
+    std::vector<EntryInfo> entries;
+    // Nodes waiting for the stream object, which needs the full entry list.
+    std::vector<std::pair<tree::Node*, uint64_t>> streamed;
+    uint64_t content_total = 0;
+    for (;;) {
+        archive_entry* e = nullptr;
+        int r = archive_read_next_header(a.get(), &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN)
+            archive_failure(a.get(), path, entries.empty() ? "" : "after " + entries.back().path);
+        if (entries.size() >= options.max_entries)
+            throw_input(path + ": more than " + std::to_string(options.max_entries) + " entries");
+        const char* raw_name = archive_entry_pathname(e);
+        std::string name = raw_name ? raw_name : "";
+        entries.push_back({name, 0, false});
+        const uint64_t seq = entries.size() - 1;
+        const std::string origin = path + ": " + name;
+        if (name.empty() || name[0] == '/') {
+            problems.push_back(origin + ": absolute path (entries must be relative to the tree)");
+            continue;
+        }
+        std::string where;
+        try {
+            auto parts = tree::split_path(name, path);
+            for (const auto& p : parts)
+                where += (where.empty() ? "" : "/") + p;
+        } catch (const Error&) {
+            problems.push_back(origin + ": path leaves the tree");
+            continue;
+        }
+        where = join(options.prefix, where);
+
+        tree::Node n;
+        n.origin = origin;
+        n.type = node_type(archive_entry_filetype(e));
+        n.mode = archive_entry_perm(e) & 07777;
+        n.mtime = options.mtime;
+        if (options.keep_owners) {
+            n.uid = static_cast<uint32_t>(archive_entry_uid(e));
+            n.gid = static_cast<uint32_t>(archive_entry_gid(e));
+        }
+        if (options.xattrs) {
+            const char* key;
+            const void* value;
+            size_t size;
+            archive_entry_xattr_reset(e);
+            while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+                if (storable_xattr(key))
+                    n.xattrs.push_back({key, std::string(static_cast<const char*>(value), size)});
+                else
+                    reporter.warn(origin + ": xattr " + key + " is not stored");
+            }
+            // pax archives may carry an attribute twice (LIBARCHIVE.xattr and
+            // SCHILY.xattr); keep one of each key.
+            std::stable_sort(n.xattrs.begin(), n.xattrs.end(),
+                             [](const auto& x, const auto& y) { return x.key < y.key; });
+            n.xattrs.erase(std::unique(n.xattrs.begin(), n.xattrs.end(),
+                                       [](const auto& x, const auto& y) { return x.key == y.key; }),
+                           n.xattrs.end());
+        }
+        const uint64_t size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+        if (const char* link = archive_entry_hardlink(e)) {
+            tree::Node* target = nullptr;
+            try {
+                target = tree.find(join(options.prefix, link));
+            } catch (const Error&) {
+            }
+            if (target == nullptr || target->type != tree::NodeType::File || target->hardlink) {
+                problems.push_back(origin + ": hard link to " + quote(link) +
+                                   ", which is not a file earlier in the archive");
+                continue;
+            }
+            if (size > 0 && target->content.size == 0) {
+                // cpio keeps a hard-linked file's data with its last name.
+                target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
+                entries[seq].size = size;
+                entries[seq].wanted = true;
+                streamed.emplace_back(target, seq);
+                content_total += size;
+            }
+            n.type = tree::NodeType::File;
+            n.hardlink = target;
+            tree.add(where, std::move(n));
+            continue;
+        }
+        switch (n.type) {
+        case tree::NodeType::Symlink: {
+            const char* target = archive_entry_symlink(e);
+            n.link_target = target ? target : "";
+            break;
+        }
+        case tree::NodeType::CharDevice:
+        case tree::NodeType::BlockDevice:
+            n.rdev = archive_entry_rdev(e);
+            break;
+        case tree::NodeType::File:
+            if (archive_entry_filetype(e) != AE_IFREG) {
+                problems.push_back(origin + ": unsupported entry type");
+                continue;
+            }
+            n.content.size = size;
+            if (size > 0) {
+                n.content.kind = tree::Content::Kind::Stream;
+                n.content.stream_index = seq;
+                entries[seq].size = size;
+                entries[seq].wanted = true;
+                content_total += size;
+            }
+            break;
+        default:
+            break;
+        }
+        if (content_total > limit)
+            throw_input(origin + ": the archive expands to more than " + format_size(limit) +
+                        " (archive is " + format_size(static_cast<uint64_t>(st.st_size)) +
+                        "); refusing a possible decompression bomb");
+        if (tree::Node* existing = tree.find(where); existing && !(existing->is_dir() && n.is_dir())) {
+            problems.push_back(origin + ": " + quote(where) + " appears twice in the archive");
+            continue;
+        }
+        tree::Node& added = tree.add(where, std::move(n));
+        if (added.content.kind == tree::Content::Kind::Stream)
+            streamed.emplace_back(&added, seq);
+    }
+    auto stream = std::make_shared<ArchiveStream>(path, std::move(entries));
+    for (auto& [node, seq] : streamed)
+        node->content.stream = stream;
+}
+
+} // namespace sysext::source

@@ -1,0 +1,115 @@
+#include "sysext/validate/validate.hpp"
+
+#include "sysext/release/release.hpp"
+#include "sysext/tree/content_reader.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/strings.hpp"
+
+namespace sysext::validate {
+
+namespace {
+
+std::string shown(const tree::Node& n) {
+    std::string p = n.path();
+    return p.empty() ? "/" : p;
+}
+
+// A relative symlink whose ".." climb above the tree's root.
+bool leaves_tree(const tree::Node& link) {
+    if (link.link_target.empty() || link.link_target[0] == '/')
+        return false; // absolute targets resolve inside the host's root
+    long depth = 0;
+    for (const tree::Node* p = link.parent; p && p->parent; p = p->parent)
+        ++depth;
+    for (const auto& part : split(link.link_target, '/')) {
+        if (part == "..") {
+            if (--depth < 0)
+                return true;
+        } else if (!part.empty() && part != ".") {
+            ++depth;
+        }
+    }
+    return false;
+}
+
+void check_release(const tree::Tree& tree, const Expectations& expect,
+                   std::vector<std::string>& problems) {
+    const std::string dir = "usr/lib/extension-release.d";
+    const std::string want = release::release_path(expect.name);
+    if (const tree::Node* d = tree.find(dir); d && d->is_dir()) {
+        for (const auto& [name, child] : d->children) {
+            std::string path = dir + "/" + name;
+            if (path != want)
+                problems.push_back(path + ": does not match the image name " + quote(expect.name) +
+                                   " (systemd-sysext reads only " + want + ")");
+        }
+    }
+    const tree::Node* rel = tree.find(want);
+    if (rel == nullptr) {
+        problems.push_back(want + ": missing (give --os-id, or put the file in the source)");
+        return;
+    }
+    if (rel->type != tree::NodeType::File) {
+        problems.push_back(want + ": is a " + tree::type_name(rel->type) + ", not a regular file");
+        return;
+    }
+    if (rel->content.size > (1 << 20)) {
+        problems.push_back(want + ": larger than 1 MiB");
+        return;
+    }
+    if (rel->inode().content.kind != tree::Content::Kind::Inline &&
+        rel->inode().content.kind != tree::Content::Kind::Empty) {
+        problems.push_back(want + ": not read yet (internal: materialize it before validating)");
+        return;
+    }
+    std::string text = rel->inode().content.bytes ? *rel->inode().content.bytes : "";
+    try {
+        auto kv = release::parse(text, want);
+        release::Fields f;
+        f.os_id = kv["ID"];
+        f.architecture = kv["ARCHITECTURE"];
+        f.scope = kv["SYSEXT_SCOPE"];
+        for (auto& p : release::check(f, want))
+            problems.push_back(std::move(p));
+    } catch (const Error& e) {
+        problems.push_back(e.what());
+    }
+}
+
+} // namespace
+
+std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect) {
+    std::vector<std::string> problems;
+    if (!release::valid_name(expect.name))
+        problems.push_back("extension name " + quote(expect.name) +
+                           " is not valid (letters, digits, \"._+-\", not starting with a dot)");
+    for (const auto& [name, child] : tree.root().children) {
+        if (name != "usr" && name != "opt")
+            problems.push_back(name + ": only usr/ and opt/ are merged by systemd-sysext; "
+                                      "move it below usr/ or leave it out");
+        else if (!child->is_dir())
+            problems.push_back(name + ": must be a directory, is a " + tree::type_name(child->type));
+    }
+    if (tree.find("usr/lib/os-release"))
+        problems.push_back("usr/lib/os-release: an extension must not carry it (systemd-sysext refuses the image)");
+
+    tree.walk([&](const tree::Node& n) {
+        if (n.name.size() > k_max_name)
+            problems.push_back(shown(n) + ": name is " + std::to_string(n.name.size()) +
+                               " bytes long; squashfs holds at most " + std::to_string(k_max_name));
+        if (n.type == tree::NodeType::CharDevice || n.type == tree::NodeType::BlockDevice)
+            problems.push_back(shown(n) + ": " + tree::type_name(n.type) +
+                               ": device nodes cannot be in an extension");
+        if (n.type == tree::NodeType::Symlink) {
+            if (n.link_target.empty())
+                problems.push_back(shown(n) + ": symbolic link with an empty target");
+            else if (leaves_tree(n))
+                problems.push_back(shown(n) + ": symbolic link to " + quote(n.link_target) +
+                                   " leads out of the tree");
+        }
+    });
+    check_release(tree, expect, problems);
+    return problems;
+}
+
+} // namespace sysext::validate
