@@ -5,6 +5,7 @@
 #include "sysext/util/strings.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 namespace sysext::source {
 
@@ -56,6 +57,7 @@ void DebianRepo::load() {
     std::string signed_text = verify_inrelease(m_fetcher.fetch_unpinned(inrelease_url, k_max_inrelease),
                                                m_options.keyring, inrelease_url);
     m_release = parse_release(signed_text, inrelease_url);
+    check_valid_until(m_release, static_cast<int64_t>(std::time(nullptr)), inrelease_url);
     // A correctly signed Release of another suite (an old one, say) must not
     // stand in for the one asked for.
     if (m_release.suite != m_options.suite && m_release.codename != m_options.suite)

@@ -142,4 +142,16 @@ TEST(Release, ParsesHashes) {
               "IR: no SHA256 field (MD5Sum-only archives are not trusted)");
 }
 
+TEST(Release, ValidUntil) {
+    ReleaseFile r;
+    check_valid_until(r, 2000000000, "IR"); // none set: nothing to check
+    r.valid_until = "Sat, 06 Dec 2025 20:00:00 UTC";
+    const int64_t t = 1765051200; // that moment
+    check_valid_until(r, t, "IR");
+    EXPECT_EQ(error_of([&] { check_valid_until(r, t + 1, "IR"); }),
+              "IR: expired on Sat, 06 Dec 2025 20:00:00 UTC (Valid-Until): the mirror serves an outdated Release");
+    r.valid_until = "tomorrow";
+    EXPECT_EQ(error_of([&] { check_valid_until(r, t, "IR"); }), "IR: unreadable Valid-Until \"tomorrow\"");
+}
+
 } // namespace sysext::source
