@@ -174,8 +174,12 @@ private:
         });
         for (const Node* f : files) {
             auto& slot = m_slots[f];
+            // Files under one block always share fragment blocks. The tail of a
+            // longer file gets a block of its own unless tail packing is on, as
+            // mksquashfs does by default: measured smaller at zstd 3 and about
+            // even at zstd 15 on shared-library trees.
             sqfs_u32 flags = 0;
-            if (std::getenv("XTAIL") && f->content.size > m_options.block_size)
+            if (!m_options.tail_packing && f->content.size > m_options.block_size)
                 flags |= SQFS_BLK_DONT_FRAGMENT;
             check(sqfs_block_processor_begin_file(m_proc.get(), &slot.file, nullptr, flags),
                   f->path() + ": starting file data");
