@@ -96,7 +96,8 @@ BaseSystem parse_base_system(const std::string& text, const std::string& origin)
         if (name.empty())
             continue;
         try {
-            base.add(name, version.empty() ? std::nullopt : std::optional(DebianVersion::parse(version)));
+            base.add(name,
+                     version.empty() ? std::nullopt : std::optional(DebianVersion::parse(version)));
         } catch (const Error& e) {
             throw_input(origin + ":" + std::to_string(line_no) + ": " + e.what());
         }
@@ -161,12 +162,14 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
     });
 }
 
-const DebPackage& PackageIndex::choose(const std::string& name, const VersionPattern& pattern) const {
+const DebPackage& PackageIndex::choose(const std::string& name,
+                                       const VersionPattern& pattern) const {
     auto it = m_by_name.find(name);
     if (it == m_by_name.end()) {
         std::string msg = "package " + quote(name) + " is not in the " + m_architecture + " index";
         if (auto prov = m_providers.find(name); prov != m_providers.end())
-            msg += " (it is a virtual package provided by " + quote(m_packages[prov->second.front()].name) + ")";
+            msg += " (it is a virtual package provided by " +
+                   quote(m_packages[prov->second.front()].name) + ")";
         else {
             std::vector<std::string> names;
             names.reserve(m_by_name.size());
@@ -242,7 +245,8 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
             std::string too_old; // a base package that is there, at a version that does not fit
             for (const auto& dep : group) {
                 if (auto b = base.packages.find(dep.name); b != base.packages.end()) {
-                    if (!dep.version || !b->second || satisfies(*b->second, dep.relation, *dep.version))
+                    if (!dep.version || !b->second ||
+                        satisfies(*b->second, dep.relation, *dep.version))
                         met = true;
                     else if (too_old.empty())
                         too_old = dep.name + " " + b->second->str();
@@ -285,7 +289,8 @@ BaseSystem PackageIndex::minbase() const {
             roots.push_back(best);
     }
     // Sorted, so that alternatives are settled the same way every time.
-    std::sort(roots.begin(), roots.end(), [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });
+    std::sort(roots.begin(), roots.end(),
+              [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });
     BaseSystem base;
     base.origin = "minbase of the " + m_architecture + " index";
     for (const DebPackage* p : resolve(roots, BaseSystem{})) {
@@ -319,7 +324,8 @@ std::string read_index_file(const std::string& path, const std::string& origin, 
         if (n == 0)
             break;
         if (static_cast<uint64_t>(n) > max_size - out.size())
-            throw_input(origin + ": decompresses to more than " + std::to_string(max_size) + " bytes");
+            throw_input(origin + ": decompresses to more than " + std::to_string(max_size) +
+                        " bytes");
         out.append(buf, static_cast<size_t>(n));
     }
     return out;

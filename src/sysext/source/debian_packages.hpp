@@ -30,9 +30,9 @@ struct DebPackage {
     uint64_t size = 0;
     std::vector<DependencyGroup> depends; // Pre-Depends, then Depends
     std::vector<Dependency> provides;
-    std::string priority;                 // "required", "important", "optional", ...
+    std::string priority; // "required", "important", "optional", ...
     bool essential = false;
-    std::string origin;                   // "index:line", for messages
+    std::string origin; // "index:line", for messages
 };
 
 // The packages assumed installed on the base system: dependencies on them stop

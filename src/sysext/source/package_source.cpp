@@ -31,7 +31,8 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 constexpr size_t k_chunk = 1 << 20;
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    for (size_t pos = text.find(from); pos != std::string::npos;
+         pos = text.find(from, pos + to.size()))
         text.replace(pos, from.size(), to);
     return text;
 }
@@ -54,7 +55,9 @@ public:
     const std::string& proc_path() const { return m_proc_path; }
     const std::string& label() const { return m_label; }
     std::shared_ptr<Fd> keep_alive() const { return m_fd; }
-    std::string relabel(const std::string& text) const { return replace_all(text, m_proc_path, m_label); }
+    std::string relabel(const std::string& text) const {
+        return replace_all(text, m_proc_path, m_label);
+    }
 
 private:
     std::string m_label;
@@ -66,8 +69,8 @@ private:
 // naming the package, not the temporary file, when reading fails.
 class InnerStream : public tree::StreamedContent {
 public:
-    InnerStream(std::shared_ptr<tree::StreamedContent> inner, std::shared_ptr<Fd> keep, std::string proc_path,
-                std::string label)
+    InnerStream(std::shared_ptr<tree::StreamedContent> inner, std::shared_ptr<Fd> keep,
+                std::string proc_path, std::string label)
         : m_inner(std::move(inner)), m_keep(std::move(keep)), m_proc_path(std::move(proc_path)),
           m_label(std::move(label)) {}
     void read(uint64_t index, const tree::ByteSink& sink) override {
@@ -121,8 +124,8 @@ void add_inner(tree::Tree& tree, const InnerArchive& inner, const SourceOptions&
             return;
         auto& w = wrapped[n.content.stream.get()];
         if (!w)
-            w = std::make_shared<InnerStream>(n.content.stream, inner.keep_alive(), inner.proc_path(),
-                                              inner.label());
+            w = std::make_shared<InnerStream>(n.content.stream, inner.keep_alive(),
+                                              inner.proc_path(), inner.label());
         n.content.stream = w;
     });
 }
@@ -177,7 +180,8 @@ void add_deb(tree::Tree& tree, const std::string& path, const SourceOptions& opt
         if (first) {
             // deb(5): the first member says which format version follows.
             if (member != "debian-binary" || !starts_with(read_member(a.get(), path, 16), "2."))
-                throw_input(path + ": not a Debian binary package (no debian-binary 2.x member first)");
+                throw_input(path +
+                            ": not a Debian binary package (no debian-binary 2.x member first)");
             first = false;
             continue;
         }
@@ -222,8 +226,9 @@ void find_clashes(const tree::Node& from, const tree::Node& to, const std::strin
         if (child->is_dir() && it->second->is_dir())
             find_clashes(*child, *it->second, path, problems);
         else
-            problems.push_back(child->origin + ": " + quote(path) + " is already in the tree" +
-                               (it->second->origin.empty() ? "" : " (from " + it->second->origin + ")"));
+            problems.push_back(
+                child->origin + ": " + quote(path) + " is already in the tree" +
+                (it->second->origin.empty() ? "" : " (from " + it->second->origin + ")"));
     }
 }
 
@@ -284,7 +289,8 @@ void add_xpak(tree::Tree& tree, const std::string& path, const SourceOptions& op
     unsigned char tail[8];
     if (size < 16 || pread_full(fd.get(), tail, 8, static_cast<off_t>(size - 8), path) != 8)
         throw_input(path + ": too short for an XPAK package");
-    const uint64_t xpak_size = (uint64_t{tail[0]} << 24) | (uint64_t{tail[1]} << 16) | (uint64_t{tail[2]} << 8) | tail[3];
+    const uint64_t xpak_size =
+        (uint64_t{tail[0]} << 24) | (uint64_t{tail[1]} << 16) | (uint64_t{tail[2]} << 8) | tail[3];
     if (std::memcmp(tail + 4, "STOP", 4) != 0 || xpak_size + 8 > size || xpak_size < 16)
         throw_input(path + ": bad XPAK trailer");
     const uint64_t tar_size = size - 8 - xpak_size;
@@ -309,11 +315,16 @@ void add_xpak(tree::Tree& tree, const std::string& path, const SourceOptions& op
 
 const char* format_name(PackageFormat f) {
     switch (f) {
-    case PackageFormat::Deb: return "Debian package";
-    case PackageFormat::Rpm: return "RPM package";
-    case PackageFormat::Gpkg: return "Gentoo GPKG package";
-    case PackageFormat::Xpak: return "Gentoo XPAK package";
-    case PackageFormat::Archive: return "archive";
+    case PackageFormat::Deb:
+        return "Debian package";
+    case PackageFormat::Rpm:
+        return "RPM package";
+    case PackageFormat::Gpkg:
+        return "Gentoo GPKG package";
+    case PackageFormat::Xpak:
+        return "Gentoo XPAK package";
+    case PackageFormat::Archive:
+        return "archive";
     }
     return "archive";
 }
@@ -349,11 +360,15 @@ PackageFormat detect_package_format(const std::string& path) {
 void add_package(tree::Tree& tree, const std::string& path, const SourceOptions& options,
                  std::vector<std::string>& problems, Reporter& reporter) {
     switch (detect_package_format(path)) {
-    case PackageFormat::Deb: return add_deb(tree, path, options, problems, reporter);
-    case PackageFormat::Gpkg: return add_gpkg(tree, path, options, problems, reporter);
-    case PackageFormat::Xpak: return add_xpak(tree, path, options, problems, reporter);
+    case PackageFormat::Deb:
+        return add_deb(tree, path, options, problems, reporter);
+    case PackageFormat::Gpkg:
+        return add_gpkg(tree, path, options, problems, reporter);
+    case PackageFormat::Xpak:
+        return add_xpak(tree, path, options, problems, reporter);
     case PackageFormat::Rpm: // libarchive's rpm filter leads to the cpio payload
-    case PackageFormat::Archive: return add_archive(tree, path, options, problems, reporter);
+    case PackageFormat::Archive:
+        return add_archive(tree, path, options, problems, reporter);
     }
 }
 

@@ -18,7 +18,9 @@ using sysext::test::write_text;
 
 std::string content_of(const tree::Node& n) {
     std::string out;
-    tree::read_content(n, [&](const void* data, size_t size) { out.append(static_cast<const char*>(data), size); });
+    tree::read_content(n, [&](const void* data, size_t size) {
+        out.append(static_cast<const char*>(data), size);
+    });
     return out;
 }
 
@@ -49,7 +51,9 @@ std::string build_deb(const TempDir& dir, const std::string& compression) {
                                          "Maintainer: T <t@127.0.0.1>\nDescription: t\n");
     const std::string deb = dir / ("tool-" + compression + ".deb");
     int status = 0;
-    run("dpkg-deb --root-owner-group -Z" + compression + " --build '" + root + "' '" + deb + "' >/dev/null", &status);
+    run("dpkg-deb --root-owner-group -Z" + compression + " --build '" + root + "' '" + deb +
+            "' >/dev/null",
+        &status);
     EXPECT_EQ(status, 0);
     return deb;
 }
@@ -68,10 +72,11 @@ TEST(PackageSource, DebWithEachCompression) {
         EXPECT_TRUE(problems.empty());
         expect_files(t);
         EXPECT_EQ(t.find("DEBIAN"), nullptr); // control files are not data
-        std::string member = std::string("data.tar") +
-                             (std::string(compression) == "none" ? "" : std::string(compression) == "gzip" ? ".gz"
-                              : std::string(compression) == "zstd"                                        ? ".zst"
-                                                                                                          : ".xz");
+        std::string member =
+            std::string("data.tar") + (std::string(compression) == "none"   ? ""
+                                       : std::string(compression) == "gzip" ? ".gz"
+                                       : std::string(compression) == "zstd" ? ".zst"
+                                                                            : ".xz");
         EXPECT_EQ(t.find("usr/bin/tool")->origin, deb + ": " + member + ": ./usr/bin/tool");
     }
 }
@@ -82,9 +87,10 @@ TEST(PackageSource, DebEntriesAreCheckedLikeAnyArchive) {
     write_text(dir / "stage/x/ok", "ok\n");
     write_text(dir / "debian-binary", "2.0\n");
     int status = 0;
-    run("cd '" + dir.path() + "' && tar -cJf control.tar.xz debian-binary && "
-        "tar -cJf data.tar.xz -C stage/x ok --transform 's,^ok,../escape,' && "
-        "ar rc evil.deb debian-binary control.tar.xz data.tar.xz",
+    run("cd '" + dir.path() +
+            "' && tar -cJf control.tar.xz debian-binary && "
+            "tar -cJf data.tar.xz -C stage/x ok --transform 's,^ok,../escape,' && "
+            "ar rc evil.deb debian-binary control.tar.xz data.tar.xz",
         &status);
     ASSERT_EQ(status, 0);
     tree::Tree t;
@@ -94,14 +100,16 @@ TEST(PackageSource, DebEntriesAreCheckedLikeAnyArchive) {
     EXPECT_EQ(problems[0], dir / "evil.deb" + ": data.tar.xz: ../escape: path leaves the tree");
 
     // A damaged data member: the error names the package and the member.
-    run("cd '" + dir.path() + "' && head -c 60 data.tar.xz > cut.tar.xz && mv cut.tar.xz data.tar.xz && "
+    run("cd '" + dir.path() +
+        "' && head -c 60 data.tar.xz > cut.tar.xz && mv cut.tar.xz data.tar.xz && "
         "rm -f cut.deb && ar rc cut.deb debian-binary control.tar.xz data.tar.xz");
     tree::Tree t2;
     try {
         add_package(t2, dir / "cut.deb", {}, problems, null_reporter());
         FAIL() << "a truncated data.tar.xz was accepted";
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()).rfind(dir / "cut.deb" + ": data.tar.xz: ", 0), 0u) << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind(dir / "cut.deb" + ": data.tar.xz: ", 0), 0u)
+            << e.what();
         EXPECT_EQ(std::string(e.what()).find("/proc/self/fd"), std::string::npos) << e.what();
     }
 
@@ -112,22 +120,27 @@ TEST(PackageSource, DebEntriesAreCheckedLikeAnyArchive) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()),
-                  dir / "v3.deb" + ": not a Debian binary package (no debian-binary 2.x member first)");
+                  dir / "v3.deb" +
+                      ": not a Debian binary package (no debian-binary 2.x member first)");
     }
 }
 
 TEST(PackageSource, Rpm) {
     TempDir dir;
     make_files(dir / "files");
-    write_text(dir / "tool.spec", "Name: tool\nVersion: 1.2\nRelease: 1\nSummary: t\nLicense: MIT\n"
-                                  "BuildArch: noarch\n%description\nt\n%install\n"
-                                  "cp -a " + dir / "files" + "/. %{buildroot}/\n"
-                                  "%files\n/usr/bin/tool\n/usr/bin/tool-link\n/usr/share/tool\n");
+    write_text(dir / "tool.spec",
+               "Name: tool\nVersion: 1.2\nRelease: 1\nSummary: t\nLicense: MIT\n"
+               "BuildArch: noarch\n%description\nt\n%install\n"
+               "cp -a " +
+                   dir / "files" +
+                   "/. %{buildroot}/\n"
+                   "%files\n/usr/bin/tool\n/usr/bin/tool-link\n/usr/share/tool\n");
     for (const char* payload : {"w19.zstdio", "w9.gzdio", "w6.xzdio"}) {
         SCOPED_TRACE(payload);
         int status = 0;
-        std::string out = run("rpmbuild --quiet --define '_topdir " + dir / "top" + "' --define '_binary_payload " +
-                                  payload + "' -bb '" + dir / "tool.spec" + "' 2>&1",
+        std::string out = run("rpmbuild --quiet --define '_topdir " + dir / "top" +
+                                  "' --define '_binary_payload " + payload + "' -bb '" +
+                                  dir / "tool.spec" + "' 2>&1",
                               &status);
         ASSERT_EQ(status, 0) << out;
         const std::string rpm = dir / "top/RPMS/noarch/tool-1.2-1.noarch.rpm";
@@ -146,11 +159,13 @@ TEST(PackageSource, GentooGpkg) {
     write_text(dir / "pkg/tool-1.0/gpkg-1", "gpkg-1\n");
     write_text(dir / "meta/metadata/CATEGORY", "app-containers\n");
     int status = 0;
-    run("cd '" + dir.path() + "' && tar --sort=name -C stage -cf - image | zstd -q > pkg/tool-1.0/image.tar.zst && "
-        "tar -C meta -cf - metadata | zstd -q > pkg/tool-1.0/metadata.tar.zst && "
-        "echo sig > pkg/tool-1.0/image.tar.zst.sig && "
-        "tar -C pkg -cf tool-1.0-1.gpkg.tar tool-1.0/gpkg-1 tool-1.0/metadata.tar.zst tool-1.0/image.tar.zst "
-        "tool-1.0/image.tar.zst.sig",
+    run("cd '" + dir.path() +
+            "' && tar --sort=name -C stage -cf - image | zstd -q > pkg/tool-1.0/image.tar.zst && "
+            "tar -C meta -cf - metadata | zstd -q > pkg/tool-1.0/metadata.tar.zst && "
+            "echo sig > pkg/tool-1.0/image.tar.zst.sig && "
+            "tar -C pkg -cf tool-1.0-1.gpkg.tar tool-1.0/gpkg-1 tool-1.0/metadata.tar.zst "
+            "tool-1.0/image.tar.zst "
+            "tool-1.0/image.tar.zst.sig",
         &status);
     ASSERT_EQ(status, 0);
     const std::string gpkg = dir / "tool-1.0-1.gpkg.tar";
@@ -163,7 +178,8 @@ TEST(PackageSource, GentooGpkg) {
     EXPECT_TRUE(problems.empty()) << problems.front();
     expect_files(t, "opt/x/");
     EXPECT_EQ(t.find("opt/x/image"), nullptr);
-    EXPECT_EQ(t.find("opt/x/usr/bin/tool")->origin, gpkg + ": tool-1.0/image.tar.zst: image/usr/bin/tool");
+    EXPECT_EQ(t.find("opt/x/usr/bin/tool")->origin,
+              gpkg + ": tool-1.0/image.tar.zst: image/usr/bin/tool");
 
     // Read into a tree that already has one of its files: reported, nothing moved.
     tree::Tree t2;
@@ -171,8 +187,11 @@ TEST(PackageSource, GentooGpkg) {
     add_package(t2, build_deb(dir, "xz"), {}, problems2, null_reporter());
     add_package(t2, gpkg, {}, problems2, null_reporter());
     ASSERT_EQ(problems2.size(), 3u); // tool, tool-link and data
-    EXPECT_EQ(problems2[0], gpkg + ": tool-1.0/image.tar.zst: image/usr/bin/tool: \"usr/bin/tool\" is already "
-                                   "in the tree (from " + dir / "tool-xz.deb" + ": data.tar.xz: ./usr/bin/tool)");
+    EXPECT_EQ(problems2[0],
+              gpkg +
+                  ": tool-1.0/image.tar.zst: image/usr/bin/tool: \"usr/bin/tool\" is already "
+                  "in the tree (from " +
+                  dir / "tool-xz.deb" + ": data.tar.xz: ./usr/bin/tool)");
     expect_files(t2);
 }
 
@@ -184,15 +203,18 @@ TEST(PackageSource, GentooXpak) {
     ASSERT_EQ(status, 0);
     // XPAK: "XPAKPACK", index and data lengths, index (name length, name, data
     // offset, data length), data, "XPAKSTOP"; then the block's length and "STOP".
-    run("python3 - '" + dir / "tool-1.0.tbz2" + "' <<'PY'\n"
-        "import struct, sys\n"
-        "items = [(b'CATEGORY', b'app-containers\\n'), (b'PF', b'tool-1.0\\n')]\n"
-        "index = b''; data = b''\n"
-        "for k, v in items:\n"
-        "    index += struct.pack('>I', len(k)) + k + struct.pack('>II', len(data), len(v)); data += v\n"
-        "block = b'XPAKPACK' + struct.pack('>II', len(index), len(data)) + index + data + b'XPAKSTOP'\n"
-        "open(sys.argv[1], 'ab').write(block + struct.pack('>I', len(block)) + b'STOP')\n"
-        "PY",
+    run("python3 - '" + dir / "tool-1.0.tbz2" +
+            "' <<'PY'\n"
+            "import struct, sys\n"
+            "items = [(b'CATEGORY', b'app-containers\\n'), (b'PF', b'tool-1.0\\n')]\n"
+            "index = b''; data = b''\n"
+            "for k, v in items:\n"
+            "    index += struct.pack('>I', len(k)) + k + struct.pack('>II', len(data), len(v)); "
+            "data += v\n"
+            "block = b'XPAKPACK' + struct.pack('>II', len(index), len(data)) + index + data + "
+            "b'XPAKSTOP'\n"
+            "open(sys.argv[1], 'ab').write(block + struct.pack('>I', len(block)) + b'STOP')\n"
+            "PY",
         &status);
     ASSERT_EQ(status, 0);
     const std::string tbz2 = dir / "tool-1.0.tbz2";
@@ -205,13 +227,16 @@ TEST(PackageSource, GentooXpak) {
     EXPECT_EQ(t.find("usr/bin/tool")->origin, tbz2 + ": usr/bin/tool");
 
     // A trailer pointing at no XPAK block.
-    run("cd '" + dir.path() + "' && head -c -8 tool-1.0.tbz2 > bad.tbz2 && printf '\\000\\000\\000\\040STOP' >> bad.tbz2");
+    run("cd '" + dir.path() +
+        "' && head -c -8 tool-1.0.tbz2 > bad.tbz2 && printf '\\000\\000\\000\\040STOP' >> "
+        "bad.tbz2");
     tree::Tree t2;
     try {
         add_package(t2, dir / "bad.tbz2", {}, problems, null_reporter());
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), dir / "bad.tbz2" + ": bad XPAK block (no XPAKPACK where the trailer points)");
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "bad.tbz2" + ": bad XPAK block (no XPAKPACK where the trailer points)");
     }
 }
 
