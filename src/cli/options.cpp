@@ -59,6 +59,9 @@ void PackingArgs::add_to(CLI::App& cmd) {
     cmd.add_flag("--keep-owners", keep_owners, "Keep the source's owners (default: root:root)")
         ->group("Packing");
     cmd.add_flag("--no-xattrs", no_xattrs, "Do not store extended attributes")->group("Packing");
+    cmd.add_flag("--tail-packing", tail_packing,
+                 "Pack the last partial block of large files into fragment blocks too")
+        ->group("Packing");
 }
 
 uint32_t resolve_mtime(const std::string& flag) {
@@ -98,6 +101,7 @@ squashfs::WriterOptions PackingArgs::writer_options() const {
     o.jobs = jobs;
     o.mtime = resolve_mtime(mtime);
     o.xattrs = !no_xattrs;
+    o.tail_packing = tail_packing;
     return o;
 }
 

@@ -30,6 +30,7 @@ struct PackingArgs {
     std::string mtime; // "" = $SOURCE_DATE_EPOCH, else 0
     bool keep_owners = false;
     bool no_xattrs = false;
+    bool tail_packing = false;
 
     void add_to(CLI::App& cmd);
     source::SourceOptions source_options() const;

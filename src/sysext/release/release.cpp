@@ -45,6 +45,17 @@ std::string quote_value(std::string_view value) {
     }
     return out + "\"";
 }
+// Other naming schemes people reach for (Debian, uname -m) map to systemd's.
+std::string architecture_hint(std::string_view arch) {
+    static const std::pair<std::string_view, std::string_view> k_aliases[] = {
+        {"amd64", "x86-64"}, {"x86_64", "x86-64"}, {"aarch64", "arm64"}, {"i386", "x86"},
+        {"i686", "x86"},     {"armhf", "arm"},     {"ppc64el", "ppc64-le"},
+    };
+    for (const auto& [alias, name] : k_aliases)
+        if (arch == alias)
+            return std::string(name);
+    return nearest(arch, k_architectures);
+}
 } // namespace
 
 std::string release_path(std::string_view name) {
@@ -86,7 +97,7 @@ std::vector<std::string> check(const Fields& f, std::string_view where) {
              }))
         problem("ID " + quote(f.os_id) + " is not a valid os-release ID (lowercase letters, digits, \"._-\")");
     if (!f.architecture.empty() && !known_architecture(f.architecture)) {
-        std::string hint = nearest(f.architecture, k_architectures);
+        std::string hint = architecture_hint(f.architecture);
         problem("unknown architecture " + quote(f.architecture) +
                 (hint.empty() ? " (systemd's names: x86-64, arm64, ...)" : " (did you mean " + quote(hint) + "?)"));
     }

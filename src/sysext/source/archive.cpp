@@ -257,8 +257,13 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                 else
                     reporter.warn(origin + ": xattr " + key + " is not stored");
             }
-            std::sort(n.xattrs.begin(), n.xattrs.end(),
-                      [](const auto& x, const auto& y) { return x.key < y.key; });
+            // pax archives may carry an attribute twice (LIBARCHIVE.xattr and
+            // SCHILY.xattr); keep one of each key.
+            std::stable_sort(n.xattrs.begin(), n.xattrs.end(),
+                             [](const auto& x, const auto& y) { return x.key < y.key; });
+            n.xattrs.erase(std::unique(n.xattrs.begin(), n.xattrs.end(),
+                                       [](const auto& x, const auto& y) { return x.key == y.key; }),
+                           n.xattrs.end());
         }
         const uint64_t size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
         if (const char* link = archive_entry_hardlink(e)) {

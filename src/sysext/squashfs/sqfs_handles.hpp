@@ -2,6 +2,7 @@
 // we own (so that the output can be a temporary file renamed on success).
 #pragma once
 
+#include <sqfs/block.h>
 #include <sqfs/block_processor.h>
 #include <sqfs/block_writer.h>
 #include <sqfs/compressor.h>

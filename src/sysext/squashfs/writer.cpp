@@ -1,5 +1,6 @@
 #include "sysext/squashfs/writer.hpp"
 
+#include "sysext/squashfs/compressor.hpp"
 #include "sysext/squashfs/sqfs_handles.hpp"
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/error.hpp"
@@ -107,7 +108,7 @@ private:
             cfg.level = m_options.compression.level;
         sqfs_compressor_t* cmp = nullptr;
         check(sqfs_compressor_create(&cfg, &cmp), "creating the compressor");
-        m_cmp.reset(cmp);
+        m_cmp = wrap_compressor(SqfsPtr<sqfs_compressor_t>(cmp));
         cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
         check(sqfs_compressor_create(&cfg, &cmp), "creating the decompressor");
         m_uncmp.reset(cmp);
@@ -173,7 +174,14 @@ private:
         });
         for (const Node* f : files) {
             auto& slot = m_slots[f];
-            check(sqfs_block_processor_begin_file(m_proc.get(), &slot.file, nullptr, 0),
+            // Files under one block always share fragment blocks. The tail of a
+            // longer file gets a block of its own unless tail packing is on, as
+            // mksquashfs does by default: measured smaller at zstd 3 and about
+            // even at zstd 15 on shared-library trees.
+            sqfs_u32 flags = 0;
+            if (!m_options.tail_packing && f->content.size > m_options.block_size)
+                flags |= SQFS_BLK_DONT_FRAGMENT;
+            check(sqfs_block_processor_begin_file(m_proc.get(), &slot.file, nullptr, flags),
                   f->path() + ": starting file data");
             tree::read_content(*f, [&](const void* data, size_t size) {
                 check(sqfs_block_processor_append(m_proc.get(), data, size),

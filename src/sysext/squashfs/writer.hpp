@@ -26,6 +26,8 @@ struct WriterOptions {
     unsigned jobs = 0;   // worker threads; 0 = one per available core
     uint32_t mtime = 0;  // superblock modification time
     bool xattrs = true;  // store extended attributes
+    // Pack the tail ends of files longer than a block into fragment blocks too.
+    bool tail_packing = false;
 };
 
 struct WriteStats {

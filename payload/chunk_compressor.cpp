@@ -1,0 +1,147 @@
+#include "payload/chunk_compressor.hpp"
+
+#include "payload/bzip2.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sysext::payload {
+
+namespace {
+
+struct Slot {
+    Chunk chunk;
+    bool done = false;
+    std::exception_ptr error;
+};
+
+// Worker threads and the chunks in flight. The destructor stops and joins the
+// workers before any slot they might touch is freed, so an exception anywhere
+// unwinds safely.
+class Pool {
+public:
+    explicit Pool(unsigned threads) {
+        for (unsigned i = 0; i < threads; ++i)
+            m_threads.emplace_back([this] { work(); });
+    }
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    ~Pool() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+        }
+        m_work_ready.notify_all();
+        for (auto& t : m_threads)
+            t.join();
+    }
+
+    void submit(Slot* slot) {
+        {
+            std::lock_guard lock(m_mutex);
+            m_queue.push_back(slot);
+        }
+        m_work_ready.notify_one();
+    }
+
+    void wait(Slot* slot) {
+        std::unique_lock lock(m_mutex);
+        m_work_done.wait(lock, [slot] { return slot->done; });
+        if (slot->error)
+            std::rethrow_exception(slot->error);
+    }
+
+private:
+    void work() {
+        for (;;) {
+            Slot* slot = nullptr;
+            {
+                std::unique_lock lock(m_mutex);
+                m_work_ready.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+                if (m_stopping)
+                    return;
+                slot = m_queue.front();
+                m_queue.pop_front();
+            }
+            std::exception_ptr error;
+            try {
+                compress(slot->chunk);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            {
+                std::lock_guard lock(m_mutex);
+                slot->error = error;
+                slot->done = true;
+            }
+            m_work_done.notify_all();
+        }
+    }
+
+    static void compress(Chunk& chunk) {
+        chunk.compressed = bzip2_compress_if_smaller(chunk.input, chunk.stored);
+        if (!chunk.compressed)
+            chunk.stored = chunk.input;
+        chunk.stored_hash = sysext::sha256(chunk.stored);
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_work_ready;
+    std::condition_variable m_work_done;
+    std::deque<Slot*> m_queue;
+    bool m_stopping = false;
+    std::vector<std::thread> m_threads;
+};
+
+} // namespace
+
+unsigned effective_jobs(unsigned jobs) {
+    if (jobs > 0)
+        return jobs;
+    unsigned cores = std::thread::hardware_concurrency();
+    return cores > 0 ? cores : 1;
+}
+
+void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
+                     unsigned jobs, const ChunkSink& sink, Reporter& reporter) {
+    const unsigned threads = effective_jobs(jobs);
+    // Two chunks per thread keep every worker busy while the caller writes.
+    const size_t window = 2 * static_cast<size_t>(threads);
+    std::deque<std::unique_ptr<Slot>> in_flight;
+    Pool pool(threads);
+
+    uint64_t handed_out = 0;
+    auto take_front = [&] {
+        Slot* front = in_flight.front().get();
+        pool.wait(front);
+        sink(front->chunk);
+        handed_out += front->chunk.input.size();
+        reporter.progress(handed_out, size);
+        in_flight.pop_front();
+    };
+
+    for (uint64_t offset = 0; offset < size; offset += chunk_size) {
+        if (in_flight.size() >= window)
+            take_front();
+        auto slot = std::make_unique<Slot>();
+        slot->chunk.offset = offset;
+        slot->chunk.input.resize(static_cast<size_t>(std::min(chunk_size, size - offset)));
+        size_t got = pread_full(fd, slot->chunk.input.data(), slot->chunk.input.size(),
+                                static_cast<off_t>(offset), what);
+        if (got != slot->chunk.input.size())
+            throw_input(what + ": the file shrank while it was being read");
+        pool.submit(slot.get());
+        in_flight.push_back(std::move(slot));
+    }
+    while (!in_flight.empty())
+        take_front();
+}
+
+} // namespace sysext::payload

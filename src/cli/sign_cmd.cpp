@@ -1,0 +1,90 @@
+// sysext-build sign: dm-verity tree, root hash and signature for an image, as
+// sidecar files next to it or as a disk image (--ddi).
+#include "cli/command.hpp"
+#include "signing/certificate.hpp"
+#include "signing/key.hpp"
+#include "signing/pkcs7.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/reporter.hpp"
+#include "sysext/verity/signed_image.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+struct SignOptions {
+    std::string image;
+    std::string key;
+    std::string cert;
+    std::string ddi;
+    std::string arch;
+    std::string salt;
+    int passphrase_fd = -1;
+    std::string passphrase_env;
+    bool force_insecure_key = false;
+};
+
+void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
+    using namespace sysext;
+    // Key and certificate first: a bad key or passphrase fails before any work.
+    signing::PrivateKey key = signing::PrivateKey::load(
+        {o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
+    signing::Certificate cert = signing::Certificate::load(o.cert);
+    if (!cert.matches(key.get()))
+        throw_usage(o.cert + ": certificate does not belong to " + key.description());
+
+    verity::SignRequest req;
+    req.image_path = o.image;
+    req.ddi_path = o.ddi;
+    req.arch = o.arch;
+    req.salt_hex = o.salt;
+    req.certificate_fingerprint = cert.fingerprint_sha256();
+    req.sign = [&](std::string_view root_hash_hex) {
+        return signing::pkcs7_sign_detached(key.get(), key.description(), cert, root_hash_hex);
+    };
+    verity::SignResult result = verity::sign_image(req, null_reporter());
+
+    if (g.json) {
+        nlohmann::json out = {{"image", o.image},         {"rootHash", result.root_hash_hex},
+                              {"salt", result.salt_hex},  {"dataBlocks", result.data_blocks},
+                              {"outputs", result.outputs}};
+        if (!result.arch.empty())
+            out["architecture"] = result.arch;
+        std::printf("%s\n", out.dump().c_str());
+    } else if (!g.quiet) {
+        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(),
+                    key.description().c_str(), result.root_hash_hex.c_str());
+        for (const auto& path : result.outputs)
+            std::printf("wrote %s\n", path.c_str());
+    }
+}
+
+sysext::cli::CommandRegistration reg{
+    40, [](CLI::App& app, const sysext::cli::GlobalOptions& g) {
+        auto o = std::make_shared<SignOptions>();
+        auto* sub = app.add_subcommand(
+            "sign", "Add a dm-verity hash tree and a signed root hash to an extension image");
+        sub->add_option("IMAGE", o->image, "The squashfs image (NAME.raw)")->required();
+        sub->add_option("--key", o->key, "Private key: PEM file, or OpenSSL store URI (pkcs11:...)")
+            ->required();
+        sub->add_option("--cert", o->cert, "The key's X.509 certificate (PEM or DER)")->required();
+        sub->add_option("--ddi", o->ddi,
+                        "Write a GPT disk image here instead of sidecar files next to IMAGE");
+        sub->add_option("--arch", o->arch,
+                        "Architecture of the disk image's partition types (default: the "
+                        "image's ARCHITECTURE=)");
+        sub->add_option("--salt", o->salt,
+                        "dm-verity salt in hex (default: SHA-256 of the image)");
+        sub->add_option("--passphrase-fd", o->passphrase_fd,
+                        "Read the key's passphrase (or token PIN) from this file descriptor");
+        sub->add_option("--passphrase-env", o->passphrase_env,
+                        "Read the key's passphrase from this environment variable");
+        sub->add_flag("--force-insecure-key", o->force_insecure_key,
+                      "Use a key file that group or others can read");
+        sub->callback([o, &g] { run(*o, g); });
+    }};
+
+} // namespace

@@ -1,0 +1,162 @@
+// InRelease verification and parsing (see debian_release.hpp).
+#include "sysext/source/debian_release.hpp"
+
+#include "sysext/source/debian_control.hpp"
+#include "sysext/util/atomic_file.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sysext::source {
+
+namespace {
+
+std::vector<std::string> words(std::string_view text) {
+    std::vector<std::string> out;
+    std::istringstream in{std::string(text)};
+    std::string w;
+    while (in >> w)
+        out.push_back(w);
+    return out;
+}
+
+// A private directory for gpgv's input, output and home, removed afterwards.
+class ScratchDir {
+public:
+    ScratchDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "sysext-gpgv-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data()))
+            throw_errno("cannot create a temporary directory for gpgv");
+        m_path = tmpl;
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(m_path, ec);
+    }
+    const std::string& path() const { return m_path; }
+
+private:
+    std::string m_path;
+};
+
+struct ProcessResult {
+    int status = -1;    // exit code, or -1 when killed by a signal
+    std::string output; // stderr and stdout, interleaved
+};
+
+// Runs argv with stdin from /dev/null and collects what it prints.
+ProcessResult run(const std::vector<std::string>& argv) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0)
+        throw_errno("pipe");
+    Fd read_end(pipefd[0]);
+    Fd write_end(pipefd[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0)
+        throw_errno("fork");
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            ::dup2(devnull, 0);
+        ::dup2(write_end.get(), 1);
+        ::dup2(write_end.get(), 2);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    write_end.reset();
+    ProcessResult r;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (r.output.size() < 65536)
+            r.output.append(buf, static_cast<size_t>(n));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            throw_errno("waitpid");
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+// gpgv's lines that say why, without the chatter about when and with which key.
+std::string verdict(const std::string& output) {
+    std::string out;
+    for (const auto& line : split(output, '\n')) {
+        if (line.empty() || line.find("Signature made") != std::string::npos ||
+            line.find("using ") != std::string::npos)
+            continue;
+        out += (out.empty() ? "" : "; ") + line;
+    }
+    return out.empty() ? "gpgv failed without a message" : out;
+}
+
+} // namespace
+
+std::string verify_inrelease(const std::string& inrelease, const std::string& keyring,
+                             const std::string& origin) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(keyring, ec))
+        throw_usage(keyring + ": keyring not found");
+    ScratchDir scratch;
+    const std::string input = scratch.path() + "/InRelease";
+    const std::string output = scratch.path() + "/Release";
+    write_file_atomic(input, inrelease, 0600);
+    // --homedir keeps gpgv away from the user's ~/.gnupg.
+    auto r = run({"gpgv", "--homedir", scratch.path(), "--keyring",
+                  std::filesystem::absolute(keyring).string(), "--output", output, input});
+    if (r.status == 127)
+        throw Error(ErrorKind::Io, origin + ": cannot run gpgv (install the gpgv package)");
+    if (r.status != 0)
+        throw_verify(origin + ": signature check failed: " + verdict(r.output));
+    std::string signed_text = read_file(output);
+    if (signed_text.empty())
+        throw_verify(origin + ": signature check failed: gpgv verified no content");
+    return signed_text;
+}
+
+ReleaseFile parse_release(const std::string& text, const std::string& origin) {
+    auto paragraphs = parse_paragraphs(text, origin);
+    if (paragraphs.empty())
+        throw_input(origin + ": empty Release file");
+    const ControlParagraph& p = paragraphs.front();
+    ReleaseFile r;
+    r.suite = p.get("Suite");
+    r.codename = p.get("Codename");
+    r.architectures = words(p.get("Architectures"));
+    r.components = words(p.get("Components"));
+    r.acquire_by_hash = p.get("Acquire-By-Hash") == "yes";
+    r.all_in_arch_indices = p.get("No-Support-for-Architecture-all") == "Packages";
+    const ControlField* sums = p.find("SHA256");
+    if (!sums)
+        throw_input(origin + ": no SHA256 field (MD5Sum-only archives are not trusted)");
+    size_t line = sums->line;
+    for (auto entry : sums->lines()) {
+        ++line;
+        auto w = words(entry);
+        if (w.size() != 3 || w[0].size() != 64 || w[1].find_first_not_of("0123456789") != std::string::npos)
+            throw_input(origin + ":" + std::to_string(line) + ": bad SHA256 entry " + quote(entry));
+        r.sha256[w[2]] = IndexFile{w[0], std::stoull(w[1])};
+    }
+    return r;
+}
+
+} // namespace sysext::source

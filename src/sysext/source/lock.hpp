@@ -1,0 +1,55 @@
+// The lock file: every input of a build, recorded exactly, so that a later
+// build can fetch exactly the same bytes without consulting any index.
+//
+// JSON, written next to an output:
+//   {"sysext-build-lock": 1,
+//    "inputs": [{"kind": "deb", "name": "podman", "version": "5.4.2+ds1-1",
+//                "architecture": "amd64", "url": "http://.../pool/main/...deb",
+//                "filename": "pool/main/...deb", "sha256": "...", "size": 123}]}
+// "kind" says what the entry is ("deb" from a Debian archive, "url" for a plain
+// download); "filename" is the path under a Debian mirror, so a lock can be
+// replayed against another mirror. Entries are kept sorted by kind, name and
+// architecture, so the same inputs always give the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sysext::source {
+
+struct LockEntry {
+    std::string kind;         // "deb", "url"
+    std::string name;
+    std::string version;      // "" when the kind has none
+    std::string architecture; // "" when the kind has none
+    std::string url;
+    std::string filename;     // "deb": relative to the mirror
+    std::string sha256;
+    uint64_t size = 0;
+
+    // Where to fetch the entry: mirror + "/" + filename when a mirror is given
+    // and the entry has a filename, else its url.
+    std::string source_url(const std::string& mirror = "") const;
+    bool operator==(const LockEntry&) const = default;
+};
+
+class LockFile {
+public:
+    // Adds an entry; an entry with the same kind, name and architecture must be
+    // identical (Input error otherwise).
+    void add(LockEntry entry);
+    const std::vector<LockEntry>& entries() const { return m_entries; }
+
+    std::string to_json() const;
+    // Throws Input "<origin>: <where>: <cause>", suggesting the nearest key for a typo.
+    static LockFile parse(const std::string& text, const std::string& origin);
+
+    static LockFile read(const std::string& path);
+    void write(const std::string& path) const; // atomically
+
+private:
+    std::vector<LockEntry> m_entries;
+};
+
+} // namespace sysext::source

@@ -1,0 +1,179 @@
+#include "sysext/verity/release_probe.hpp"
+
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/error.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace sysext::verity {
+
+namespace {
+
+constexpr const char* k_release_dir = "usr/lib/extension-release.d";
+constexpr uint64_t k_max_release_size = 64 * 1024;
+
+// A read-only sqfs_file_t over a Region; base must stay the first member.
+struct RegionFile {
+    sqfs_file_t base;
+    const Region* region;
+};
+
+int region_read_at(sqfs_file_t* file, sqfs_u64 offset, void* buffer, size_t size) {
+    const Region& r = *reinterpret_cast<RegionFile*>(file)->region;
+    if (offset > r.size || size > r.size - offset)
+        return SQFS_ERROR_OUT_OF_BOUNDS;
+    if (pread_full(r.fd, buffer, size, static_cast<off_t>(r.offset + offset), r.what) != size)
+        return SQFS_ERROR_IO;
+    return 0;
+}
+int region_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
+sqfs_u64 region_get_size(const sqfs_file_t* file) {
+    return reinterpret_cast<const RegionFile*>(file)->region->size;
+}
+int region_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
+
+struct SqfsDeleter {
+    void operator()(void* obj) const { sqfs_destroy(obj); }
+};
+struct SqfsFree {
+    void operator()(void* p) const { sqfs_free(p); }
+};
+template <typename T> using SqfsPtr = std::unique_ptr<T, SqfsDeleter>;
+template <typename T> using SqfsMem = std::unique_ptr<T, SqfsFree>;
+
+// Names read from a possibly damaged image, quoted with every non-ASCII byte
+// escaped, so that messages stay printable (and valid UTF-8).
+std::string quote_name(const std::string& name) {
+    std::string ascii;
+    for (unsigned char c : name) {
+        if (c < 0x80) {
+            ascii += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            ascii += buf;
+        }
+    }
+    return quote(ascii);
+}
+
+std::string unquote(std::string v) {
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+        return v.substr(1, v.size() - 2);
+    return v;
+}
+
+} // namespace
+
+std::string ExtensionRelease::value(const std::string& key) const {
+    for (const auto& line : split(content, '\n'))
+        if (starts_with(line, key + "="))
+            return unquote(line.substr(key.size() + 1));
+    return {};
+}
+
+std::string image_name_from_path(const std::string& path) {
+    std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    for (const char* suffix : {".sysext.raw", ".raw"})
+        if (ends_with(base, suffix))
+            return base.substr(0, base.size() - std::strlen(suffix));
+    return base;
+}
+
+ExtensionRelease find_extension_release(const Region& fs, const std::string& image_name) {
+    RegionFile file{};
+    file.base.base.destroy = [](sqfs_object_t*) {}; // owned by this frame
+    file.base.read_at = region_read_at;
+    file.base.write_at = region_write_at;
+    file.base.get_size = region_get_size;
+    file.base.truncate = region_truncate;
+    file.region = &fs;
+    auto* sqfs_file = &file.base;
+
+    sqfs_super_t super;
+    if (sqfs_super_read(&super, sqfs_file) != 0)
+        throw_verify(fs.what + ": not a squashfs image");
+    sqfs_compressor_config_t cfg;
+    sqfs_compressor_t* raw_cmp = nullptr;
+    if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
+                                    super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0 ||
+        sqfs_compressor_create(&cfg, &raw_cmp) != 0)
+        throw_verify(fs.what + ": squashfs compressor " + std::to_string(super.compression_id) +
+                     " is not supported");
+    SqfsPtr<sqfs_compressor_t> cmp(raw_cmp);
+    SqfsPtr<sqfs_dir_reader_t> dirs(sqfs_dir_reader_create(&super, cmp.get(), sqfs_file, 0));
+    if (!dirs)
+        throw_verify(fs.what + ": cannot read the squashfs directory table");
+
+    sqfs_inode_generic_t* raw_inode = nullptr;
+    if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, k_release_dir, &raw_inode) != 0)
+        throw_verify(fs.what + ": no " + k_release_dir + " directory; not a system extension");
+    SqfsMem<sqfs_inode_generic_t> dir_inode(raw_inode);
+    if (sqfs_dir_reader_open_dir(dirs.get(), dir_inode.get(), 0) != 0)
+        throw_verify(fs.what + ": " + k_release_dir + " is not a readable directory");
+
+    std::string prefix = image_name.substr(0, image_name.find_first_of("_+"));
+    std::vector<std::string> found, matches;
+    for (;;) {
+        sqfs_dir_entry_t* raw_entry = nullptr;
+        int r = sqfs_dir_reader_read(dirs.get(), &raw_entry);
+        if (r > 0)
+            break;
+        if (r < 0)
+            throw_verify(fs.what + ": cannot read " + k_release_dir);
+        SqfsMem<sqfs_dir_entry_t> entry(raw_entry);
+        std::string name(reinterpret_cast<const char*>(entry->name), size_t{entry->size} + 1u);
+        found.push_back(name);
+        if (name == "extension-release." + image_name || name == "extension-release." + prefix)
+            matches.push_back(name);
+    }
+    if (matches.empty()) {
+        std::string msg = fs.what + ": no " + k_release_dir + "/extension-release." + image_name;
+        if (prefix != image_name)
+            msg += " or extension-release." + prefix;
+        msg += " (found:";
+        for (const auto& f : found)
+            msg += " " + quote_name(f);
+        throw_verify(msg + (found.empty() ? " nothing)" : ")"));
+    }
+    if (matches.size() > 1)
+        throw_verify(fs.what + ": both " + quote_name(matches[0]) + " and " + quote_name(matches[1]) +
+                     " exist; systemd refuses two candidates");
+
+    std::string path = std::string(k_release_dir) + "/" + matches[0];
+    if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, path.c_str(), &raw_inode) != 0)
+        throw_verify(fs.what + ": cannot open " + path);
+    SqfsMem<sqfs_inode_generic_t> inode(raw_inode);
+    if (inode->base.type != SQFS_INODE_FILE && inode->base.type != SQFS_INODE_EXT_FILE)
+        throw_verify(fs.what + ": " + path + " is not a regular file");
+    sqfs_u64 size = 0;
+    sqfs_inode_get_file_size(inode.get(), &size);
+    if (size > k_max_release_size)
+        throw_verify(fs.what + ": " + path + " is implausibly large");
+    SqfsPtr<sqfs_data_reader_t> data(
+        sqfs_data_reader_create(sqfs_file, super.block_size, cmp.get(), 0));
+    if (!data || sqfs_data_reader_load_fragment_table(data.get(), &super) != 0)
+        throw_verify(fs.what + ": cannot read the squashfs fragment table");
+    ExtensionRelease release;
+    release.file_name = matches[0];
+    release.content.resize(size);
+    if (size > 0 && sqfs_data_reader_read(data.get(), inode.get(), 0, release.content.data(),
+                                          static_cast<sqfs_u32>(size)) != static_cast<sqfs_s32>(size))
+        throw_verify(fs.what + ": cannot read " + path);
+    return release;
+}
+
+} // namespace sysext::verity

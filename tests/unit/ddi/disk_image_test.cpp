@@ -1,0 +1,117 @@
+#include "sysext/ddi/disk_image.hpp"
+#include "sysext/ddi/verity_sig.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace sysext::ddi {
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/sysext-ddi-test.XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+std::string write_data(const std::string& path, size_t blocks) {
+    std::string bytes(blocks * 4096, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>(i * 13 % 251);
+    FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    return bytes;
+}
+
+DdiResult make(const std::string& image, const std::string& out, int* sign_calls) {
+    Fd fd = open_or_throw(image, O_RDONLY);
+    struct stat st {};
+    ::fstat(fd.get(), &st);
+    DdiRequest req{{fd.get(), 0, static_cast<uint64_t>(st.st_size), image},
+                   out,
+                   "arm64",
+                   "demo",
+                   std::string(32, 's'),
+                   [sign_calls](std::string_view hex) {
+                       ++*sign_calls;
+                       return "signature over " + std::string(hex);
+                   },
+                   std::string(64, 'f')};
+    return write_ddi(req, null_reporter());
+}
+
+} // namespace
+
+TEST(DiskImage, LayoutUuidsAndContent) {
+    TempDir dir;
+    std::string data = write_data(dir.path + "/demo.raw", 300);
+    int calls = 0;
+    DdiResult r = make(dir.path + "/demo.raw", dir.path + "/disk.raw", &calls);
+    EXPECT_EQ(calls, 1);
+
+    Fd disk = open_or_throw(dir.path + "/disk.raw", O_RDONLY);
+    uint64_t size = std::filesystem::file_size(dir.path + "/disk.raw");
+    GptDisk gpt = read_gpt(disk.get(), size, "disk");
+    UsrPartitions parts = find_usr_partitions(gpt, "disk");
+    EXPECT_EQ(parts.types->arch, "arm64");
+    EXPECT_EQ(parts.usr.first_lba, 2048u);
+    EXPECT_EQ(parts.usr.size(), data.size());
+    EXPECT_EQ(parts.usr.name, "demo");
+    EXPECT_EQ(parts.verity.name, "demo-verity");
+    EXPECT_EQ(parts.signature.name, "demo-verity-sig");
+    EXPECT_EQ(0, std::memcmp(parts.usr.uuid.bytes.data(), r.root_hash.data(), 16));
+    EXPECT_EQ(0, std::memcmp(parts.verity.uuid.bytes.data(), r.root_hash.data() + 16, 16));
+    EXPECT_EQ(parts.verity.size(), verity::plan_tree(data.size(), "d").hash_area_size());
+
+    std::string usr(parts.usr.size(), '\0');
+    pread_full(disk.get(), usr.data(), usr.size(), static_cast<off_t>(parts.usr.offset()), "d");
+    EXPECT_EQ(usr, data);
+    verity::verify_tree({disk.get(), parts.usr.offset(), parts.usr.size(), "usr"},
+                        {disk.get(), parts.verity.offset(), parts.verity.size(), "verity"},
+                        r.root_hash);
+
+    std::string sig(parts.signature.size(), '\0');
+    pread_full(disk.get(), sig.data(), sig.size(), static_cast<off_t>(parts.signature.offset()),
+               "d");
+    VeritySignature vs = decode_verity_signature(sig, "sig");
+    EXPECT_EQ(vs.root_hash_hex, to_hex(r.root_hash));
+    EXPECT_EQ(vs.signature_der, "signature over " + to_hex(r.root_hash));
+    EXPECT_EQ(vs.certificate_fingerprint_hex, std::string(64, 'f'));
+}
+
+TEST(DiskImage, SameInputSameBytesAndNothingOnFailure) {
+    TempDir dir;
+    write_data(dir.path + "/demo.raw", 40);
+    int calls = 0;
+    make(dir.path + "/demo.raw", dir.path + "/a.raw", &calls);
+    make(dir.path + "/demo.raw", dir.path + "/b.raw", &calls);
+    EXPECT_EQ(read_file(dir.path + "/a.raw"), read_file(dir.path + "/b.raw"));
+
+    Fd fd = open_or_throw(dir.path + "/demo.raw", O_RDONLY);
+    DdiRequest req{{fd.get(), 0, 40 * 4096, "demo.raw"},
+                   dir.path + "/c.raw",
+                   "x86-64",
+                   "demo",
+                   "salt",
+                   [](std::string_view) -> std::string { throw_input("token removed"); },
+                   ""};
+    EXPECT_THROW(write_ddi(req, null_reporter()), Error);
+    EXPECT_FALSE(std::filesystem::exists(dir.path + "/c.raw"));
+    for (const auto& e : std::filesystem::directory_iterator(dir.path))
+        EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+} // namespace sysext::ddi

@@ -1,0 +1,65 @@
+#include "sysext/release/release.hpp"
+#include "sysext/util/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sysext::release {
+
+TEST(Release, RendersInFixedOrderWithQuoting) {
+    Fields f;
+    f.os_id = "flatcar";
+    f.version_id = "4593.2.5";
+    f.architecture = "x86-64";
+    f.reload_manager = true;
+    f.scope = "system portable";
+    f.extra = {{"SYSEXT_ID", "podman"}, {"SYSEXT_NAME", "Podman \"5\" $x"}};
+    EXPECT_EQ(render(f), "ID=flatcar\n"
+                         "VERSION_ID=4593.2.5\n"
+                         "ARCHITECTURE=x86-64\n"
+                         "SYSEXT_SCOPE=\"system portable\"\n"
+                         "EXTENSION_RELOAD_MANAGER=1\n"
+                         "SYSEXT_ID=podman\n"
+                         "SYSEXT_NAME=\"Podman \\\"5\\\" \\$x\"\n");
+    auto kv = parse(render(f), "x");
+    EXPECT_EQ(kv["SYSEXT_NAME"], "Podman \"5\" $x");
+    EXPECT_EQ(kv["SYSEXT_SCOPE"], "system portable");
+    EXPECT_EQ(kv["ID"], "flatcar");
+}
+
+TEST(Release, CheckListsEveryProblem) {
+    Fields f;
+    f.architecture = "x86_64";
+    f.scope = "system host";
+    f.extra = {{"lower", "x"}};
+    auto p = check(f, "flags");
+    ASSERT_EQ(p.size(), 4u);
+    EXPECT_EQ(p[0], "flags: ID is missing (give the host's os-release ID, or _any)");
+    EXPECT_EQ(p[1], "flags: unknown architecture \"x86_64\" (did you mean \"x86-64\"?)");
+    EXPECT_EQ(p[2], "flags: SYSEXT_SCOPE word \"host\" is not one of initrd, system, portable");
+    EXPECT_EQ(p[3], "flags: key \"lower\" is not valid (uppercase letters, digits, _)");
+}
+
+TEST(Release, ParseErrorsGiveLine) {
+    try {
+        parse("ID=debian\n# comment\nVERSION_ID\n", "ext");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "ext:3: expected KEY=value, got \"VERSION_ID\"");
+    }
+    EXPECT_THROW(parse("ID=\"debian\n", "ext"), Error);
+}
+
+TEST(Release, NamesFromImageFiles) {
+    EXPECT_EQ(name_from_image_file("out/podman.raw"), "podman");
+    EXPECT_EQ(name_from_image_file("podman.sysext.raw"), "podman");
+    EXPECT_EQ(name_from_image_file("flatcar-podman.raw"), "flatcar-podman");
+    EXPECT_EQ(release_path("podman"), "usr/lib/extension-release.d/extension-release.podman");
+    EXPECT_TRUE(valid_name("podman_5.4+x"));
+    EXPECT_FALSE(valid_name(".hidden"));
+    EXPECT_FALSE(valid_name("a/b"));
+    EXPECT_TRUE(known_architecture("arm64"));
+    EXPECT_TRUE(known_architecture("_any"));
+    EXPECT_FALSE(known_architecture("amd64"));
+}
+
+} // namespace sysext::release

@@ -1,0 +1,147 @@
+#include "sysext/source/archive.hpp"
+#include "sysext/tree/content_reader.hpp"
+#include "sysext/util/error.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <filesystem>
+
+namespace sysext::source {
+
+namespace {
+
+struct Entry {
+    std::string path;
+    std::string data;
+    mode_t type = AE_IFREG;
+    std::string link; // symlink target, or hard link target when hard is set
+    bool hard = false;
+};
+
+// Writes a pax tar (optionally zstd-compressed) with libarchive's writer.
+void write_tar(const std::string& path, const std::vector<Entry>& entries, bool zstd = false) {
+    archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    if (zstd)
+        archive_write_add_filter_zstd(a);
+    ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+    for (const auto& e : entries) {
+        archive_entry* ae = archive_entry_new();
+        archive_entry_set_pathname(ae, e.path.c_str());
+        archive_entry_set_filetype(ae, e.type);
+        archive_entry_set_perm(ae, e.type == AE_IFDIR ? 0755 : 0644);
+        if (e.hard) {
+            archive_entry_set_hardlink(ae, e.link.c_str());
+        } else if (e.type == AE_IFLNK) {
+            archive_entry_set_symlink(ae, e.link.c_str());
+        } else if (e.type == AE_IFREG) {
+            archive_entry_set_size(ae, static_cast<la_int64_t>(e.data.size()));
+            archive_entry_xattr_add_entry(ae, "user.k", "v", 1);
+        }
+        archive_write_header(a, ae);
+        if (!e.data.empty())
+            archive_write_data(a, e.data.data(), e.data.size());
+        archive_entry_free(ae);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+std::string content_of(const tree::Node& n) {
+    std::string out;
+    tree::read_content(n.inode(), [&](const void* p, size_t s) { out.append(static_cast<const char*>(p), s); });
+    return out;
+}
+
+} // namespace
+
+TEST(Archive, EntriesInAnyOrderAreDeliveredInTreeOrder) {
+    test::TempDir dir;
+    std::string big(3 << 20, 'b');
+    for (size_t i = 0; i < big.size(); i += 4096)
+        big[i] = static_cast<char>('a' + i % 26);
+    // Deliberately not in tree order: z before a, nested dir after its sibling.
+    write_tar(dir / "t.tar.zst", {{"usr/z", "last"},
+                                  {"usr/m/big", big},
+                                  {"usr/a", "first"},
+                                  {"usr/bin/", "", AE_IFDIR},
+                                  {"usr/bin/link", "", AE_IFLNK, "../a"},
+                                  {"usr/hard", "", AE_IFREG, "usr/a", true}},
+              /*zstd=*/true);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar.zst", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty()) << problems[0];
+    // The writer asks in depth-first bytewise order; entries read early are parked.
+    EXPECT_EQ(content_of(*t.find("usr/a")), "first");
+    EXPECT_EQ(content_of(*t.find("usr/m/big")), big);
+    EXPECT_EQ(content_of(*t.find("usr/z")), "last");
+    EXPECT_EQ(t.find("usr/bin/link")->link_target, "../a");
+    EXPECT_EQ(t.find("usr/hard")->hardlink, t.find("usr/a"));
+    ASSERT_EQ(t.find("usr/a")->xattrs.size(), 1u);
+    EXPECT_EQ(t.find("usr/a")->xattrs[0].key, "user.k");
+    EXPECT_EQ(t.find("usr/a")->uid, 0u);
+}
+
+TEST(Archive, HostilePathsAreProblemsNamingTheEntry) {
+    test::TempDir dir;
+    write_tar(dir / "bad.tar", {{"../etc/passwd", "x"},
+                                {"/usr/abs", "y"},
+                                {"usr/ok", "z"},
+                                {"usr/ok", "again"},
+                                {"usr/h", "", AE_IFREG, "usr/missing", true}});
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "bad.tar", {}, problems, null_reporter());
+    ASSERT_EQ(problems.size(), 4u);
+    const std::string a = dir / "bad.tar";
+    EXPECT_EQ(problems[0], a + ": ../etc/passwd: path leaves the tree");
+    EXPECT_EQ(problems[1], a + ": /usr/abs: absolute path (entries must be relative to the tree)");
+    EXPECT_EQ(problems[2], a + ": usr/ok: \"usr/ok\" appears twice in the archive");
+    EXPECT_EQ(problems[3], a + ": usr/h: hard link to \"usr/missing\", which is not a file earlier in the archive");
+}
+
+TEST(Archive, TruncatedArchiveIsAnInputError) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar", {{"usr/a", std::string(100000, 'a')}, {"usr/b", std::string(100000, 'b')}});
+    std::filesystem::resize_file(dir / "t.tar", 60000);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    try {
+        add_archive(t, dir / "t.tar", {}, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_NE(std::string(e.what()).find(dir / "t.tar: "), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("runcated"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Archive, DecompressionBombIsRefused) {
+    test::TempDir dir;
+    write_tar(dir / "bomb.tar.zst", {{"usr/zeros", std::string(8 << 20, '\0')}}, true);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    SourceOptions o;
+    o.max_content_bytes = 4 << 20;
+    try {
+        add_archive(t, dir / "bomb.tar.zst", o, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("refusing a possible decompression bomb"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(Archive, NotAnArchive) {
+    test::TempDir dir;
+    test::write_text(dir / "plain.txt", "just text, not an archive\n");
+    tree::Tree t;
+    std::vector<std::string> problems;
+    EXPECT_THROW(add_archive(t, dir / "plain.txt", {}, problems, null_reporter()), Error);
+}
+
+} // namespace sysext::source

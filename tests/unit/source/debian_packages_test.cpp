@@ -1,0 +1,120 @@
+#include "sysext/source/debian_packages.hpp"
+#include "sysext/util/error.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sysext::source {
+
+namespace {
+
+std::string stanza(const std::string& name, const std::string& version, const std::string& arch,
+                   const std::string& extra = "") {
+    return "Package: " + name + "\nVersion: " + version + "\nArchitecture: " + arch +
+           "\nFilename: pool/main/" + name + "_" + version + "_" + arch + ".deb\nSize: 100\nSHA256: " +
+           std::string(64, 'c') + "\n" + extra + "\n";
+}
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+std::vector<std::string> names(const std::vector<const DebPackage*>& ps) {
+    std::vector<std::string> out;
+    for (auto* p : ps)
+        out.push_back(p->name + "=" + p->version.str());
+    return out;
+}
+
+PackageIndex sample_index() {
+    PackageIndex idx("amd64");
+    idx.add(stanza("podman", "4.9.4+ds1-1", "amd64", "Depends: libc6 (>= 2.34), conmon, libgpgme11t64\n") +
+                stanza("podman", "5.4.2+ds1-1", "amd64",
+                       "Depends: libc6 (>= 2.38), conmon (>= 2.1), libgpgme11t64 (>= 1.4.1), "
+                       "crun | runc | oci-runtime\n") +
+                stanza("podman", "5.5.0-1", "arm64") + // another architecture: ignored
+                stanza("conmon", "2.1.12-4", "amd64", "Depends: libc6, libglib2.0-0t64 (>= 2.75)\n") +
+                stanza("libgpgme11t64", "1.24.2-3", "amd64", "Pre-Depends: libassuan9\nDepends: libc6\n") +
+                stanza("libassuan9", "3.0.2-2", "amd64") +
+                stanza("libglib2.0-0t64", "2.84.1-1", "amd64", "Depends: libffi8, libc6\n") +
+                stanza("libglib2.0-0t64", "2.70.0-1", "amd64") +
+                stanza("libffi8", "3.4.7-1", "amd64") +
+                stanza("crun", "1.21-1", "amd64", "Provides: oci-runtime\nDepends: libyajl2\n") +
+                stanza("libyajl2", "2.1.0-5", "amd64") + stanza("policy-data", "1.0-1", "all"),
+            "Packages");
+    return idx;
+}
+
+} // namespace
+
+TEST(PackageIndex, ChoosesByPattern) {
+    auto idx = sample_index();
+    EXPECT_EQ(idx.size(), 11u);
+    EXPECT_EQ(idx.choose("podman", VersionPattern::parse("5.x")).version.str(), "5.4.2+ds1-1");
+    EXPECT_EQ(idx.choose("podman", VersionPattern::parse("4.x")).version.str(), "4.9.4+ds1-1");
+    EXPECT_EQ(idx.choose("podman", VersionPattern::latest()).filename,
+              "pool/main/podman_5.4.2+ds1-1_amd64.deb");
+    EXPECT_EQ(idx.choose("policy-data", VersionPattern::latest()).architecture, "all");
+    EXPECT_EQ(error_of([&] { idx.choose("podman", VersionPattern::parse("6.x")); }),
+              "no version of \"podman\" matches \"6.x\" (available: 4.9.4+ds1-1, 5.4.2+ds1-1)");
+    EXPECT_EQ(error_of([&] { idx.choose("podmna", VersionPattern::latest()); }),
+              "package \"podmna\" is not in the amd64 index (did you mean \"podman\"?)");
+    EXPECT_EQ(error_of([&] { idx.choose("oci-runtime", VersionPattern::latest()); }),
+              "package \"oci-runtime\" is not in the amd64 index (it is a virtual package provided by "
+              "\"crun\")");
+}
+
+TEST(PackageIndex, ResolvesDependenciesDownToTheBase) {
+    auto idx = sample_index();
+    BaseSystem base = parse_base_system("libc6:amd64 2.41-7\n# comment\nlibffi8\n", "base");
+    auto closure = idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, base);
+    EXPECT_EQ(names(closure), (std::vector<std::string>{"conmon=2.1.12-4", "crun=1.21-1",
+                                                        "libassuan9=3.0.2-2", "libglib2.0-0t64=2.84.1-1",
+                                                        "libgpgme11t64=1.24.2-3", "libyajl2=2.1.0-5",
+                                                        "podman=5.4.2+ds1-1"}));
+}
+
+TEST(PackageIndex, ReportsWhatCannotBeSatisfied) {
+    auto idx = sample_index();
+    BaseSystem old_base = parse_base_system("libc6\t2.36-9+deb12u4\nlibffi8\n", "bookworm.list");
+    EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, old_base); }),
+              "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), but the base system (bookworm.list) has "
+              "libc6 2.36-9+deb12u4");
+    EXPECT_EQ(error_of([] { parse_base_system("libc6 2.36\nlibx 1.0_bad\n", "b.list"); }),
+              "b.list:2: bad version \"1.0_bad\": invalid character \"_\" in upstream version");
+    EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, {}); }),
+              "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), which no package in the amd64 index "
+              "satisfies");
+}
+
+TEST(PackageIndex, RefusesBadStanzas) {
+    PackageIndex idx("amd64");
+    EXPECT_EQ(error_of([&] { idx.add("Package: a\nArchitecture: amd64\nVersion: 1\n", "P"); }),
+              "P:1: stanza lacks Package, Version, Filename, SHA256 or Size");
+    EXPECT_EQ(error_of([&] {
+                  idx.add("\n" + stanza("a", "1", "amd64").replace(
+                                     stanza("a", "1", "amd64").find("pool/"), 5, "../../"),
+                          "P");
+              }),
+              "P:2: bad Filename \"../../main/a_1_amd64.deb\"");
+    EXPECT_EQ(error_of([&] { idx.add(stanza("a", "x1", "amd64"), "P"); }),
+              "P:1: bad version \"x1\": upstream version does not start with a digit");
+}
+
+TEST(BaseSystem, ReadsDpkgStatus) {
+    auto base = parse_base_system("Package: libc6\nStatus: install ok installed\nVersion: 2.41-7\n"
+                                  "Provides: libc-dev-bin\n\n"
+                                  "Package: gone\nStatus: deinstall ok config-files\n",
+                                  "status");
+    EXPECT_TRUE(base.has("libc6"));
+    EXPECT_TRUE(base.has("libc-dev-bin"));
+    EXPECT_FALSE(base.has("gone"));
+    EXPECT_EQ(base.packages.at("libc6")->str(), "2.41-7");
+    EXPECT_FALSE(base.packages.at("libc-dev-bin").has_value());
+}
+
+} // namespace sysext::source
