@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # The extension-release file pack generates from its flags, read back by a
 # shell (os-release files are shell-sourceable by design), by systemd-dissect,
 # and obeyed by systemd-sysext: SYSEXT_LEVEL, scope, architecture and _any decide

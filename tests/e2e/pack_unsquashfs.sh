@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # sysext-build pack, judged by squashfs-tools: `unsquashfs -d` of our image gives
 # back the source tree (contents, types, modes, link targets, hard links, xattrs,
 # capabilities, holes), owners become root:root unless --keep-owners, every mtime
