@@ -7,7 +7,9 @@
 //   4. the default directories of the object's ABI (elf_view.hpp).
 // Like ld.so, a candidate of another machine or class is skipped and the search
 // goes on. Each object is checked with its own search path only: an RPATH
-// inherited from the executable that loads a library is not taken into account.
+// inherited from the executable that loads a library is not taken into account,
+// but a library's need that the extension itself holds under that name passes
+// (it may already be loaded; see find_library).
 #include "sysext/validate/elf.hpp"
 #include "sysext/validate/elf_view.hpp"
 
@@ -23,6 +25,7 @@
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 namespace sysext::validate {
 
@@ -78,10 +81,12 @@ public:
 
     ElfReport report;
 
-    void check(const tree::Node& node) {
+    // First pass: read every file's headers, and note which names the
+    // extension's shared objects answer to.
+    void scan(const tree::Node& node) {
         if (!node.is_file())
             return;
-        const std::string path = node.path();
+        Scanned s{node.path(), std::nullopt, ""};
         try {
             std::shared_ptr<Fd> fd;
             std::optional<ReadAt> read = content_reader(node, fd);
@@ -91,16 +96,25 @@ public:
             }
             ++report.checked;
             // Separate debug files keep program headers whose data they do not hold.
-            bool debug_file = starts_with(path, "usr/lib/debug/");
-            auto elf = parse_elf(*read, node.content.size, path, debug_file);
-            if (!elf)
+            s.elf = parse_elf(*read, node.content.size, s.path, is_debug_file(s.path));
+            if (!s.elf)
                 return;
             ++report.elf_files;
-            if (!check_machine(path, *elf) || debug_file)
-                return;
-            check_loading(path, *elf);
+            if (s.elf->type == ET_DYN)
+                m_provided[s.elf->soname.empty() ? node.name : s.elf->soname].push_back(abi_of(*s.elf));
         } catch (const Error& e) {
-            report.problems.push_back(e.what());
+            s.error = e.what();
+        }
+        m_scanned.push_back(std::move(s));
+    }
+
+    // Second pass: the problems of each file, in tree order.
+    void check_all() {
+        for (const Scanned& s : m_scanned) {
+            if (!s.error.empty())
+                report.problems.push_back(s.error);
+            else if (check_machine(s.path, *s.elf) && !is_debug_file(s.path))
+                check_loading(s.path, *s.elf);
         }
     }
 
@@ -146,6 +160,21 @@ private:
 
     bool find_library(const std::string& lib, const std::vector<std::string>& dirs,
                       const ElfFile& elf, std::string& why) {
+        if (search(lib, dirs, elf, why))
+            return true;
+        // A library (no interpreter of its own) is loaded by a program, and ld.so
+        // takes an object already loaded under the same name before it searches:
+        // plugins that need their program's private libraries (libjvm.so,
+        // libsystemd-shared) work that way. Accept a library the extension holds.
+        if (!elf.interpreter.empty() || elf.type != ET_DYN)
+            return false;
+        auto it = m_provided.find(lib);
+        return it != m_provided.end() &&
+               std::find(it->second.begin(), it->second.end(), abi_of(elf)) != it->second.end();
+    }
+
+    bool search(const std::string& lib, const std::vector<std::string>& dirs, const ElfFile& elf,
+                std::string& why) {
         if (lib.find('/') != std::string::npos) {
             // A path: absolute ones are opened as they are; relative ones depend on
             // the working directory and cannot be judged.
@@ -272,6 +301,18 @@ private:
         return header;
     }
 
+    struct Scanned {
+        std::string path;
+        std::optional<ElfFile> elf; // set unless error is
+        std::string error;
+    };
+    // Machine, class and byte order: what must agree for ld.so to load an object.
+    using Abi = std::tuple<uint16_t, bool, bool>;
+    static Abi abi_of(const ElfFile& e) { return {e.machine, e.is_64, e.little_endian}; }
+    static bool is_debug_file(const std::string& path) { return starts_with(path, "usr/lib/debug/"); }
+
+    std::vector<Scanned> m_scanned;
+    std::map<std::string, std::vector<Abi>> m_provided; // shared objects by soname or file name
     const ElfCheckOptions& m_options;
     std::optional<ElfArch> m_arch;
     MergedView m_merged, m_base_only;
@@ -292,7 +333,8 @@ ElfReport check_elf(const tree::Tree& tree, const ElfCheckOptions& options) {
         }
     }
     Checker checker(tree, options, std::move(arch));
-    tree.walk([&](const tree::Node& n) { checker.check(n); });
+    tree.walk([&](const tree::Node& n) { checker.scan(n); });
+    checker.check_all();
     return std::move(checker.report);
 }
 

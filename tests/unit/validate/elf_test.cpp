@@ -202,6 +202,7 @@ TEST(ElfCheck, StaticBinaryAndStreamsPass) {
 TEST(ElfCheck, RunpathOriginAndSymlinksInTheTree) {
     tree::Tree t;
     CraftSpec s;
+    s.type = ET_EXEC; // no interpreter needed for the test, but a program, not a library
     s.needed = {"libprivate.so.1"};
     s.runpath = "$ORIGIN/../lib/podman";
     add_inline(t, "usr/bin/podman", craft_elf(s).bytes);
@@ -222,6 +223,28 @@ TEST(ElfCheck, RunpathOriginAndSymlinksInTheTree) {
     EXPECT_EQ(check(t2, "x86-64", nullptr).problems.size(), 1u);
     add_inline(t2, "usr/lib/podman/libprivate.so.1.2.3", x86_64_lib("libprivate.so.1"));
     EXPECT_EQ(check(t2, "x86-64", nullptr).problems, Problems{});
+}
+
+TEST(ElfCheck, PluginMayUseItsProgramsPrivateLibrary) {
+    // Like libjava.so needing libjvm.so from lib/server/: the program loads it first.
+    tree::Tree t;
+    add_inline(t, "usr/lib/jvm/lib/server/libjvm.so", x86_64_lib("libjvm.so"));
+    add_inline(t, "usr/lib/jvm/lib/libjava.so", x86_64_lib("libjava.so", {"libjvm.so"}));
+    EXPECT_EQ(check(t, "x86-64", nullptr).problems, Problems{});
+    // An executable gets no such allowance, nor does a library of another machine.
+    CraftSpec exe;
+    exe.needed = {"libjvm.so"};
+    exe.interpreter = "/usr/lib/jvm/lib/server/libjvm.so"; // any x86-64 file will do here
+    add_inline(t, "usr/lib/jvm/bin/java", craft_elf(exe).bytes);
+    CraftSpec arm = exe;
+    arm.interpreter.clear();
+    arm.machine = EM_AARCH64;
+    add_inline(t, "usr/lib/jvm/lib/libarm.so", craft_elf(arm).bytes);
+    EXPECT_EQ(check(t, "_any", nullptr).problems,
+              (Problems{"usr/lib/jvm/bin/java: needs libjvm.so, not found in the extension (no "
+                        "base system given)",
+                        "usr/lib/jvm/lib/libarm.so: needs libjvm.so, not found in the extension "
+                        "(no base system given)"}));
 }
 
 TEST(ElfCheck, IncompatibleCandidateIsSkippedAndNamed) {
