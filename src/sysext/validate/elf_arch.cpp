@@ -66,15 +66,17 @@ struct AbiRow {
     int little_endian; // -1: either
     std::vector<const char*> tuples;
     bool lib64;
+    const char* biarch = nullptr; // where Debian's 64-bit hosts keep this 32-bit ABI
 };
 
 // Debian's multiarch tuples; lib64 where 64-bit distributions put libraries in
-// /usr/lib64 (their ld.so's default path).
+// /usr/lib64 (their ld.so's default path); the biarch directory that the 32-bit
+// loader of Debian's libc6-i386 and libc6-x32 searches.
 const std::vector<AbiRow>& abi_rows() {
     static const std::vector<AbiRow> rows = {
         {EM_X86_64, true, 1, {"x86_64-linux-gnu"}, true},
-        {EM_X86_64, false, 1, {"x86_64-linux-gnux32"}, false},
-        {EM_386, false, 1, {"i386-linux-gnu"}, false},
+        {EM_X86_64, false, 1, {"x86_64-linux-gnux32"}, false, "libx32"},
+        {EM_386, false, 1, {"i386-linux-gnu"}, false, "lib32"},
         {EM_AARCH64, true, 1, {"aarch64-linux-gnu"}, true},
         {EM_AARCH64, true, 0, {"aarch64_be-linux-gnu"}, true},
         {EM_ARM, false, 1, {"arm-linux-gnueabihf", "arm-linux-gnueabi"}, false},
@@ -160,6 +162,10 @@ std::vector<std::string> default_library_dirs(const ElfFile& elf) {
             dirs.push_back(std::string("/usr/lib/") + tuple);
         }
         lib64 = row.lib64;
+        if (row.biarch) {
+            dirs.push_back(std::string("/") + row.biarch);
+            dirs.push_back(std::string("/usr/") + row.biarch);
+        }
         break;
     }
     if (lib64) {

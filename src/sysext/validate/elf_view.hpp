@@ -45,7 +45,8 @@ private:
 };
 
 // The directories ld.so searches last for an object of this ABI: its multiarch
-// directories, /lib64 and /usr/lib64 where the ABI uses them, /lib and /usr/lib.
+// directories, /lib64 and /usr/lib64 where the ABI uses them, the biarch
+// /lib32 or /libx32 for 32-bit x86, /lib and /usr/lib.
 std::vector<std::string> default_library_dirs(const ElfFile& elf);
 
 } // namespace sysext::validate

@@ -321,6 +321,18 @@ TEST(BaseLibraries, ListingIsMergedUsr) {
     EXPECT_EQ(check(t, "x86-64", &libs).problems,
               Problems{"usr/bin/ls: needs libselinux.so.1, found neither in the extension nor in "
                        "the base system"});
+    // 32-bit x86 code on a 64-bit Debian finds its libraries in /usr/lib32.
+    test::write_text(dir / "list32", "/usr/lib32/libc.so.6\n/usr/lib/ld-linux.so.2\n");
+    BaseLibraries libs32 = BaseLibraries::from_listing(dir / "list32");
+    CraftSpec i386;
+    i386.machine = EM_386;
+    i386.is_64 = false;
+    i386.interpreter = "/lib/ld-linux.so.2";
+    i386.needed = {"libc.so.6"};
+    tree::Tree t32;
+    add_inline(t32, "usr/bin/old", craft_elf(i386).bytes);
+    EXPECT_EQ(check(t32, "x86", &libs32).problems, Problems{});
+    EXPECT_EQ(check(t, "x86-64", &libs32).problems.size(), 3u);
     test::write_text(dir / "empty", "# nothing\n");
     EXPECT_THROW(BaseLibraries::from_listing(dir / "empty"), Error);
 }
