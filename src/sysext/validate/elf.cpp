@@ -101,7 +101,8 @@ public:
                 return;
             ++report.elf_files;
             if (s.elf->type == ET_DYN)
-                m_provided[s.elf->soname.empty() ? node.name : s.elf->soname].push_back(abi_of(*s.elf));
+                m_provided[s.elf->soname.empty() ? node.name : s.elf->soname].push_back(
+                    abi_of(*s.elf));
         } catch (const Error& e) {
             s.error = e.what();
         }
@@ -147,7 +148,8 @@ private:
     void check_loading(const std::string& path, const ElfFile& elf) {
         std::string why;
         if (!elf.interpreter.empty() && !find_compatible(m_merged, elf.interpreter, elf, why))
-            report.problems.push_back(path + ": interpreter " + elf.interpreter + " " + nowhere() + why);
+            report.problems.push_back(path + ": interpreter " + elf.interpreter + " " + nowhere() +
+                                      why);
         if (elf.needed.empty())
             return;
         const std::vector<std::string> dirs = search_dirs(path, elf);
@@ -232,7 +234,8 @@ private:
             if (at == std::string::npos)
                 continue;
             if (form[1] != '{' && at + form.size() < s.size() &&
-                (std::isalnum(static_cast<unsigned char>(s[at + form.size()])) || s[at + form.size()] == '_'))
+                (std::isalnum(static_cast<unsigned char>(s[at + form.size()])) ||
+                 s[at + form.size()] == '_'))
                 continue; // "$ORIGINAL" is no $ORIGIN
             for (const auto& v : values) {
                 std::string with = s.substr(0, at) + v + s.substr(at + form.size());
@@ -309,7 +312,9 @@ private:
     // Machine, class and byte order: what must agree for ld.so to load an object.
     using Abi = std::tuple<uint16_t, bool, bool>;
     static Abi abi_of(const ElfFile& e) { return {e.machine, e.is_64, e.little_endian}; }
-    static bool is_debug_file(const std::string& path) { return starts_with(path, "usr/lib/debug/"); }
+    static bool is_debug_file(const std::string& path) {
+        return starts_with(path, "usr/lib/debug/");
+    }
 
     std::vector<Scanned> m_scanned;
     std::map<std::string, std::vector<Abi>> m_provided; // shared objects by soname or file name

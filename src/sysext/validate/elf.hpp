@@ -93,7 +93,7 @@ public:
     const std::string& description() const { return m_description; }
 
 private:
-    std::string m_root; // "" for a listing
+    std::string m_root;                    // "" for a listing
     std::set<std::string> m_files, m_dirs; // a listing, merged-/usr normalised
     std::vector<std::string> m_conf_dirs;
     std::string m_description;

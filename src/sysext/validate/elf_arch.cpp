@@ -8,6 +8,7 @@
 #include <elf.h>
 
 #include <cstdio>
+#include <utility>
 
 namespace sysext::validate {
 
@@ -117,37 +118,23 @@ std::vector<std::string> known_architectures() {
 }
 
 std::string machine_name(uint16_t machine) {
-    switch (machine) {
-    case EM_386: return "Intel 80386";
-    case EM_X86_64: return "x86-64";
-    case EM_AARCH64: return "AArch64";
-    case EM_ARM: return "ARM";
-    case EM_RISCV: return "RISC-V";
-    case EM_PPC: return "PowerPC";
-    case EM_PPC64: return "PowerPC64";
-    case EM_S390: return "IBM S/390";
-    case EM_MIPS: return "MIPS";
-    case EM_SPARC: return "SPARC";
-    case EM_SPARC32PLUS: return "SPARC v8+";
-    case EM_SPARCV9: return "SPARC v9";
-    case EM_IA_64: return "IA-64";
-    case EM_PARISC: return "HPPA";
-    case EM_ALPHA: return "Alpha";
-    case EM_SH: return "SuperH";
-    case EM_68K: return "MC68000";
-    case EM_TILEGX: return "TILE-Gx";
-    case EM_CRIS: return "CRIS";
-    case EM_ALTERA_NIOS2: return "Nios II";
-    case EM_ARC_COMPACT: return "ARCompact";
-    case EM_ARCV2: return "ARCv2";
-    case EM_LOONGARCH: return "LoongArch";
-    case EM_BPF: return "BPF";
-    default: {
-        char b[24];
-        std::snprintf(b, sizeof b, "machine 0x%x", machine);
-        return b;
-    }
-    }
+    // readelf's names, shortened where it is wordy.
+    static const std::pair<uint16_t, const char*> names[] = {
+        {EM_386, "Intel 80386"}, {EM_X86_64, "x86-64"},         {EM_AARCH64, "AArch64"},
+        {EM_ARM, "ARM"},         {EM_RISCV, "RISC-V"},          {EM_PPC, "PowerPC"},
+        {EM_PPC64, "PowerPC64"}, {EM_S390, "IBM S/390"},        {EM_MIPS, "MIPS"},
+        {EM_SPARC, "SPARC"},     {EM_SPARC32PLUS, "SPARC v8+"}, {EM_SPARCV9, "SPARC v9"},
+        {EM_IA_64, "IA-64"},     {EM_PARISC, "HPPA"},           {EM_ALPHA, "Alpha"},
+        {EM_SH, "SuperH"},       {EM_68K, "MC68000"},           {EM_TILEGX, "TILE-Gx"},
+        {EM_CRIS, "CRIS"},       {EM_ALTERA_NIOS2, "Nios II"},  {EM_ARC_COMPACT, "ARCompact"},
+        {EM_ARCV2, "ARCv2"},     {EM_LOONGARCH, "LoongArch"},   {EM_BPF, "BPF"},
+    };
+    for (const auto& [value, name] : names)
+        if (value == machine)
+            return name;
+    char b[24];
+    std::snprintf(b, sizeof b, "machine 0x%x", machine);
+    return b;
 }
 
 std::vector<std::string> default_library_dirs(const ElfFile& elf) {

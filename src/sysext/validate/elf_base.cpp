@@ -45,9 +45,8 @@ std::string normalise_listed(std::string_view line) {
             slash = line.size();
         std::string_view part = line.substr(start, slash - start);
         if (!part.empty() && part != ".") {
-            if (out.empty() &&
-                std::find(std::begin(k_merged_usr), std::end(k_merged_usr), part) !=
-                    std::end(k_merged_usr))
+            if (out.empty() && std::find(std::begin(k_merged_usr), std::end(k_merged_usr), part) !=
+                                   std::end(k_merged_usr))
                 out = "usr/";
             else if (!out.empty())
                 out += '/';
@@ -96,7 +95,8 @@ void read_ld_conf(const BaseLibraries& base, const std::string& file, int depth,
         line = trim(line.substr(0, line.find('#')));
         if (line.empty() || line.rfind("hwcap", 0) == 0)
             continue;
-        if (line.rfind("include", 0) == 0 && line.size() > 7 && (line[7] == ' ' || line[7] == '\t')) {
+        if (line.rfind("include", 0) == 0 && line.size() > 7 &&
+            (line[7] == ' ' || line[7] == '\t')) {
             for (std::string pattern : split_words(line.substr(8))) {
                 if (pattern[0] != '/')
                     pattern = here + "/" + pattern;
@@ -106,7 +106,8 @@ void read_ld_conf(const BaseLibraries& base, const std::string& file, int depth,
                 auto found = MergedView(nullptr, &base).find_dir(dir);
                 if (!found)
                     continue;
-                std::unique_ptr<DIR, DirCloser> d(::opendir(base.disk_path(found->base_path).c_str()));
+                std::unique_ptr<DIR, DirCloser> d(
+                    ::opendir(base.disk_path(found->base_path).c_str()));
                 if (!d)
                     continue;
                 std::vector<std::string> names;
@@ -150,7 +151,8 @@ BaseLibraries BaseLibraries::from_listing(const std::string& listing_file) {
     size_t start = 0;
     while (start < text.size()) {
         size_t nl = text.find('\n', start);
-        std::string line = trim(std::string_view(text).substr(start, nl == std::string::npos ? nl : nl - start));
+        std::string line =
+            trim(std::string_view(text).substr(start, nl == std::string::npos ? nl : nl - start));
         start = nl == std::string::npos ? text.size() : nl + 1;
         if (line.empty() || line[0] == '#')
             continue;
@@ -158,7 +160,8 @@ BaseLibraries BaseLibraries::from_listing(const std::string& listing_file) {
         if (path.empty())
             continue;
         base.m_files.insert(path);
-        for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+        for (size_t slash = path.find('/'); slash != std::string::npos;
+             slash = path.find('/', slash + 1))
             base.m_dirs.insert(path.substr(0, slash));
     }
     if (base.m_files.empty())
@@ -172,7 +175,8 @@ BaseLibraries BaseLibraries::from_listing(const std::string& listing_file) {
 BaseLibraries::Entry BaseLibraries::entry(const std::string& path) const {
     if (m_root.empty()) {
         if (path.find('/') == std::string::npos &&
-            std::find(std::begin(k_merged_usr), std::end(k_merged_usr), path) != std::end(k_merged_usr))
+            std::find(std::begin(k_merged_usr), std::end(k_merged_usr), path) !=
+                std::end(k_merged_usr))
             return {Kind::Symlink, "usr/" + path};
         if (m_files.count(path))
             return {Kind::File, ""};

@@ -155,8 +155,8 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
     for (uint32_t i = 0; i < phnum; ++i) {
         Phdr ph;
         r.read(phoff + uint64_t{i} * sizeof ph, &ph, sizeof ph, "program header");
-        segments.push_back({r.fix(ph.p_type), r.fix(ph.p_offset), r.fix(ph.p_vaddr),
-                            r.fix(ph.p_filesz)});
+        segments.push_back(
+            {r.fix(ph.p_type), r.fix(ph.p_offset), r.fix(ph.p_vaddr), r.fix(ph.p_filesz)});
     }
 
     const Segment* dynamic = nullptr;
@@ -228,10 +228,10 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
         if (off >= avail)
             r.malformed("string offset " + std::to_string(off) + " past the string table (" +
                         std::to_string(avail) + " bytes)");
-        const char* what = tag == DT_NEEDED    ? "DT_NEEDED"
-                            : tag == DT_SONAME ? "DT_SONAME"
-                            : tag == DT_RPATH  ? "DT_RPATH"
-                                               : "DT_RUNPATH";
+        const char* what = tag == DT_NEEDED   ? "DT_NEEDED"
+                           : tag == DT_SONAME ? "DT_SONAME"
+                           : tag == DT_RPATH  ? "DT_RPATH"
+                                              : "DT_RUNPATH";
         std::string s = r.string_at(*table + off, *table + avail, what);
         if (tag == DT_NEEDED) {
             if (s.empty())
@@ -246,7 +246,8 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
             size_t start = 0;
             for (;;) {
                 size_t colon = s.find(':', start);
-                std::string part = s.substr(start, colon == std::string::npos ? colon : colon - start);
+                std::string part =
+                    s.substr(start, colon == std::string::npos ? colon : colon - start);
                 if (!part.empty())
                     list.push_back(part);
                 if (colon == std::string::npos)

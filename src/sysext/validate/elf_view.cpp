@@ -89,7 +89,8 @@ std::optional<FoundFile> MergedView::resolve(std::string_view absolute_path, boo
                 continue;
             }
             if (ext->is_dir()) {
-                bool base_dir = here.base && m_base->entry(rel).kind == BaseLibraries::Kind::Directory;
+                bool base_dir =
+                    here.base && m_base->entry(rel).kind == BaseLibraries::Kind::Directory;
                 parts.push_back(name);
                 levels.push_back({ext, base_dir});
                 continue;

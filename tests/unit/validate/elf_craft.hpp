@@ -55,8 +55,8 @@ inline Crafted craft_elf(const CraftSpec& s) {
     const size_t ehsize = s.is_64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     const size_t phsize = s.is_64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
     const size_t dynsize = s.is_64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
-    const bool dynamic = !s.needed.empty() || !s.runpath.empty() || !s.rpath.empty() ||
-                         !s.soname.empty();
+    const bool dynamic =
+        !s.needed.empty() || !s.runpath.empty() || !s.rpath.empty() || !s.soname.empty();
 
     // The string table and the dynamic entries naming its strings.
     std::string strtab(1, '\0');

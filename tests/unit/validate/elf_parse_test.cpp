@@ -49,7 +49,8 @@ std::vector<std::string> readelf_needed(const std::string& path) {
     std::string out = test::run("readelf -dW " + path);
     std::vector<std::string> needed;
     std::regex re(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
-    for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it)
+    for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator();
+         ++it)
         needed.push_back((*it)[1]);
     return needed;
 }
@@ -97,7 +98,8 @@ TEST(ElfParse, StaticBinaryNeedsNothing) {
 
 TEST(ElfParse, NotElf) {
     EXPECT_FALSE(parse(""));
-    EXPECT_FALSE(parse("\x7f" "EL"));
+    EXPECT_FALSE(parse("\x7f"
+                       "EL"));
     EXPECT_FALSE(parse("#!/bin/sh\necho hi\n"));
     EXPECT_FALSE(parse(std::string(4096, '\0')));
 }
@@ -205,11 +207,14 @@ TEST(ElfParse, HostileOffsets) {
               "usr/bin/bad: malformed ELF file: unknown class 7");
     EXPECT_EQ(with([](std::string& b) { b[EI_DATA] = 3; }),
               "usr/bin/bad: malformed ELF file: unknown byte order 3");
-    EXPECT_EQ(with([](std::string& b) { patch<uint64_t>(b, offsetof(Elf64_Ehdr, e_phoff), ~0ull - 8); }),
-              "usr/bin/bad: truncated ELF file: program headers at offset 18446744073709551607 "
-              "(168 bytes) ends past the end of the file (" + std::to_string(c.bytes.size()) + " bytes)");
-    EXPECT_EQ(with([](std::string& b) { patch<uint16_t>(b, offsetof(Elf64_Ehdr, e_phentsize), 12); }),
-              "usr/bin/bad: malformed ELF file: program header entry size 12, expected 56");
+    EXPECT_EQ(
+        with([](std::string& b) { patch<uint64_t>(b, offsetof(Elf64_Ehdr, e_phoff), ~0ull - 8); }),
+        "usr/bin/bad: truncated ELF file: program headers at offset 18446744073709551607 "
+        "(168 bytes) ends past the end of the file (" +
+            std::to_string(c.bytes.size()) + " bytes)");
+    EXPECT_EQ(
+        with([](std::string& b) { patch<uint16_t>(b, offsetof(Elf64_Ehdr, e_phentsize), 12); }),
+        "usr/bin/bad: malformed ELF file: program header entry size 12, expected 56");
     // PN_XNUM sends the reader to a section header far outside the file.
     EXPECT_NE(with([](std::string& b) {
                   patch<uint16_t>(b, offsetof(Elf64_Ehdr, e_phnum), PN_XNUM);
@@ -226,17 +231,18 @@ TEST(ElfParse, HostileOffsets) {
               "usr/bin/bad: malformed ELF file: PT_DYNAMIC of 1099511627776 bytes");
     // DT_STRTAB is the second-to-last-but-one entry: tag, then value.
     const uint64_t strtab_value = c.bytes.size() - 3 * sizeof(Elf64_Dyn) + 8;
-    EXPECT_EQ(with([&](std::string& b) { patch<uint64_t>(b, strtab_value, 0xdead0000); }),
-              "usr/bin/bad: malformed ELF file: DT_STRTAB address 0xdead0000 is in no loaded segment");
+    EXPECT_EQ(
+        with([&](std::string& b) { patch<uint64_t>(b, strtab_value, 0xdead0000); }),
+        "usr/bin/bad: malformed ELF file: DT_STRTAB address 0xdead0000 is in no loaded segment");
     // The DT_NEEDED entry's string offset, far past the table.
     const uint64_t needed_value = c.dynamic_off + 8;
-    EXPECT_NE(with([&](std::string& b) { patch<uint64_t>(b, needed_value, ~0ull); })
-                  .find("malformed ELF file: string offset 18446744073709551615 past the string table"),
-              std::string::npos);
+    EXPECT_NE(
+        with([&](std::string& b) {
+            patch<uint64_t>(b, needed_value, ~0ull);
+        }).find("malformed ELF file: string offset 18446744073709551615 past the string table"),
+        std::string::npos);
     // An interpreter that is not NUL-terminated inside its segment.
-    EXPECT_EQ(with([&](std::string& b) {
-                  b[c.interp_off + s.interpreter.size()] = 'x';
-              }),
+    EXPECT_EQ(with([&](std::string& b) { b[c.interp_off + s.interpreter.size()] = 'x'; }),
               "usr/bin/bad: malformed ELF file: PT_INTERP is not terminated inside its table");
 }
 

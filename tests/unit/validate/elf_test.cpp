@@ -308,8 +308,9 @@ TEST(BaseLibraries, RootSymlinksStayInsideTheRoot) {
 
 TEST(BaseLibraries, ListingIsMergedUsr) {
     test::TempDir dir;
-    test::write_text(dir / "list", "# find / -name '*.so*'\n/usr/lib/x86_64-linux-gnu/libc.so.6\n"
-                                   "/lib64/ld-linux-x86-64.so.2\n\n./lib/x86_64-linux-gnu/libm.so.6\n");
+    test::write_text(dir / "list",
+                     "# find / -name '*.so*'\n/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+                     "/lib64/ld-linux-x86-64.so.2\n\n./lib/x86_64-linux-gnu/libm.so.6\n");
     BaseLibraries libs = BaseLibraries::from_listing(dir / "list");
     EXPECT_TRUE(libs.has("/lib/x86_64-linux-gnu/libc.so.6"));
     EXPECT_TRUE(libs.has("/usr/lib64/ld-linux-x86-64.so.2"));
@@ -349,9 +350,14 @@ TEST(ElfCheck, BadFilesAreProblemsAndTheRestIsChecked) {
     add_inline(t, "usr/bin/c-arm", craft_elf(s).bytes);
     ElfReport r = check(t, "x86-64", nullptr);
     ASSERT_EQ(r.problems.size(), 3u);
-    EXPECT_EQ(r.problems[0].rfind("usr/bin/a-truncated: truncated ELF file: ", 0), 0u) << r.problems[0];
-    EXPECT_EQ(r.problems[1].rfind("usr/bin/b-hostile: truncated ELF file: program headers at offset "
-                                  "1152921504606846976", 0), 0u) << r.problems[1];
+    EXPECT_EQ(r.problems[0].rfind("usr/bin/a-truncated: truncated ELF file: ", 0), 0u)
+        << r.problems[0];
+    EXPECT_EQ(
+        r.problems[1].rfind("usr/bin/b-hostile: truncated ELF file: program headers at offset "
+                            "1152921504606846976",
+                            0),
+        0u)
+        << r.problems[1];
     EXPECT_EQ(r.problems[2], "usr/bin/c-arm: machine AArch64 does not match ARCHITECTURE=x86-64");
 }
 
