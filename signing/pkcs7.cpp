@@ -107,7 +107,18 @@ void pkcs7_verify_detached(std::string_view der, std::string_view content,
     std::unique_ptr<STACK_OF(X509), X509StackDeleter> certs(sk_X509_new_null());
     if (!certs || !sk_X509_push(certs.get(), cert.get()))
         throw Error(ErrorKind::Internal, "cannot allocate a certificate list");
-    BioPtr data = memory_bio(content);
+    // OpenSSL 3.0's PKCS7_verify copies a memory BIO into a temporary one and
+    // leaks it when the structure is damaged; a buffering filter on top avoids
+    // that path.
+    BioPtr mem = memory_bio(content);
+    BioPtr data(BIO_new(BIO_f_buffer()));
+    if (!data)
+        throw Error(ErrorKind::Internal, "cannot allocate a buffer BIO");
+    BIO_push(data.get(), mem.get());
+    struct Unchain {
+        BIO* top;
+        ~Unchain() { BIO_pop(top); }
+    } unchain{data.get()};
     if (PKCS7_verify(p7.get(), certs.get(), nullptr, data.get(), nullptr,
                      PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY) != 1)
         throw_verify(what + ": signature does not verify with " + cert.source() +

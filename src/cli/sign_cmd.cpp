@@ -3,8 +3,6 @@
 #include "cli/command.hpp"
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
-#include "signing/pkcs7.hpp"
-#include "sysext/util/error.hpp"
 #include "sysext/util/reporter.hpp"
 #include "sysext/verity/signed_image.hpp"
 
@@ -33,8 +31,6 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     signing::PrivateKey key = signing::PrivateKey::load(
         {o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
     signing::Certificate cert = signing::Certificate::load(o.cert);
-    if (!cert.matches(key.get()))
-        throw_usage(o.cert + ": certificate does not belong to " + key.description());
 
     verity::SignRequest req;
     req.image_path = o.image;
@@ -42,9 +38,7 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     req.arch = o.arch;
     req.salt_hex = o.salt;
     req.certificate_fingerprint = cert.fingerprint_sha256();
-    req.sign = [&](std::string_view root_hash_hex) {
-        return signing::pkcs7_sign_detached(key.get(), key.description(), cert, root_hash_hex);
-    };
+    req.sign = verity::pkcs7_signer(key, cert);
     verity::SignResult result = verity::sign_image(req, null_reporter());
 
     if (g.json) {

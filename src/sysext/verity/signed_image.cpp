@@ -1,5 +1,6 @@
 #include "sysext/verity/signed_image.hpp"
 
+#include "signing/pkcs7.hpp"
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -39,6 +40,14 @@ std::string choose_salt(const SignRequest& req, const Region& image) {
 }
 
 } // namespace
+
+ddi::RootHashSigner pkcs7_signer(const signing::PrivateKey& key, const signing::Certificate& cert) {
+    if (!cert.matches(key.get()))
+        throw_usage(cert.source() + ": certificate does not belong to " + key.description());
+    return [&key, &cert](std::string_view root_hash_hex) {
+        return signing::pkcs7_sign_detached(key.get(), key.description(), cert, root_hash_hex);
+    };
+}
 
 std::string sidecar_stem(const std::string& image_path) {
     if (!ends_with(image_path, ".raw"))

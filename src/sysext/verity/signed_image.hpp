@@ -8,6 +8,8 @@
 // exists, so a failed signing leaves no signed-looking file behind.
 #pragma once
 
+#include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "sysext/ddi/disk_image.hpp"
 #include "sysext/util/reporter.hpp"
 
@@ -34,6 +36,10 @@ struct SignResult {
 };
 
 SignResult sign_image(const SignRequest& request, Reporter& reporter);
+
+// The usual signer: a detached PKCS#7 by `key`, naming `cert`. Both must outlive
+// the returned function. Throws Usage when the certificate is not the key's.
+ddi::RootHashSigner pkcs7_signer(const signing::PrivateKey& key, const signing::Certificate& cert);
 
 // "dir/NAME.raw" -> "dir/NAME", the stem systemd adds ".verity" etc. to. Throws
 // Usage for a name without ".raw", where systemd would not look for sidecars.
