@@ -28,8 +28,8 @@ struct SignOptions {
 void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     using namespace sysext;
     // Key and certificate first: a bad key or passphrase fails before any work.
-    signing::PrivateKey key = signing::PrivateKey::load(
-        {o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
+    signing::PrivateKey key =
+        signing::PrivateKey::load({o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
     signing::Certificate cert = signing::Certificate::load(o.cert);
 
     verity::SignRequest req;
@@ -42,15 +42,17 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     verity::SignResult result = verity::sign_image(req, null_reporter());
 
     if (g.json) {
-        nlohmann::json out = {{"image", o.image},         {"rootHash", result.root_hash_hex},
-                              {"salt", result.salt_hex},  {"dataBlocks", result.data_blocks},
+        nlohmann::json out = {{"image", o.image},
+                              {"rootHash", result.root_hash_hex},
+                              {"salt", result.salt_hex},
+                              {"dataBlocks", result.data_blocks},
                               {"outputs", result.outputs}};
         if (!result.arch.empty())
             out["architecture"] = result.arch;
         std::printf("%s\n", out.dump().c_str());
     } else if (!g.quiet) {
-        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(),
-                    key.description().c_str(), result.root_hash_hex.c_str());
+        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(), key.description().c_str(),
+                    result.root_hash_hex.c_str());
         for (const auto& path : result.outputs)
             std::printf("wrote %s\n", path.c_str());
     }
@@ -70,8 +72,7 @@ sysext::cli::CommandRegistration reg{
         sub->add_option("--arch", o->arch,
                         "Architecture of the disk image's partition types (default: the "
                         "image's ARCHITECTURE=)");
-        sub->add_option("--salt", o->salt,
-                        "dm-verity salt in hex (default: SHA-256 of the image)");
+        sub->add_option("--salt", o->salt, "dm-verity salt in hex (default: SHA-256 of the image)");
         sub->add_option("--passphrase-fd", o->passphrase_fd,
                         "Read the key's passphrase (or token PIN) from this file descriptor");
         sub->add_option("--passphrase-env", o->passphrase_env,

@@ -20,8 +20,8 @@ std::string choose_arch(const SignRequest& req, const ExtensionRelease& release)
         declared.clear();
     if (!req.arch.empty()) {
         if (!declared.empty() && declared != req.arch)
-            throw_usage(req.image_path + ": " + release.file_name + " says ARCHITECTURE=" +
-                        declared + ", but --arch is " + req.arch);
+            throw_usage(req.image_path + ": " + release.file_name +
+                        " says ARCHITECTURE=" + declared + ", but --arch is " + req.arch);
         return req.arch;
     }
     if (declared.empty())
@@ -85,8 +85,12 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
         reporter.stage("computing the salt");
         std::string salt = choose_salt(req, image);
         result.salt_hex = to_hex(salt.data(), salt.size());
-        ddi::DdiRequest ddi_req{image, req.ddi_path, result.arch,
-                                image_name_from_path(req.ddi_path), salt, req.sign,
+        ddi::DdiRequest ddi_req{image,
+                                req.ddi_path,
+                                result.arch,
+                                image_name_from_path(req.ddi_path),
+                                salt,
+                                req.sign,
                                 req.certificate_fingerprint};
         ddi::DdiResult ddi = ddi::write_ddi(ddi_req, reporter);
         result.root_hash_hex = to_hex(ddi.root_hash);

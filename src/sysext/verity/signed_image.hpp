@@ -20,9 +20,9 @@ namespace sysext::verity {
 
 struct SignRequest {
     std::string image_path;
-    std::string ddi_path;  // empty: write sidecars next to the image
-    std::string arch;      // for a disk image; empty: the image's ARCHITECTURE=
-    std::string salt_hex;  // empty: SHA-256 of the image content
+    std::string ddi_path; // empty: write sidecars next to the image
+    std::string arch;     // for a disk image; empty: the image's ARCHITECTURE=
+    std::string salt_hex; // empty: SHA-256 of the image content
     ddi::RootHashSigner sign;
     std::string certificate_fingerprint; // hex SHA-256 of the signer's DER certificate
 };
