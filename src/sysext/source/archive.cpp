@@ -1,6 +1,8 @@
 #include "sysext/source/archive.hpp"
 
 #include "sysext/tree/content_reader.hpp"
+#include "sysext/util/atomic_file.hpp"
+#include "sysext/util/sha256.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
@@ -170,6 +172,28 @@ private:
     std::unordered_map<uint64_t, Parked> m_parked;
 };
 
+// Reads the current entry's data into blob_dir/<sha256>, written atomically.
+std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
+                       const std::string& entry) {
+    AtomicFile tmp(blob_dir + "/blob", 0444);
+    Sha256 hash;
+    std::vector<char> buf(k_block);
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+        if (n < 0)
+            archive_failure(a, path, entry);
+        if (n == 0)
+            break;
+        hash.update(buf.data(), static_cast<size_t>(n));
+        tmp.write(buf.data(), static_cast<size_t>(n));
+    }
+    std::string blob = blob_dir + "/" + to_hex(hash.finish());
+    struct stat st;
+    if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
+        tmp.commit_as(blob);
+    return blob;
+}
+
 tree::NodeType node_type(mode_t type) {
     switch (type) {
     case AE_IFDIR: return tree::NodeType::Directory;
@@ -279,11 +303,20 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             if (size > 0 && target->content.size == 0) {
                 // cpio keeps a hard-linked file's data with its last name.
-                target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
-                entries[seq].size = size;
-                entries[seq].wanted = true;
-                streamed.emplace_back(target, seq);
                 content_total += size;
+                if (content_total > limit)
+                    throw_input(origin + ": the archive expands to more than " + format_size(limit) +
+                                "; refusing a possible decompression bomb");
+                if (!options.blob_dir.empty()) {
+                    target->content = {tree::Content::Kind::Disk,
+                                       store_blob(a.get(), options.blob_dir, path, name), nullptr,
+                                       nullptr, 0, size};
+                } else {
+                    target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
+                    entries[seq].size = size;
+                    entries[seq].wanted = true;
+                    streamed.emplace_back(target, seq);
+                }
             }
             n.type = tree::NodeType::File;
             n.hardlink = target;
@@ -307,11 +340,18 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             n.content.size = size;
             if (size > 0) {
-                n.content.kind = tree::Content::Kind::Stream;
-                n.content.stream_index = seq;
-                entries[seq].size = size;
-                entries[seq].wanted = true;
                 content_total += size;
+                if (content_total > limit)
+                    break; // refused below, before any data is read
+                if (!options.blob_dir.empty()) {
+                    n.content.kind = tree::Content::Kind::Disk;
+                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name);
+                } else {
+                    n.content.kind = tree::Content::Kind::Stream;
+                    n.content.stream_index = seq;
+                    entries[seq].size = size;
+                    entries[seq].wanted = true;
+                }
             }
             break;
         default:
@@ -329,6 +369,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         if (added.content.kind == tree::Content::Kind::Stream)
             streamed.emplace_back(&added, seq);
     }
+    if (streamed.empty())
+        return;
     auto stream = std::make_shared<ArchiveStream>(path, std::move(entries));
     for (auto& [node, seq] : streamed)
         node->content.stream = stream;
