@@ -48,6 +48,7 @@ struct BuildArgs {
     std::string mirror, keyring, cache;
     std::vector<std::string> sets;
     std::string base_root, base_list;
+    bool no_elf_check = false;
     PackingArgs packing;
 };
 
@@ -64,6 +65,7 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     o.download_cache = a.cache;
     o.base_root = a.base_root;
     o.base_list = a.base_list;
+    o.elf_check = !a.no_elf_check;
     for (const auto& kv : a.sets) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -83,6 +85,7 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
                             {"architecture", r.architecture}, {"image", r.image}, {"lock", r.lock},
                             {"sha256", r.sha256},   {"size", r.size},       {"entries", r.entries},
                             {"components", r.components}, {"inputs", inputs},
+                            {"elf_files_checked", r.elf_checked},
                             {"extension_release", r.release_text}};
         std::cout << j.dump(2) << "\n";
         return;
@@ -94,7 +97,8 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
               << "  image   " << r.image << "  " << format_size(r.size) << ", " << r.entries
               << " entries\n"
               << "  sha256  " << r.sha256 << "\n"
-              << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n";
+              << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n"
+              << "  checked " << r.elf_checked << " ELF files\n";
     for (const auto& [name, version] : r.components)
         std::cout << "  " << name << (version.empty() ? "" : " " + version) << "\n";
 }
@@ -120,6 +124,8 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     cmd->add_option("--base-root", a->base_root, "Root of the target base system, for the ELF check")
         ->group("Checks");
     cmd->add_option("--base-list", a->base_list, "Listing of the target base system's files")->group("Checks");
+    cmd->add_flag("--no-elf-check", a->no_elf_check, "Do not check ELF machines, loaders and libraries")
+        ->group("Checks");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global] { run_build(*a, global); });
 }};

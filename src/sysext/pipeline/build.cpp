@@ -13,6 +13,7 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
+#include "sysext/validate/elf.hpp"
 #include "sysext/validate/validate.hpp"
 
 #include <filesystem>
@@ -200,6 +201,41 @@ release::Fields release_fields(const Context& ctx) {
     return f;
 }
 
+// Every ELF file must suit the architecture and find its loader and libraries
+// in the extension or the target base system.
+void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r) {
+    const BuildOptions& o = ctx.options;
+    if (!o.elf_check)
+        return;
+    std::optional<validate::BaseLibraries> base;
+    if (!o.base_root.empty()) {
+        base = validate::BaseLibraries::from_root(o.base_root);
+    } else if (!o.base_list.empty()) {
+        base = validate::BaseLibraries::from_listing(o.base_list);
+    } else if (!ctx.target.base_files.empty()) {
+        std::string listing = relative_to(ctx.profile.dir(),
+                                          profile::expand(ctx.target.base_files, ctx.vars, ctx.target.origin));
+        struct stat st;
+        if (::stat(listing.c_str(), &st) != 0) {
+            ctx.reporter.warn("ELF check skipped: no base system listing " + listing +
+                              " (give --base-root or --base-list)");
+            return;
+        }
+        base = validate::BaseLibraries::from_listing(listing);
+    } else {
+        ctx.reporter.warn("ELF check skipped: no base system (give --base-root or --base-list)");
+        return;
+    }
+    ctx.reporter.stage("checking binaries");
+    validate::ElfCheckOptions eo;
+    eo.architecture = o.architecture;
+    eo.base = &*base;
+    auto report = validate::check_elf(tree, eo);
+    r.elf_checked = report.elf_files;
+    if (!report.problems.empty())
+        throw MultiError(ErrorKind::Input, std::move(report.problems));
+}
+
 std::string upstream_of(const std::string& debian_version) {
     return source::DebianVersion::parse(debian_version).upstream;
 }
@@ -304,6 +340,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         throw MultiError(ErrorKind::Input, std::move(ctx.problems));
     tree.finalize();
     r.entries = tree.count();
+    check_binaries(ctx, tree, r);
     for (const auto& c : prof.components) {
         std::string pkg = c.package.empty() ? c.name : c.package;
         r.components[c.name] = ctx.versions.count(pkg) ? ctx.versions[pkg] : "";

@@ -42,6 +42,9 @@ struct TargetSpec {
     std::map<std::string, std::string> release; // extension-release keys
     std::vector<SourceSpec> sources;
     std::vector<std::string> requires_vars;     // variables the user must --set
+    // Listing of the target base system's files (relative to the profile), for
+    // the ELF check; "" = none (then only --base-root/--base-list give one).
+    std::string base_files;
     Origin origin;
 };
 
