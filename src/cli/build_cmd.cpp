@@ -49,6 +49,10 @@ struct BuildArgs {
     std::vector<std::string> sets;
     std::string base_root, base_list;
     bool no_elf_check = false;
+    std::string key, cert, passphrase_env;
+    bool ddi = false;
+    int passphrase_fd = -1;
+    bool force_insecure_key = false;
     PackingArgs packing;
 };
 
@@ -66,6 +70,12 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     o.base_root = a.base_root;
     o.base_list = a.base_list;
     o.elf_check = !a.no_elf_check;
+    o.key = a.key;
+    o.cert = a.cert;
+    o.ddi = a.ddi;
+    o.passphrase_fd = a.passphrase_fd;
+    o.passphrase_env = a.passphrase_env;
+    o.force_insecure_key = a.force_insecure_key;
     for (const auto& kv : a.sets) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -86,6 +96,7 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
                             {"sha256", r.sha256},   {"size", r.size},       {"entries", r.entries},
                             {"components", r.components}, {"inputs", inputs},
                             {"elf_files_checked", r.elf_checked},
+                            {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
                             {"extension_release", r.release_text}};
         std::cout << j.dump(2) << "\n";
         return;
@@ -99,6 +110,11 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
               << "  sha256  " << r.sha256 << "\n"
               << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n"
               << "  checked " << r.elf_checked << " ELF files\n";
+    if (!r.root_hash.empty()) {
+        std::cout << "  signed  root hash " << r.root_hash << "\n";
+        for (const auto& f : r.signed_outputs)
+            std::cout << "          " << f << "\n";
+    }
     for (const auto& [name, version] : r.components)
         std::cout << "  " << name << (version.empty() ? "" : " " + version) << "\n";
 }
@@ -126,6 +142,19 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     cmd->add_option("--base-list", a->base_list, "Listing of the target base system's files")->group("Checks");
     cmd->add_flag("--no-elf-check", a->no_elf_check, "Do not check ELF machines, loaders and libraries")
         ->group("Checks");
+    cmd->add_option("--key", a->key, "Sign: private key, a PEM file or an OpenSSL store URI (pkcs11:...)")
+        ->group("Signing");
+    cmd->add_option("--cert", a->cert, "Sign: the key's certificate (PEM)")->group("Signing");
+    cmd->add_flag("--ddi", a->ddi,
+                  "Make IMAGE.raw a signed GPT disk image (usr, verity, signature) instead of sidecars")
+        ->group("Signing");
+    cmd->add_option("--passphrase-fd", a->passphrase_fd, "Read the key's passphrase from this descriptor")
+        ->group("Signing");
+    cmd->add_option("--passphrase-env", a->passphrase_env, "Read the key's passphrase from this variable")
+        ->group("Signing");
+    cmd->add_flag("--force-insecure-key", a->force_insecure_key,
+                  "Accept a key file that group or others can read")
+        ->group("Signing");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global] { run_build(*a, global); });
 }};

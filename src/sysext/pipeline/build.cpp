@@ -9,7 +9,10 @@
 #include "sysext/source/lock.hpp"
 #include "sysext/source/package_source.hpp"
 #include "sysext/tree/content_reader.hpp"
+#include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "sysext/util/atomic_file.hpp"
+#include "sysext/verity/signed_image.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
@@ -267,6 +270,19 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
                         return a;
                     }() + ")");
 
+    // Key and certificate before any work: a bad key or passphrase fails early.
+    std::optional<signing::PrivateKey> key;
+    std::optional<signing::Certificate> cert;
+    if (!o.key.empty() || !o.cert.empty()) {
+        if (o.key.empty() || o.cert.empty())
+            throw_usage("signing needs both --key and --cert");
+        key.emplace(signing::PrivateKey::load({o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key}));
+        cert.emplace(signing::Certificate::load(o.cert));
+    }
+
+    if (o.ddi && !key)
+        throw_usage("--ddi needs --key and --cert");
+
     fs::create_directories(o.output_dir);
     WorkDir work(o.output_dir);
     fs::create_directory(work.path() + "/blobs");
@@ -346,22 +362,40 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         r.components[c.name] = ctx.versions.count(pkg) ? ctx.versions[pkg] : "";
     }
 
-    // Pack, then write the lock file: it names exactly what went in.
+    // Pack, then write the lock file: it names exactly what went in. A disk
+    // image is made from a squashfs packed in the work directory.
     r.image = o.output_dir + "/" + r.name + ".raw";
-    AtomicFile out(r.image);
-    squashfs::WriterOptions wo = o.writer;
-    wo.mtime = o.mtime;
-    squashfs::write_image(tree, out.fd(), wo, reporter);
-    reporter.stage("hashing");
-    r.sha256 = to_hex(sha256_file(out.temp_path()));
-    struct stat st;
-    if (::fstat(out.fd(), &st) == 0)
-        r.size = static_cast<uint64_t>(st.st_size);
-    out.commit();
+    const std::string packed = o.ddi ? work.path() + "/" + r.name + ".raw" : r.image;
+    {
+        AtomicFile out(packed);
+        squashfs::WriterOptions wo = o.writer;
+        wo.mtime = o.mtime;
+        squashfs::write_image(tree, out.fd(), wo, reporter);
+        out.commit();
+    }
     r.lock = o.output_dir + "/" + r.name + ".lock.json";
     (ctx.lock_in ? *ctx.lock_in : ctx.lock).write(r.lock);
     for (const auto& e : (ctx.lock_in ? *ctx.lock_in : ctx.lock).entries())
         r.inputs.push_back({e.name, e.version, e.sha256});
+
+    // Sign last, once every byte of the image is final.
+    if (key) {
+        reporter.stage("signing");
+        verity::SignRequest req;
+        req.image_path = packed;
+        req.ddi_path = o.ddi ? r.image : "";
+        req.arch = o.architecture;
+        req.certificate_fingerprint = cert->fingerprint_sha256();
+        req.sign = verity::pkcs7_signer(*key, *cert);
+        auto signed_result = verity::sign_image(req, reporter);
+        r.root_hash = signed_result.root_hash_hex;
+        r.signed_outputs = signed_result.outputs;
+    }
+    reporter.stage("hashing");
+    r.sha256 = to_hex(sha256_file(r.image));
+    struct stat st;
+    if (::stat(r.image.c_str(), &st) == 0)
+        r.size = static_cast<uint64_t>(st.st_size);
     return r;
 }
 

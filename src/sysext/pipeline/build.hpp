@@ -30,6 +30,14 @@ struct BuildOptions {
     std::string base_root;            // target base system for the ELF check
     std::string base_list;            // or a listing of its files
     bool elf_check = true;
+    // Signing, last: a dm-verity tree and a PKCS#7 over its root hash, as
+    // sidecars next to the image, or (ddi) the image is a GPT disk image
+    // holding the squashfs, its verity tree and the signature.
+    std::string key, cert;
+    bool ddi = false;
+    int passphrase_fd = -1;
+    std::string passphrase_env;
+    bool force_insecure_key = false;
     uint32_t mtime = 0;
     squashfs::WriterOptions writer;
 };
@@ -50,6 +58,8 @@ struct BuildResult {
     std::map<std::string, std::string> components; // component -> version ("" if unknown)
     std::string release_text;
     uint64_t elf_checked = 0;
+    std::string root_hash;              // when signed
+    std::vector<std::string> signed_outputs;
 };
 
 BuildResult build(const BuildOptions& options, Reporter& reporter);
