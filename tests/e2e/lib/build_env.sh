@@ -15,7 +15,8 @@
 #                             older image stays as it was, no work directory is left,
 #                             and nothing outside the output directory changes (a
 #                             canary's time against `find -newer` over $WORK, the
-#                             build's TMPDIR included; the download cache excepted).
+#                             the download cache excepted; scratch files in the
+#                             build's TMPDIR may come and go but not stay).
 
 BUILD_CACHE=$WORK/download-cache
 export TMPDIR=$WORK/tmp
@@ -50,6 +51,7 @@ bad_build() {
             echo "precious older image" >"$out/$name.raw"
             cp "$out/$name.raw" "$out/$name.lock.json"
         }
+        mkdir -p "$BUILD_CACHE"
         touch "$canary"
         sleep 0.01
         rc=0
@@ -79,8 +81,10 @@ bad_build() {
         fi
         changed=$(find "$WORK" -newer "$canary" ! -path "$out" ! -path "$out/*" \
             ! -path "$BUILD_CACHE" ! -path "$BUILD_CACHE/*" ! -path "$WORK/mirror-http*" ! -path "$WORK" \
-            2>/dev/null || true)
+            ! -path "$TMPDIR" 2>/dev/null || true)
         [ -z "$changed" ] || fail "build $*: wrote outside its output directory: $changed"
+        # Scratch files in TMPDIR (gpgv's) may come and go, but none may stay.
+        [ -z "$(ls -A "$TMPDIR")" ] || fail "build $*: left in TMPDIR: $(ls -A "$TMPDIR")"
         # $WORK itself changes when anything appears or goes directly in it.
         [ ! "$WORK" -nt "$canary" ] || fail "build $*: created or removed something in $WORK: $(ls -A "$WORK")"
     done
