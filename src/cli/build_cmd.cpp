@@ -110,7 +110,7 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     cmd->add_option("--arch", a->arch, "Architecture, systemd's names: x86-64 (default), arm64");
     cmd->add_option("-o,--output", a->output, "Output directory (default: out)");
     cmd->add_option("--lock", a->lock, "Rebuild exactly the inputs a lock file names");
-    cmd->add_option("--set", a->sets, "A profile variable, KEY=VALUE (repeatable)");
+    cmd->add_option("--set", a->sets, "A profile variable, KEY=VALUE (repeatable)")->allow_extra_args(false);
     cmd->add_option("--mirror", a->mirror, "Debian mirror URL (default: from the host's apt sources)")
         ->group("Sources");
     cmd->add_option("--keyring", a->keyring, "Keyring that signs the Debian archive")->group("Sources");

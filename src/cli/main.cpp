@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
     try {
         app.parse(args);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; every other parse error is a usage error (2).
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::fprintf(stderr, "sysext-build: error: %s (see --help)\n", e.what());
+        return static_cast<int>(sysext::ErrorKind::Usage);
     } catch (const sysext::MultiError& e) {
         for (const auto& problem : e.problems())
             std::fprintf(stderr, "sysext-build: error: %s\n", problem.c_str());

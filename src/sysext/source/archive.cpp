@@ -41,6 +41,8 @@ ArchivePtr open_archive(const std::string& path) {
     archive_read_support_format_zip(a.get());
     archive_read_support_format_7zip(a.get());
     archive_read_support_format_ar(a.get());
+    // Our own open first: "path: Permission denied" says more than libarchive's text.
+    open_or_throw(path, O_RDONLY);
     if (archive_read_open_filename(a.get(), path.c_str(), k_block) != ARCHIVE_OK)
         throw_input(path + ": " + archive_error_string(a.get()));
     return a;
@@ -246,7 +248,18 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         entries.push_back({name, 0, false});
         const uint64_t seq = entries.size() - 1;
         const std::string origin = path + ": " + name;
-        if (name.empty() || name[0] == '/') {
+        if (r == ARCHIVE_WARN) {
+            // libarchive read on, but says something is wrong (a damaged header,
+            // skipped bytes): for hostile input that is a problem, not a remark.
+            const char* why = archive_error_string(a.get());
+            problems.push_back(path + ": " + (name.empty() ? "" : name + ": ") + (why ? why : "damaged entry"));
+            continue;
+        }
+        if (name.empty())
+            // The reader has lost its place: whatever follows is noise.
+            throw_input(path + ": damaged archive: an entry without a name" +
+                        (seq == 0 ? std::string() : " after " + entries[seq - 1].path));
+        if (name[0] == '/') {
             problems.push_back(origin + ": absolute path (entries must be relative to the tree)");
             continue;
         }

@@ -85,14 +85,11 @@ Node& Tree::ensure_dir(std::string_view path) {
 Node& Tree::add(std::string_view path, Node node, bool replace) {
     auto parts = split_path(path, node.origin.empty() ? path : node.origin);
     if (parts.empty()) {
-        // The root itself: only its metadata can be set.
+        // The root itself. Its metadata is fixed (0755, root, the default time)
+        // so that a directory, and an archive with or without a "./" entry, give
+        // the same image; systemd-sysext merges only what is below it anyway.
         if (!node.is_dir())
             throw_input(node.origin + ": the root of the tree must be a directory");
-        m_root->mode = node.mode;
-        m_root->uid = node.uid;
-        m_root->gid = node.gid;
-        m_root->mtime = node.mtime;
-        m_root->xattrs = std::move(node.xattrs);
         return *m_root;
     }
     std::string leaf = parts.back();

@@ -94,7 +94,11 @@ public:
     // Creates missing parents, sets defaults. Used by add(); exposed for sources.
     Node& ensure_dir(std::string_view path);
 
-    void set_default_mtime(uint32_t t) { m_default_mtime = t; }
+    // The time of directories the tree creates, the root's included.
+    void set_default_mtime(uint32_t t) {
+        m_default_mtime = t;
+        m_root->mtime = t;
+    }
 
     // Sets link counts (hard links, subdirectories). Call before packing.
     void finalize();

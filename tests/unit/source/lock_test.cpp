@@ -91,6 +91,20 @@ TEST(LockFile, RefusesConflictsAndBadInput) {
         "l.lock: lock format 2 is not supported (expected 1)");
 }
 
+TEST(LockFile, FilenamesStayInsideTheMirror) {
+    auto doc = [](const std::string& filename) {
+        return "{\"sysext-build-lock\": 1, \"inputs\": [{\"kind\": \"deb\", \"name\": \"a\", "
+               "\"url\": \"u\", "
+               "\"filename\": \"" +
+               filename + "\", \"sha256\": \"" + std::string(64, 'a') + "\", \"size\": 1}]}";
+    };
+    EXPECT_EQ(LockFile::parse(doc("pool/main/a/a_1..2_all.deb"), "l").entries().size(), 1u);
+    for (const char* bad :
+         {"../x.deb", "pool/../../x.deb", "/etc/passwd", "pool//x.deb", "http://127.0.0.1/x"})
+        EXPECT_EQ(error_of([&] { LockFile::parse(doc(bad), "l"); }),
+                  std::string("l: inputs[0]: bad filename \"") + bad + "\"");
+}
+
 TEST(LockFile, ReplaysAgainstAnotherMirror) {
     auto e = deb("crun", "1.21-1");
     EXPECT_EQ(e.source_url(), "http://127.0.0.1:8000/debian/pool/main/crun.deb");
