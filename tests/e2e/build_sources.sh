@@ -107,6 +107,38 @@ drwxr-xr-x 0/0 usr/share/mytool
 -rw-r--r-- 0/0 usr/share/mytool/data.txt
 EOF
 
+step "targets: --target picks the image name, release and requirements; architectures limit --arch"
+cat >"$WORK/profiles/multi.json" <<'EOF'
+{
+  "name": "pkg",
+  "default_target": "any",
+  "architectures": ["x86-64", "arm64"],
+  "release": { "EXTENSION_RELOAD_MANAGER": "1" },
+  "targets": {
+    "flatcar": { "image": "flatcar-${name}", "requires": ["os_version"],
+                 "release": { "ID": "flatcar", "VERSION_ID": "${os_version}" },
+                 "sources": [{ "type": "directory", "path": "../tree" }] },
+    "any": { "release": { "ID": "_any", "SYSEXT_LEVEL": "1.0" },
+             "sources": [{ "type": "directory", "path": "../tree" }] }
+  }
+}
+EOF
+build "$WORK/profiles/multi.json" --set version=1.0 -o "$WORK/out-multi-any" >/dev/null
+image_file "$WORK/out-multi-any/pkg.raw" usr/lib/extension-release.d/extension-release.pkg | grep -qx ID=_any ||
+    fail "default_target any not built"
+build "$WORK/profiles/multi.json" --target flatcar --set os_version=4593.2.5 --set version=1.0 \
+    -o "$WORK/out-multi-fc" >/dev/null
+[ "$(ls "$WORK/out-multi-fc" | tr '\n' ' ')" = "flatcar-pkg.lock.json flatcar-pkg.raw " ] ||
+    fail "--target flatcar: $(ls "$WORK/out-multi-fc")"
+image_file "$WORK/out-multi-fc/flatcar-pkg.raw" usr/lib/extension-release.d/extension-release.flatcar-pkg | sort |
+    diff -u <(printf '%s\n' ARCHITECTURE=x86-64 EXTENSION_RELOAD_MANAGER=1 ID=flatcar VERSION_ID=4593.2.5) - ||
+    fail "--target flatcar: extension-release"
+expect_fail 'target "flatcar" needs --set os_version=VALUE' \
+    build "$WORK/profiles/multi.json" --target flatcar --set version=1.0 -o "$WORK/out-x"
+expect_fail 'is not built for riscv64' \
+    build "$WORK/profiles/multi.json" --arch riscv64 --set version=1.0 -o "$WORK/out-x"
+[ ! -e "$WORK/out-x" ] || [ -z "$(ls -A "$WORK/out-x")" ] || fail "a refused build left files: $(ls -A "$WORK/out-x")"
+
 # Packages of every kind, each holding $tree. One profile takes any of them.
 cat >"$WORK/profiles/pkg.json" <<'EOF'
 {
@@ -132,6 +164,12 @@ EOF
 build "$WORK/profiles/pkgdir.json" --set version=1.0 -o "$WORK/out-pkgdir" >/dev/null
 reference=$WORK/out-pkgdir/pkg.raw
 check_files "$reference" pkg
+step "by name: sysext-build NAME finds NAME.json in \$SYSEXT_BUILD_PROFILES, writes ./out"
+mkdir -p "$WORK/cwd"
+(cd "$WORK/cwd" && SYSEXT_BUILD_PROFILES=$WORK/profiles "$SYSEXT_BUILD" pkgdir --set version=1.0 \
+    --download-cache "$BUILD_CACHE" >/dev/null 2>&1) || fail "sysext-build pkgdir (shorthand, by name) failed"
+cmp "$reference" "$WORK/cwd/out/pkg.raw" || fail "the shorthand build differs"
+
 pkgs=$WORK/pkgs
 mkdir -p "$pkgs"
 
