@@ -5,6 +5,8 @@
 #   mirror_init                 key pair, keyring ($MIRROR_KEYRING), empty tree ($MIRROR_DIR)
 #   mirror_add_deb NAME VERSION ARCH [DEPENDS [BYTES]]   a .deb under pool/main/,
 #                               with BYTES of incompressible data when given
+#   mirror_add_deb_tree NAME VERSION ARCH DEPENDS DIR   like mirror_add_deb, and the
+#                               package also holds DIR's files (usr/..., as they are)
 #   mirror_index SUITE ARCH...  Packages(.xz) for each ARCH, Release, signed InRelease
 #                               (with Valid-Until: $MIRROR_VALID_UNTIL when set)
 #   mirror_serve                starts the server; sets $MIRROR_URL and $MIRROR_LOG
@@ -22,9 +24,19 @@ mirror_init() {
 }
 
 mirror_add_deb() {
-    local name=$1 version=$2 arch=$3 depends=${4:-} bytes=${5:-0}
+    mirror_build_deb_ "$1" "$2" "$3" "${4:-}" "${5:-0}" ""
+}
+
+mirror_add_deb_tree() {
+    mirror_build_deb_ "$1" "$2" "$3" "$4" 0 "$5"
+}
+
+mirror_build_deb_() {
+    local name=$1 version=$2 arch=$3 depends=$4 bytes=$5 files=$6
     local root=$WORK/debroot/${name}_${version}_$arch
+    rm -rf "$root"
     mkdir -p "$root/DEBIAN" "$root/usr/share/$name"
+    [ -z "$files" ] || cp -a "$files/." "$root/"
     {
         echo "Package: $name"
         echo "Version: $version"
