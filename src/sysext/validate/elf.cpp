@@ -195,7 +195,8 @@ private:
     // RPATH or RUNPATH with $ORIGIN and $LIB expanded, then the ABI's default dirs.
     std::vector<std::string> search_dirs(const std::string& path, const ElfFile& elf) {
         std::vector<std::string> dirs;
-        const std::string origin = "/" + path.substr(0, path.rfind('/'));
+        const size_t slash = path.rfind('/');
+        const std::string origin = "/" + (slash == std::string::npos ? "" : path.substr(0, slash));
         const std::vector<std::string> defaults = default_library_dirs(elf);
         for (const auto& entry : elf.runpath) {
             std::vector<std::string> expanded{entry};
