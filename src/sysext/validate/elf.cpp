@@ -48,7 +48,7 @@ std::optional<ReadAt> content_reader(const tree::Node& file, std::shared_ptr<Fd>
     case tree::Content::Kind::Inline: {
         auto bytes = c.bytes;
         return ReadAt([bytes](uint64_t offset, void* buf, size_t size) {
-            if (offset >= bytes->size())
+            if (offset >= bytes->size() || size == 0)
                 return size_t{0};
             size_t n = std::min<uint64_t>(size, bytes->size() - offset);
             std::memcpy(buf, bytes->data() + offset, n);
