@@ -4,6 +4,7 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -103,6 +104,9 @@ private:
 } // namespace
 
 unsigned effective_jobs(unsigned jobs) {
+    if (jobs > k_max_jobs)
+        throw_usage(std::to_string(jobs) + " compression threads asked for; at most " +
+                    std::to_string(k_max_jobs) + " are allowed");
     if (jobs > 0)
         return jobs;
     unsigned cores = std::thread::hardware_concurrency();
@@ -111,7 +115,10 @@ unsigned effective_jobs(unsigned jobs) {
 
 void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
                      unsigned jobs, const ChunkSink& sink, Reporter& reporter) {
-    const unsigned threads = effective_jobs(jobs);
+    // No more threads than chunks: a small image needs no pool of 64.
+    const uint64_t chunks = (size + chunk_size - 1) / chunk_size;
+    const auto threads =
+        static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(effective_jobs(jobs), chunks)));
     // Two chunks per thread keep every worker busy while the caller writes.
     const size_t window = 2 * static_cast<size_t>(threads);
     std::deque<std::unique_ptr<Slot>> in_flight;

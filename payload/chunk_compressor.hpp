@@ -33,6 +33,9 @@ using ChunkSink = std::function<void(const Chunk& chunk)>;
 void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
                      unsigned jobs, const ChunkSink& sink, Reporter& reporter);
 
+// Each thread holds two chunks in flight, so this also bounds the memory used.
+inline constexpr unsigned k_max_jobs = 256;
+
 // The number of threads `jobs` means: itself, or the number of cores for 0.
 unsigned effective_jobs(unsigned jobs);
 

@@ -3,10 +3,12 @@
 #include "payload/payload_io.hpp"
 #include "payload/reader.hpp"
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
 
 #include <cstdarg>
+#include <fcntl.h>
 #include <cstdio>
 
 namespace sysext::payload {
@@ -113,6 +115,13 @@ PayloadDescription describe(const std::string& path) {
     if (m.has_old_partition_info())
         data["old_partition_info"] = describe_info(m.old_partition_info());
     return PayloadDescription{std::move(data)};
+}
+
+bool looks_like_payload(const std::string& path) {
+    Fd fd = open_or_throw(path, O_RDONLY);
+    char magic[4] = {};
+    return pread_full(fd.get(), magic, sizeof magic, 0, path) == sizeof magic &&
+           std::string_view(magic, sizeof magic) == k_magic;
 }
 
 std::string PayloadDescription::to_text(bool all_operations) const {

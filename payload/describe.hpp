@@ -19,4 +19,8 @@ struct PayloadDescription {
 // Throws a Verify error naming the check when the header or manifest is unreadable.
 PayloadDescription describe(const std::string& path);
 
+// Whether the file starts with the payload magic "CrAU": for a general `inspect`
+// that must tell payloads from images. Throws Io when the file cannot be read.
+bool looks_like_payload(const std::string& path);
+
 } // namespace sysext::payload

@@ -65,6 +65,7 @@ CreateResult create_payload(const CreateOptions& options, Reporter& reporter) {
         throw_usage("a payload needs keys to sign it with, or signature sizes to reserve for "
                     "signing it elsewhere");
     const uint64_t signatures_size = signatures_blob_size(sizes);
+    effective_jobs(options.jobs); // refuses an absurd thread count now, not after opening files
 
     Fd image = open_or_throw(options.image, O_RDONLY);
     CreateResult result;

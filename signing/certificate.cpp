@@ -51,7 +51,9 @@ std::string Certificate::der() const {
     return out;
 }
 
-std::string Certificate::fingerprint_sha256() const { return to_hex(sha256(der())); }
+std::string Certificate::fingerprint_sha256() const {
+    return to_hex(sha256(der()));
+}
 
 std::string Certificate::subject() const {
     char buf[512];

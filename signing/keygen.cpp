@@ -93,8 +93,8 @@ DevelopmentKeyFiles write_development_key(const DevelopmentKeyOptions& options) 
     std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new(BIO_s_mem()));
     std::unique_ptr<BIO, BioDeleter> cert_bio(BIO_new(BIO_s_mem()));
     if (!key_bio || !cert_bio ||
-        PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                 nullptr) != 1 ||
+        PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+            1 ||
         PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1)
         fail("cannot encode key and certificate as PEM");
 

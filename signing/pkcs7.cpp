@@ -19,7 +19,7 @@ struct Pkcs7Deleter {
     void operator()(PKCS7* p) const { PKCS7_free(p); }
 };
 struct X509StackDeleter {
-    void operator()(STACK_OF(X509)* s) const { sk_X509_free(s); }
+    void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
 };
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 using Pkcs7Ptr = std::unique_ptr<PKCS7, Pkcs7Deleter>;
@@ -54,8 +54,8 @@ std::string canonical_form(PKCS7* received, const Certificate& cert) {
     if (!p7 || !PKCS7_set_type(p7.get(), NID_pkcs7_signed) ||
         !PKCS7_content_new(p7.get(), NID_pkcs7_data))
         throw Error(ErrorKind::Internal, "cannot build a PKCS#7 structure");
-    PKCS7_SIGNER_INFO* si = PKCS7_add_signature(p7.get(), cert.get(),
-                                                X509_get0_pubkey(cert.get()), EVP_sha256());
+    PKCS7_SIGNER_INFO* si =
+        PKCS7_add_signature(p7.get(), cert.get(), X509_get0_pubkey(cert.get()), EVP_sha256());
     if (!si || !PKCS7_add_certificate(p7.get(), cert.get()) ||
         !ASN1_STRING_set(si->enc_digest, value->data, value->length) ||
         !PKCS7_set_detached(p7.get(), 1))
@@ -79,12 +79,12 @@ std::string pkcs7_sign_detached(EVP_PKEY* key, const std::string& key_descriptio
     const int flags = PKCS7_DETACHED | PKCS7_BINARY | PKCS7_NOATTR | PKCS7_PARTIAL;
     Pkcs7Ptr p7(PKCS7_sign(nullptr, nullptr, nullptr, nullptr, flags));
     if (!p7 || !PKCS7_sign_add_signer(p7.get(), cert.get(), key, EVP_sha256(), flags))
-        throw Error(ErrorKind::Input, "cannot sign with " + key_description + ": " +
-                                          openssl_reasons());
+        throw Error(ErrorKind::Input,
+                    "cannot sign with " + key_description + ": " + openssl_reasons());
     BioPtr data = memory_bio(content);
     if (PKCS7_final(p7.get(), data.get(), flags) != 1)
-        throw Error(ErrorKind::Input, "signing with " + key_description + " failed: " +
-                                          openssl_reasons());
+        throw Error(ErrorKind::Input,
+                    "signing with " + key_description + " failed: " + openssl_reasons());
     unsigned char* der = nullptr;
     int n = i2d_PKCS7(p7.get(), &der);
     if (n <= 0)
@@ -94,8 +94,8 @@ std::string pkcs7_sign_detached(EVP_PKEY* key, const std::string& key_descriptio
     return out;
 }
 
-void pkcs7_verify_detached(std::string_view der, std::string_view content,
-                           const Certificate& cert, const std::string& what) {
+void pkcs7_verify_detached(std::string_view der, std::string_view content, const Certificate& cert,
+                           const std::string& what) {
     auto* p = reinterpret_cast<const unsigned char*>(der.data());
     Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
     if (!p7 || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
@@ -107,7 +107,18 @@ void pkcs7_verify_detached(std::string_view der, std::string_view content,
     std::unique_ptr<STACK_OF(X509), X509StackDeleter> certs(sk_X509_new_null());
     if (!certs || !sk_X509_push(certs.get(), cert.get()))
         throw Error(ErrorKind::Internal, "cannot allocate a certificate list");
-    BioPtr data = memory_bio(content);
+    // OpenSSL 3.0's PKCS7_verify copies a memory BIO into a temporary one and
+    // leaks it when the structure is damaged; a buffering filter on top avoids
+    // that path.
+    BioPtr mem = memory_bio(content);
+    BioPtr data(BIO_new(BIO_f_buffer()));
+    if (!data)
+        throw Error(ErrorKind::Internal, "cannot allocate a buffer BIO");
+    BIO_push(data.get(), mem.get());
+    struct Unchain {
+        BIO* top;
+        ~Unchain() { BIO_pop(top); }
+    } unchain{data.get()};
     if (PKCS7_verify(p7.get(), certs.get(), nullptr, data.get(), nullptr,
                      PKCS7_NOINTERN | PKCS7_NOVERIFY | PKCS7_BINARY) != 1)
         throw_verify(what + ": signature does not verify with " + cert.source() +

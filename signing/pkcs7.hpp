@@ -25,7 +25,7 @@ std::string pkcs7_sign_detached(EVP_PKEY* key, const std::string& key_descriptio
 
 // Checks a DER signature over `content` made by `cert`'s key. Throws a Verify error
 // naming `what` and the cause (not PKCS#7, other signer, content mismatch).
-void pkcs7_verify_detached(std::string_view der, std::string_view content,
-                           const Certificate& cert, const std::string& what);
+void pkcs7_verify_detached(std::string_view der, std::string_view content, const Certificate& cert,
+                           const std::string& what);
 
 } // namespace sysext::signing

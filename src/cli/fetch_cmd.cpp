@@ -28,6 +28,7 @@ struct FetchDebOptions {
     std::string cache_dir;
     std::string max_size = "4G";
     bool with_depends = false;
+    bool base_minbase = false;
     std::string base_file;
     std::vector<std::string> assume_installed;
     std::string from_lock;
@@ -69,8 +70,8 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
         std::vector<std::string> names;
         for (const auto& p : o.packages)
             names.push_back(source::parse_package_request(p).name);
-        result = source::fetch_locked_debs(source::LockFile::read(o.from_lock), names, o.mirror, fetcher,
-                                           reporter);
+        result = source::fetch_locked_debs(source::LockFile::read(o.from_lock), names, o.mirror,
+                                           fetcher, reporter);
     } else {
         source::DebFetchRequest request;
         request.mirror = o.mirror;
@@ -81,6 +82,7 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
         for (const auto& p : o.packages)
             request.packages.push_back(source::parse_package_request(p));
         request.with_depends = o.with_depends;
+        request.base_minbase = o.base_minbase;
         if (!o.base_file.empty())
             request.base = source::read_base_system(o.base_file);
         if (request.base.origin.empty())
@@ -97,8 +99,9 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
     source::LockFile lock;
     nlohmann::ordered_json report = nlohmann::ordered_json::array();
     for (const auto& d : result.debs) {
-        const std::string dest = o.output_dir + "/" + base_name(d.entry.filename.empty() ? d.entry.url
-                                                                                         : d.entry.filename);
+        const std::string dest =
+            o.output_dir + "/" +
+            base_name(d.entry.filename.empty() ? d.entry.url : d.entry.filename);
         source::copy_verified(d.path, d.entry.sha256, dest);
         lock.add(d.entry);
         if (g.json)
@@ -111,8 +114,8 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
                               {"from_cache", d.from_cache}});
         else if (!g.quiet)
             std::printf("%s %s %s -> %s (%s%s)\n", d.entry.name.c_str(), d.entry.version.c_str(),
-                        d.entry.architecture.c_str(), dest.c_str(), format_size(d.entry.size).c_str(),
-                        d.from_cache ? ", cached" : "");
+                        d.entry.architecture.c_str(), dest.c_str(),
+                        format_size(d.entry.size).c_str(), d.from_cache ? ", cached" : "");
     }
     if (!o.lock_out.empty())
         lock.write(o.lock_out);
@@ -122,35 +125,50 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
 
 } // namespace
 
-static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
-    auto opts = std::make_shared<FetchDebOptions>();
-    CLI::App* cmd = app.add_subcommand(
-        "fetch-deb", "Fetch Debian packages, verified through the archive's signed indices");
-    cmd->add_option("packages", opts->packages, "PACKAGE[=PATTERN]: latest, 5.x, 5.4.x, 5.4.2 or an exact version");
-    cmd->add_option("--mirror", opts->mirror, "Debian mirror URL (default: from the host's apt sources)");
-    cmd->add_option("--suite", opts->suite, "Suite or codename, e.g. trixie (default: from the apt sources)");
-    cmd->add_option("--component", opts->components, "Archive component (repeatable; default main)")
-        ->allow_extra_args(false);
-    cmd->add_option("--arch", opts->arch, "Debian architecture: amd64, arm64, ...")->capture_default_str();
-    cmd->add_option("--keyring", opts->keyring,
-                    std::string("Keyring for gpgv (default ") + source::k_debian_keyring + ")");
-    cmd->add_option("--cache", opts->cache_dir,
-                    "Download cache directory (default $XDG_CACHE_HOME/sysext-build/downloads)");
-    cmd->add_option("--max-size", opts->max_size, "Refuse any download larger than this")->capture_default_str();
-    cmd->add_flag("--with-depends", opts->with_depends,
-                  "Also fetch the packages they depend on that the base system lacks");
-    cmd->add_option("--base", opts->base_file,
-                    "Packages the base system has: a dpkg status file or a list of names");
-    cmd->add_option("--assume-installed", opts->assume_installed, "A package the base system has (repeatable)")
-        ->allow_extra_args(false);
-    cmd->add_option("--from-lock", opts->from_lock, "Fetch exactly the packages this lock file names");
-    cmd->add_option("--lock", opts->lock_out, "Write the lock file here");
-    cmd->add_option("-o,--output", opts->output_dir, "Directory for the .deb files")->required();
-    cmd->callback([opts, &g] {
-        if (opts->packages.empty() && opts->from_lock.empty())
-            throw_usage("fetch-deb: name at least one package, or give --from-lock");
-        run(*opts, g);
-    });
-}};
+static CommandRegistration reg{
+    60, [](CLI::App& app, const GlobalOptions& g) {
+        auto opts = std::make_shared<FetchDebOptions>();
+        CLI::App* cmd = app.add_subcommand(
+            "fetch-deb", "Fetch Debian packages, verified through the archive's signed indices");
+        cmd->add_option("packages", opts->packages,
+                        "PACKAGE[=PATTERN]: latest, 5.x, 5.4.x, 5.4.2 or an exact version");
+        cmd->add_option("--mirror", opts->mirror,
+                        "Debian mirror URL (default: from the host's apt sources)");
+        cmd->add_option("--suite", opts->suite,
+                        "Suite or codename, e.g. trixie (default: from the apt sources)");
+        cmd->add_option("--component", opts->components,
+                        "Archive component (repeatable; default main)")
+            ->allow_extra_args(false);
+        cmd->add_option("--arch", opts->arch, "Debian architecture: amd64, arm64, ...")
+            ->capture_default_str();
+        cmd->add_option("--keyring", opts->keyring,
+                        std::string("Keyring for gpgv (default ") + source::k_debian_keyring + ")");
+        cmd->add_option(
+            "--cache", opts->cache_dir,
+            "Download cache directory (default $XDG_CACHE_HOME/sysext-build/downloads)");
+        cmd->add_option("--max-size", opts->max_size, "Refuse any download larger than this")
+            ->capture_default_str();
+        cmd->add_flag("--with-depends", opts->with_depends,
+                      "Also fetch the packages they depend on that the base system lacks");
+        cmd->add_option("--base", opts->base_file,
+                        "Packages the base system has: a root directory, a dpkg status file or a "
+                        "list of names");
+        cmd->add_flag(
+            "--base-minbase", opts->base_minbase,
+            "The base system has the suite's minbase (Priority: required packages and apt)");
+        cmd->add_option("--assume-installed", opts->assume_installed,
+                        "A package the base system has (repeatable)")
+            ->allow_extra_args(false);
+        cmd->add_option("--from-lock", opts->from_lock,
+                        "Fetch exactly the packages this lock file names");
+        cmd->add_option("--lock", opts->lock_out, "Write the lock file here");
+        cmd->add_option("-o,--output", opts->output_dir, "Directory for the .deb files")
+            ->required();
+        cmd->callback([opts, &g] {
+            if (opts->packages.empty() && opts->from_lock.empty())
+                throw_usage("fetch-deb: name at least one package, or give --from-lock");
+            run(*opts, g);
+        });
+    }};
 
 } // namespace sysext::cli

@@ -3,7 +3,10 @@
 #include "sysext/util/error.hpp"
 #include "sysext/version.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <exception>
 
 int main(int argc, char** argv) {
@@ -16,10 +19,25 @@ int main(int argc, char** argv) {
     app.add_flag("--json", global.json, "Print machine-readable results as JSON on stdout");
     app.add_flag("-v,--verbose", global.verbose, "Print more detail");
     sysext::cli::setup_commands(app, global);
+    // `sysext-build podman ...` is short for `sysext-build build podman ...`.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (!args[i].empty() && args[i][0] == '-')
+            continue;
+        auto named = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == args[i]; });
+        if (named.empty())
+            args.insert(args.begin() + static_cast<long>(i), "build");
+        break;
+    }
+    std::reverse(args.begin(), args.end()); // CLI11 takes them last first
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version exit 0; every other parse error is a usage error (2).
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::fprintf(stderr, "sysext-build: error: %s (see --help)\n", e.what());
+        return static_cast<int>(sysext::ErrorKind::Usage);
     } catch (const sysext::MultiError& e) {
         for (const auto& problem : e.problems())
             std::fprintf(stderr, "sysext-build: error: %s\n", problem.c_str());

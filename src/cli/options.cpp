@@ -19,7 +19,9 @@ void ReleaseArgs::add_to(CLI::App& cmd) {
                  "EXTENSION_RELOAD_MANAGER=1: reload systemd after merging")
         ->group("Release");
     cmd.add_option("--scope", scope, "SYSEXT_SCOPE, words from: initrd system portable")->group("Release");
-    cmd.add_option("--release", extra, "A further KEY=VALUE line (repeatable)")->group("Release");
+    cmd.add_option("--release", extra, "A further KEY=VALUE line (repeatable)")
+        ->allow_extra_args(false)
+        ->group("Release");
 }
 
 std::optional<release::Fields> ReleaseArgs::fields() const {

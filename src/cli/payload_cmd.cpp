@@ -5,6 +5,7 @@
 // signatures made elsewhere; verify makes every check the host client makes;
 // inspect shows the manifest.
 #include "cli/command.hpp"
+#include "cli/terminal_reporter.hpp"
 #include "payload/describe.hpp"
 #include "payload/signer.hpp"
 #include "payload/verifier.hpp"
@@ -27,23 +28,6 @@ namespace sysext::cli {
 namespace {
 
 using nlohmann::json;
-
-// Stages on stderr with --verbose; nothing otherwise (results go to stdout).
-class StageReporter : public Reporter {
-public:
-    explicit StageReporter(bool verbose) : m_verbose(verbose) {}
-    void stage(std::string_view name) override {
-        if (m_verbose)
-            std::fprintf(stderr, "sysext-build: %.*s\n", static_cast<int>(name.size()), name.data());
-    }
-    void warn(std::string_view message) override {
-        std::fprintf(stderr, "sysext-build: warning: %.*s\n", static_cast<int>(message.size()),
-                     message.data());
-    }
-
-private:
-    bool m_verbose;
-};
 
 void print_json(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
@@ -68,8 +52,7 @@ struct CreateFlags {
 
 void run_create(const CreateFlags& f, const GlobalOptions& g) {
     if (f.passphrase_fd >= 0 && f.keys.size() > 1)
-        throw_usage("--key-passphrase-fd serves one key; with several encrypted keys use "
-                    "--key-passphrase-env");
+        throw_usage("--passphrase-fd serves one key; with several encrypted keys use --passphrase-env");
     if (f.keys.empty() && f.signature_sizes.empty())
         throw_usage("payload create needs --key to sign with, or --signature-size (with "
                     "--hash-file) to sign elsewhere");
@@ -92,8 +75,9 @@ void run_create(const CreateFlags& f, const GlobalOptions& g) {
         options.reserved_signature_sizes.push_back(parse_size(s, "--signature-size"));
     options.hash_file = f.hash_file;
     options.jobs = f.jobs;
-    StageReporter reporter(g.verbose);
+    TerminalReporter reporter(g.quiet);
     payload::CreateResult r = payload::create_payload(options, reporter);
+    reporter.finish();
 
     if (g.json) {
         print_json({{"payload", f.output},
@@ -172,8 +156,9 @@ void run_verify(const VerifyFlags& f, const GlobalOptions& g) {
         std::copy(raw.begin(), raw.end(), d.begin());
         options.file_sha256 = d;
     }
-    StageReporter reporter(g.verbose);
+    TerminalReporter reporter(g.quiet);
     payload::VerifyResult r = payload::verify_payload(options, reporter);
+    reporter.finish();
     if (g.json) {
         json matches = json::array();
         for (const auto& m : r.matches)
@@ -207,7 +192,7 @@ void run_inspect(const std::string& path, bool all_operations, const GlobalOptio
         std::printf("%s", d.to_text(all_operations || g.verbose).c_str());
 }
 
-// The flags live as long as the app: CLI11 fills them while parsing.
+// The flags CLI11 fills while parsing; the callbacks share them.
 struct PayloadFlags {
     CreateFlags create;
     std::string hash_payload;
@@ -221,54 +206,56 @@ struct PayloadFlags {
 } // namespace
 
 static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
-    static PayloadFlags flags;
+    auto flags = std::make_shared<PayloadFlags>();
     CLI::App* payload = app.add_subcommand("payload", "Create, sign, verify and inspect Flatcar update payloads");
     payload->require_subcommand(1);
 
     CLI::App* create = payload->add_subcommand("create", "Make a payload (flatcar-NAME.gz) from an image");
-    auto& c = flags.create;
+    auto& c = flags->create;
     create->add_option("image", c.image, "The image (size a multiple of 4096)")->required();
     create->add_option("-o,--output", c.output, "The payload to write")->required();
     create->add_option("--key", c.keys, "RSA private key to sign with: PEM file or OpenSSL URI "
                                         "(pkcs11:...); repeat for more signatures");
-    create->add_option("--key-passphrase-fd", c.passphrase_fd, "Read the key passphrase from this fd");
-    create->add_option("--key-passphrase-env", c.passphrase_env, "Take the key passphrase from this variable");
-    create->add_flag("--allow-insecure-key-permissions", c.insecure_key,
-                     "Accept a key file others can read");
+    create->add_option("--passphrase-fd", c.passphrase_fd,
+                       "Read the key's passphrase (or token PIN) from this file descriptor");
+    create->add_option("--passphrase-env", c.passphrase_env,
+                       "Read the keys' passphrase from this environment variable");
+    create->add_flag("--force-insecure-key", c.insecure_key,
+                     "Use a key file that group or others can read");
     create->add_option("--signature-size", c.signature_sizes,
                        "Leave the payload unsigned, with room for a signature of this size "
                        "(256 for RSA-2048); repeat per signature")
         ->excludes("--key");
     create->add_option("--hash-file", c.hash_file, "Write the SHA-256 of the signed range here (32 raw bytes)");
     create->add_option("-j,--jobs", c.jobs, "Compression threads (default: one per core)");
-    create->callback([&g] { run_create(flags.create, g); });
+    create->callback([flags, &g] { run_create(flags->create, g); });
 
     CLI::App* hash = payload->add_subcommand("hash", "Print the SHA-256 of a payload's signed range");
-    hash->add_option("payload", flags.hash_payload, "The payload, signed or not")->required();
-    hash->add_option("-o,--output", flags.hash_output, "Write the 32 raw bytes here");
-    hash->callback([&g] { run_hash(flags.hash_payload, flags.hash_output, g); });
+    hash->add_option("payload", flags->hash_payload, "The payload, signed or not")->required();
+    hash->add_option("-o,--output", flags->hash_output, "Write the 32 raw bytes here");
+    hash->callback([flags, &g] { run_hash(flags->hash_payload, flags->hash_output, g); });
 
     CLI::App* attach = payload->add_subcommand("attach", "Attach signatures made elsewhere to an unsigned payload");
-    auto& a = flags.attach;
+    auto& a = flags->attach;
     attach->add_option("payload", a.payload, "The unsigned payload")->required();
     attach->add_option("--signature", a.signatures, "A raw signature file, in key order; repeat")->required();
     attach->add_option("-o,--output", a.output, "The signed payload (default: replace the input)");
     attach->add_option("--public-key", a.public_keys, "Check the signatures with these keys first");
-    attach->callback([&g] { run_attach(flags.attach, g); });
+    attach->callback([flags, &g] { run_attach(flags->attach, g); });
 
     CLI::App* verify = payload->add_subcommand("verify", "Check a payload as a Flatcar host does");
-    auto& v = flags.verify;
+    auto& v = flags->verify;
     verify->add_option("payload", v.payload, "The payload")->required();
     verify->add_option("--public-key", v.public_keys, "PEM public key or certificate; each must "
                                                       "verify a signature; repeat")->required();
     verify->add_option("--extract", v.extract, "Write the rebuilt image here");
     verify->add_option("--sha256", v.sha256, "The payload file's SHA-256 as announced (hex)");
-    verify->callback([&g] { run_verify(flags.verify, g); });
+    verify->callback([flags, &g] { run_verify(flags->verify, g); });
 
     CLI::App* inspect = payload->add_subcommand("inspect", "Show a payload's manifest");
-    inspect->add_option("payload", flags.inspect_payload, "The payload")->required();
-    inspect->add_flag("--operations", flags.inspect_all, "List every operation");
-    inspect->callback([&g] { run_inspect(flags.inspect_payload, flags.inspect_all, g); });
+    inspect->add_option("payload", flags->inspect_payload, "The payload")->required();
+    inspect->add_flag("--operations", flags->inspect_all, "List every operation");
+    inspect->callback([flags, &g] { run_inspect(flags->inspect_payload, flags->inspect_all, g); });
 }};
 
 } // namespace sysext::cli

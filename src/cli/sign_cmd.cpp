@@ -3,8 +3,6 @@
 #include "cli/command.hpp"
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
-#include "signing/pkcs7.hpp"
-#include "sysext/util/error.hpp"
 #include "sysext/util/reporter.hpp"
 #include "sysext/verity/signed_image.hpp"
 
@@ -30,11 +28,9 @@ struct SignOptions {
 void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     using namespace sysext;
     // Key and certificate first: a bad key or passphrase fails before any work.
-    signing::PrivateKey key = signing::PrivateKey::load(
-        {o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
+    signing::PrivateKey key =
+        signing::PrivateKey::load({o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
     signing::Certificate cert = signing::Certificate::load(o.cert);
-    if (!cert.matches(key.get()))
-        throw_usage(o.cert + ": certificate does not belong to " + key.description());
 
     verity::SignRequest req;
     req.image_path = o.image;
@@ -42,21 +38,21 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
     req.arch = o.arch;
     req.salt_hex = o.salt;
     req.certificate_fingerprint = cert.fingerprint_sha256();
-    req.sign = [&](std::string_view root_hash_hex) {
-        return signing::pkcs7_sign_detached(key.get(), key.description(), cert, root_hash_hex);
-    };
+    req.sign = verity::pkcs7_signer(key, cert);
     verity::SignResult result = verity::sign_image(req, null_reporter());
 
     if (g.json) {
-        nlohmann::json out = {{"image", o.image},         {"rootHash", result.root_hash_hex},
-                              {"salt", result.salt_hex},  {"dataBlocks", result.data_blocks},
+        nlohmann::json out = {{"image", o.image},
+                              {"rootHash", result.root_hash_hex},
+                              {"salt", result.salt_hex},
+                              {"dataBlocks", result.data_blocks},
                               {"outputs", result.outputs}};
         if (!result.arch.empty())
             out["architecture"] = result.arch;
         std::printf("%s\n", out.dump().c_str());
     } else if (!g.quiet) {
-        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(),
-                    key.description().c_str(), result.root_hash_hex.c_str());
+        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(), key.description().c_str(),
+                    result.root_hash_hex.c_str());
         for (const auto& path : result.outputs)
             std::printf("wrote %s\n", path.c_str());
     }
@@ -76,8 +72,7 @@ sysext::cli::CommandRegistration reg{
         sub->add_option("--arch", o->arch,
                         "Architecture of the disk image's partition types (default: the "
                         "image's ARCHITECTURE=)");
-        sub->add_option("--salt", o->salt,
-                        "dm-verity salt in hex (default: SHA-256 of the image)");
+        sub->add_option("--salt", o->salt, "dm-verity salt in hex (default: SHA-256 of the image)");
         sub->add_option("--passphrase-fd", o->passphrase_fd,
                         "Read the key's passphrase (or token PIN) from this file descriptor");
         sub->add_option("--passphrase-env", o->passphrase_env,

@@ -25,8 +25,10 @@ void run(const VerifyOptions& o, const sysext::cli::GlobalOptions& g) {
         nlohmann::json checks = nlohmann::json::array();
         for (const auto& c : report.checks)
             checks.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
-        nlohmann::json out = {{"image", report.path},   {"kind", report.kind},
-                              {"ok", report.ok()},      {"rootHash", report.root_hash_hex},
+        nlohmann::json out = {{"image", report.path},
+                              {"kind", report.kind},
+                              {"ok", report.ok()},
+                              {"rootHash", report.root_hash_hex},
                               {"checks", checks}};
         if (!report.arch.empty())
             out["architecture"] = report.arch;

@@ -80,6 +80,13 @@ gets_before=$(mirror_gets /pool/)
     --assume-installed libc6 -o "$WORK/out2" tool=5.x >"$WORK/out2.txt"
 [ "$(mirror_gets /pool/)" = "$gets_before" ] || fail "cached packages were downloaded again"
 [ "$(grep -c ', cached)' "$WORK/out2.txt")" = 3 ] || fail "not reported as cached: $(cat "$WORK/out2.txt")"
+"$SYSEXT_BUILD" --json fetch-deb "${base[@]}" -o "$WORK/out2j" tool=5.4.x >"$WORK/out2.json"
+python3 - "$WORK/out2.json" "$WORK/out2j" <<'PY' || fail "--json output: $(cat "$WORK/out2.json")"
+import json, sys
+out = json.load(open(sys.argv[1]))
+assert [(d["name"], d["version"], d["from_cache"]) for d in out] == [("tool", "5.4.2+ds1-1", True)], out
+assert out[0]["path"] == sys.argv[2] + "/tool_5.4.2+ds1-1_amd64.deb", out
+PY
 tool_sha=$(packages_field amd64 tool 5.4.2+ds1-1 SHA256)
 cache_entry=$XDG_CACHE_HOME/sysext-build/downloads/$tool_sha
 printf 'garbage' | dd of="$cache_entry" bs=1 seek=100 conv=notrunc 2>/dev/null
@@ -147,6 +154,14 @@ cp -r "$MIRROR_DIR/dists/stable/." "$MIRROR_DIR/dists/testing/"
 expect_fail 'InRelease: describes suite "stable" (codename "stable"), not "testing"' \
     "$SYSEXT_BUILD" fetch-deb --mirror "$MIRROR_URL" --suite testing --keyring "$MIRROR_KEYRING" \
     --cache "$WORK/cache-t6" -o "$WORK/x" tool
+
+# Signed and for this suite, but out of date.
+MIRROR_VALID_UNTIL="Sat, 01 Nov 2025 00:00:00 UTC" mirror_index stable amd64 arm64
+expect_fail "InRelease: expired on Sat, 01 Nov 2025 00:00:00 UTC (Valid-Until)" \
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t10" -o "$WORK/x" tool
+MIRROR_VALID_UNTIL="Fri, 01 Jan 2100 00:00:00 UTC" mirror_index stable amd64 arm64
+"$SYSEXT_BUILD" -q fetch-deb "${base[@]}" --cache "$WORK/cache-t10" -o "$WORK/out7" tool=4.x
+[ -e "$WORK/out7/tool_4.9.4-1_amd64.deb" ] || fail "a Release valid until 2100 was refused"
 
 step "transfer errors name the URL and the cause"
 rm "$MIRROR_DIR/pool/main/l/libbar/libbar_2.0-1_all.deb"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # A directory and an archive of the same tree give byte-identical images. The
 # archives come from the everyday tools (GNU tar without --sort, so entries are in
 # readdir order; zstd, gzip, xz; cpio; Info-ZIP), not from us.

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Bad input to sysext-build pack: each case must print `sysext-build: error:`
 # naming the path and the cause, exit with the documented code (2 usage, 3 bad
 # input, 5 I/O), leave no file under the output name (nor a temporary one), and
@@ -56,7 +57,7 @@ good=$WORK/good
 mkdir -p "$good/usr/bin" "$good/usr/share/e2e"
 cp "$(hello_binary)" "$good/usr/bin/hello"
 echo text >"$good/usr/share/e2e/text"
-spoiled() { rm -rf "$WORK/$1"; cp -a "$good" "$WORK/$1"; echo "$WORK/$1"; }
+spoiled() { rm -rf "${WORK:?}/$1"; cp -a "$good" "$WORK/$1"; echo "$WORK/$1"; }
 release=(--os-id _any)
 
 step "the valid tree packs (the cases below fail for their own reason)"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Every compressor and level form, and non-default block sizes, give images that
 # unsquashfs and the kernel read back to the tree and that say in their superblock what was
 # asked for; a higher level gives a smaller image of compressible data.

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # The extension-release file pack generates from its flags, read back by a
 # shell (os-release files are shell-sourceable by design), by systemd-dissect,
 # and obeyed by systemd-sysext: SYSEXT_LEVEL, scope, architecture and _any decide
@@ -30,6 +31,11 @@ want="debian|12|1.0|$arch|1|system portable|5.4.2|Podman for \"Flatcar\" \$HOME|
 [ "$got" = "$want" ] || fail "release file read by sh: $got, want $want"
 unsquashfs -lln "$image" | grep -q "^-rw-r--r-- 0/0 .* squashfs-root/$rel$" ||
     fail "release file is not 0644 root:root: $(unsquashfs -lln "$image" | grep extension-release)"
+# The generated file and the directories created for it carry the epoch too.
+want_time=$(TZ=UTC date -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M')
+wrong=$(TZ=UTC unsquashfs -lln "$image" | awk -v t="$want_time" '$4 " " $5 != t')
+[ -z "$wrong" ] || fail "entries whose mtime is not $want_time:
+$wrong"
 systemd-dissect --json=short "$image" | python3 -c '
 import json, sys
 rel = json.load(sys.stdin)["extensionRelease"]

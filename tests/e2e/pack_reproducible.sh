@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Same input, same bytes (cmp): packing twice, with 1 and with 2 threads, to
 # another output name, from a copy of the tree with other mtimes, and with
 # --mtime instead of SOURCE_DATE_EPOCH. A different time gives different bytes,

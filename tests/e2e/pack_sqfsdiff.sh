@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # sysext-build pack against squashfs-tools-ng's gensquashfs: sqfsdiff finds no
 # difference in contents, types, modes, owners and mtimes between our image and
 # gensquashfs's image of the same tree, and rdsquashfs reads the same xattrs from

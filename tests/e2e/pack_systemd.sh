@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # sysext-build pack, judged by systemd and the kernel: systemd-dissect recognises
 # the image as a system extension, and systemd-sysext merges it (the kernel's
 # squashfs driver reading our bytes) into a test root whose os-release matches, so

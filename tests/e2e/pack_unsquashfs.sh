@@ -1,7 +1,9 @@
+#!/usr/bin/env bash
 # sysext-build pack, judged by squashfs-tools: `unsquashfs -d` of our image gives
 # back the source tree (contents, types, modes, link targets, hard links, xattrs,
 # capabilities, holes), owners become root:root unless --keep-owners, every mtime
-# is SOURCE_DATE_EPOCH, and rdsquashfs shows identical data stored once.
+# is SOURCE_DATE_EPOCH, and rdsquashfs shows identical data stored once and where
+# fragments go.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
 require_tool unsquashfs rdsquashfs getfattr getcap diff
@@ -15,6 +17,7 @@ chown 99:99 "$tree/usr/share/sysext-e2e/a"
 image=$(image_path default)
 owners=$(image_path owners)
 noxattr=$(image_path noxattr)
+tailpacked=$(image_path tail-packing)
 
 step "pack the tree"
 "$SYSEXT_BUILD" pack "$tree" -o "$image" --name e2e
@@ -57,12 +60,20 @@ want_time=$(TZ=UTC date -d "@$SOURCE_DATE_EPOCH" '+%a %b %e %H:%M:%S %Y')
 got_time=$(TZ=UTC unsquashfs -s "$image" | sed -n 's/^Creation or last append time //p')
 [ "$got_time" = "$want_time" ] || fail "superblock time is $got_time, want $want_time"
 
-step "identical data is stored once, tails go to fragments"
-placement() { rdsquashfs -s "/usr/share/sysext-e2e/$1" "$image" | grep -E '^(Blocks start|Fragment index|Fragment offset):'; }
-[ "$(placement twin-a.bin)" = "$(placement twin-b.bin)" ] || fail "identical files stored twice"
-[ "$(placement small-twin-a)" = "$(placement small-twin-b)" ] || fail "identical small files stored twice"
-placement three-blocks-and-a-tail.bin | grep -q 'Fragment index: 0xFFFFFFFF' &&
-    fail "tail of a multi-block file not packed into a fragment"
+step "identical data is stored once; small files share fragments"
+placement() { rdsquashfs -s "/usr/share/sysext-e2e/$1" "$2" | grep -E '^(Blocks start|Block count|Fragment index|Fragment offset):'; }
+[ "$(placement twin-a.bin "$image")" = "$(placement twin-b.bin "$image")" ] || fail "identical files stored twice"
+[ "$(placement small-twin-a "$image")" = "$(placement small-twin-b "$image")" ] || fail "identical small files stored twice"
+placement text.txt "$image" | grep -q 'Fragment index: 0xFFFFFFFF' && fail "a small file is not in a fragment block"
+
+step "tails of large files: own block by default (as mksquashfs), fragments with --tail-packing"
+placement three-blocks-and-a-tail.bin "$image" | grep -qx 'Fragment index: 0xFFFFFFFF' ||
+    fail "default: the tail of a multi-block file went into a fragment: $(placement three-blocks-and-a-tail.bin "$image")"
+"$SYSEXT_BUILD" pack "$tree" -o "$tailpacked" --name e2e --tail-packing
+placement three-blocks-and-a-tail.bin "$tailpacked" | grep -q 'Fragment index: 0xFFFFFFFF' &&
+    fail "--tail-packing: the tail of a multi-block file is not in a fragment"
+unsquashfs -no-progress -d "$WORK/out-tail" "$tailpacked" >/dev/null
+diff -r --no-dereference --exclude=fifo "$tree" "$WORK/out-tail" || fail "--tail-packing image unpacks differently"
 
 step "--keep-owners keeps the owners"
 "$SYSEXT_BUILD" pack "$tree" -o "$owners" --name e2e --keep-owners

@@ -5,7 +5,7 @@
 # written before signing must equal the signed range's hash of the final payload,
 # computed independently, and the result must equal a payload signed directly.
 source "$(dirname "$0")/lib/common.sh"
-require_tool openssl /usr/bin/python3 cmp xxd
+require_tool openssl /usr/bin/python3 cmp od
 READER="/usr/bin/python3 $SOURCE_DIR/tests/tools/payload_reader.py"
 cd "$WORK"
 
@@ -20,7 +20,7 @@ step "1-2. unsigned payload with two reserved 256-byte signatures, and the hash 
 "$SYSEXT_BUILD" payload create img -o unsigned.gz --signature-size 256 --signature-size 256 \
     --hash-file update.hash
 [ "$(stat -c %s update.hash)" -eq 32 ] || fail "the hash file must hold the 32 raw bytes"
-want=$(xxd -p -c 64 update.hash)
+want=$(od -An -tx1 -v update.hash | tr -d " \n")
 [ "$("$SYSEXT_BUILD" payload hash unsigned.gz)" = "$want" ] || fail "payload hash disagrees"
 "$SYSEXT_BUILD" --json payload inspect unsigned.gz | grep -q '"state": "unsigned"' \
     || fail "inspect should call the payload unsigned"
@@ -49,7 +49,8 @@ cmp direct.gz signed.gz || fail "offline and direct signing differ"
 
 step "an old-style signature made over the padded hash with rsautl -raw attaches too"
 { printf '\x00\x01'; head -c 202 /dev/zero | tr '\0' '\377'; printf '\x00';
-  printf '3031300d060960864801650304020105000420' | xxd -r -p; cat update.hash; } >update.padhash
+  printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'
+  cat update.hash; } >update.padhash
 openssl rsautl -raw -sign -inkey k1.pem -in update.padhash -out sig1raw 2>/dev/null \
     || openssl pkeyutl -sign -inkey k1.pem -pkeyopt rsa_padding_mode:none -in update.padhash -out sig1raw
 cmp sig1 sig1raw || fail "raw-padded signature differs from pkeyutl's"

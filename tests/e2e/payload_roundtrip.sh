@@ -81,9 +81,9 @@ step "an encrypted key with the passphrase on a file descriptor or in the enviro
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -aes-256-cbc -pass pass:hunter2 \
     -out enc.pem 2>/dev/null
 openssl pkey -in enc.pem -passin pass:hunter2 -pubout -out enc.pub
-"$SYSEXT_BUILD" payload create mix.img -o enc.gz --key enc.pem --key-passphrase-fd 3 3<<<"hunter2"
+"$SYSEXT_BUILD" payload create mix.img -o enc.gz --key enc.pem --passphrase-fd 3 3<<<"hunter2"
 PAYLOAD_PASS=hunter2 "$SYSEXT_BUILD" payload create mix.img -o enc2.gz --key enc.pem \
-    --key-passphrase-env PAYLOAD_PASS
+    --passphrase-env PAYLOAD_PASS
 cmp enc.gz enc2.gz || fail "fd and environment passphrases gave different payloads"
 $READER verify enc.gz --pubkey enc.pub >/dev/null
 expect_fail "enc.pem: the key is encrypted and no passphrase was given" \
@@ -98,7 +98,7 @@ expect_fail "payloads need an RSA key" "$SYSEXT_BUILD" payload create mix.img -o
 cp k1.pem open.pem && chmod 644 open.pem
 expect_fail "open.pem: private key file is readable by group or others (mode 0644)" \
     "$SYSEXT_BUILD" payload create mix.img -o x.gz --key open.pem
-"$SYSEXT_BUILD" payload create mix.img -o open.gz --key open.pem --allow-insecure-key-permissions
+"$SYSEXT_BUILD" payload create mix.img -o open.gz --key open.pem --force-insecure-key
 expect_fail "pkcs11:token=none: cannot open the key" \
     "$SYSEXT_BUILD" payload create mix.img -o x.gz --key "pkcs11:token=none?pin-value=secret"
 [ ! -e x.gz ] || fail "a failed create left its output behind"

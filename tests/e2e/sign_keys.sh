@@ -54,6 +54,11 @@ run verify img/demo.raw --cert keys/development.crt
 rm img/demo.verity img/demo.roothash img/demo.roothash.p7s
 "$SYSEXT_BUILD" sign --help | grep -q -- "--passphrase " && fail "a --passphrase option exists"
 
+step "a key named by an OpenSSL store URI signs the same"
+run sign img/demo.raw --key "file:$WORK/keys/development.key" --cert keys/development.crt
+cmp env.p7s img/demo.roothash.p7s || fail "file: URI key signs differently"
+rm img/demo.verity img/demo.roothash img/demo.roothash.p7s
+
 step "a certificate of another key: nothing is written"
 run keygen -o other
 expect_fail "other/development.crt: certificate does not belong to" "$SYSEXT_BUILD" sign \

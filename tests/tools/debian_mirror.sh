@@ -6,6 +6,7 @@
 #   mirror_add_deb NAME VERSION ARCH [DEPENDS [BYTES]]   a .deb under pool/main/,
 #                               with BYTES of incompressible data when given
 #   mirror_index SUITE ARCH...  Packages(.xz) for each ARCH, Release, signed InRelease
+#                               (with Valid-Until: $MIRROR_VALID_UNTIL when set)
 #   mirror_serve                starts the server; sets $MIRROR_URL and $MIRROR_LOG
 #   mirror_gets PATH_PART       how many GET requests the server logged for PATH_PART
 
@@ -55,6 +56,7 @@ mirror_index() {
         echo "Suite: $suite"
         echo "Codename: $suite"
         echo "Date: Sat, 01 Nov 2025 00:00:00 UTC"
+        [ -n "${MIRROR_VALID_UNTIL:-}" ] && echo "Valid-Until: $MIRROR_VALID_UNTIL"
         echo "Architectures: $*"
         echo "Components: main"
         echo "SHA256:"

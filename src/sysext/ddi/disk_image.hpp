@@ -29,9 +29,9 @@ using RootHashSigner = std::function<std::string(std::string_view root_hash_hex)
 struct DdiRequest {
     verity::Region image; // the squashfs to embed
     std::string out_path;
-    std::string arch;     // systemd architecture name
-    std::string label;    // base of the partition names (the image name)
-    std::string salt;     // raw salt bytes
+    std::string arch;  // systemd architecture name
+    std::string label; // base of the partition names (the image name)
+    std::string salt;  // raw salt bytes
     RootHashSigner sign;
     std::string certificate_fingerprint; // hex SHA-256 of the signer's DER certificate
 };

@@ -220,7 +220,8 @@ GptDisk read_gpt(int fd, uint64_t file_size, const std::string& what) {
         backup.alternate_lba != 1 || primary.entries_lba != 2 ||
         backup.entries_lba != last - (k_table_sectors - 1))
         throw_verify(what + ": GPT headers do not point at each other and the disk's end");
-    if (primary.first_usable != k_first_usable_lba || primary.last_usable != disk.last_usable_lba() ||
+    if (primary.first_usable != k_first_usable_lba ||
+        primary.last_usable != disk.last_usable_lba() ||
         backup.first_usable != primary.first_usable || backup.last_usable != primary.last_usable ||
         !(backup.disk_guid == primary.disk_guid) || backup.entries_crc != primary.entries_crc)
         throw_verify(what + ": the backup GPT header disagrees with the primary one");

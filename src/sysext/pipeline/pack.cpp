@@ -1,6 +1,6 @@
 #include "sysext/pipeline/pack.hpp"
 
-#include "sysext/source/archive.hpp"
+#include "sysext/source/package_source.hpp"
 #include "sysext/source/directory.hpp"
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/atomic_file.hpp"
@@ -23,7 +23,7 @@ void read_source(tree::Tree& tree, const PackOptions& o, std::vector<std::string
     if (S_ISDIR(st.st_mode))
         source::add_directory(tree, o.source, o.source_options, problems, reporter);
     else
-        source::add_archive(tree, o.source, o.source_options, problems, reporter);
+        source::add_package(tree, o.source, o.source_options, problems, reporter);
 }
 
 void add_release(tree::Tree& tree, const std::string& name, const release::Fields& fields,

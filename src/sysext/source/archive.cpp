@@ -1,6 +1,8 @@
 #include "sysext/source/archive.hpp"
 
 #include "sysext/tree/content_reader.hpp"
+#include "sysext/util/atomic_file.hpp"
+#include "sysext/util/sha256.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
@@ -39,6 +41,8 @@ ArchivePtr open_archive(const std::string& path) {
     archive_read_support_format_zip(a.get());
     archive_read_support_format_7zip(a.get());
     archive_read_support_format_ar(a.get());
+    // Our own open first: "path: Permission denied" says more than libarchive's text.
+    open_or_throw(path, O_RDONLY);
     if (archive_read_open_filename(a.get(), path.c_str(), k_block) != ARCHIVE_OK)
         throw_input(path + ": " + archive_error_string(a.get()));
     return a;
@@ -170,6 +174,28 @@ private:
     std::unordered_map<uint64_t, Parked> m_parked;
 };
 
+// Reads the current entry's data into blob_dir/<sha256>, written atomically.
+std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
+                       const std::string& entry) {
+    AtomicFile tmp(blob_dir + "/blob", 0444);
+    Sha256 hash;
+    std::vector<char> buf(k_block);
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+        if (n < 0)
+            archive_failure(a, path, entry);
+        if (n == 0)
+            break;
+        hash.update(buf.data(), static_cast<size_t>(n));
+        tmp.write(buf.data(), static_cast<size_t>(n));
+    }
+    std::string blob = blob_dir + "/" + to_hex(hash.finish());
+    struct stat st;
+    if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
+        tmp.commit_as(blob);
+    return blob;
+}
+
 tree::NodeType node_type(mode_t type) {
     switch (type) {
     case AE_IFDIR: return tree::NodeType::Directory;
@@ -222,7 +248,18 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         entries.push_back({name, 0, false});
         const uint64_t seq = entries.size() - 1;
         const std::string origin = path + ": " + name;
-        if (name.empty() || name[0] == '/') {
+        if (r == ARCHIVE_WARN) {
+            // libarchive read on, but says something is wrong (a damaged header,
+            // skipped bytes): for hostile input that is a problem, not a remark.
+            const char* why = archive_error_string(a.get());
+            problems.push_back(path + ": " + (name.empty() ? "" : name + ": ") + (why ? why : "damaged entry"));
+            continue;
+        }
+        if (name.empty())
+            // The reader has lost its place: whatever follows is noise.
+            throw_input(path + ": damaged archive: an entry without a name" +
+                        (seq == 0 ? std::string() : " after " + entries[seq - 1].path));
+        if (name[0] == '/') {
             problems.push_back(origin + ": absolute path (entries must be relative to the tree)");
             continue;
         }
@@ -279,11 +316,20 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             if (size > 0 && target->content.size == 0) {
                 // cpio keeps a hard-linked file's data with its last name.
-                target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
-                entries[seq].size = size;
-                entries[seq].wanted = true;
-                streamed.emplace_back(target, seq);
                 content_total += size;
+                if (content_total > limit)
+                    throw_input(origin + ": the archive expands to more than " + format_size(limit) +
+                                "; refusing a possible decompression bomb");
+                if (!options.blob_dir.empty()) {
+                    target->content = {tree::Content::Kind::Disk,
+                                       store_blob(a.get(), options.blob_dir, path, name), nullptr,
+                                       nullptr, 0, size};
+                } else {
+                    target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
+                    entries[seq].size = size;
+                    entries[seq].wanted = true;
+                    streamed.emplace_back(target, seq);
+                }
             }
             n.type = tree::NodeType::File;
             n.hardlink = target;
@@ -307,11 +353,18 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             n.content.size = size;
             if (size > 0) {
-                n.content.kind = tree::Content::Kind::Stream;
-                n.content.stream_index = seq;
-                entries[seq].size = size;
-                entries[seq].wanted = true;
                 content_total += size;
+                if (content_total > limit)
+                    break; // refused below, before any data is read
+                if (!options.blob_dir.empty()) {
+                    n.content.kind = tree::Content::Kind::Disk;
+                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name);
+                } else {
+                    n.content.kind = tree::Content::Kind::Stream;
+                    n.content.stream_index = seq;
+                    entries[seq].size = size;
+                    entries[seq].wanted = true;
+                }
             }
             break;
         default:
@@ -329,6 +382,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         if (added.content.kind == tree::Content::Kind::Stream)
             streamed.emplace_back(&added, seq);
     }
+    if (streamed.empty())
+        return;
     auto stream = std::make_shared<ArchiveStream>(path, std::move(entries));
     for (auto& [node, seq] : streamed)
         node->content.stream = stream;

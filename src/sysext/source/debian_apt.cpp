@@ -49,7 +49,8 @@ std::vector<AptSource> parse_sources_list(const std::string& text, const std::st
             ++i;
         }
         if (i + 1 >= w.size())
-            throw_input(origin + ":" + std::to_string(n + 1) + ": a deb line needs a URI and a suite");
+            throw_input(origin + ":" + std::to_string(n + 1) +
+                        ": a deb line needs a URI and a suite");
         AptSource s;
         s.uri = strip_slash(w[i]);
         s.suites = {w[i + 1]};
@@ -85,11 +86,14 @@ std::vector<AptSource> parse_deb822_sources(const std::string& text, const std::
 std::vector<AptSource> read_apt_sources(const std::string& root) {
     namespace fs = std::filesystem;
     std::vector<AptSource> out;
-    auto add = [&](const std::vector<AptSource>& more) { out.insert(out.end(), more.begin(), more.end()); };
+    auto add = [&](const std::vector<AptSource>& more) {
+        out.insert(out.end(), more.begin(), more.end());
+    };
     fs::path apt = fs::path(root) / "etc/apt";
     std::error_code ec;
     if (fs::is_regular_file(apt / "sources.list", ec))
-        add(parse_sources_list(read_file((apt / "sources.list").string()), (apt / "sources.list").string()));
+        add(parse_sources_list(read_file((apt / "sources.list").string()),
+                               (apt / "sources.list").string()));
     std::vector<fs::path> files;
     if (fs::is_directory(apt / "sources.list.d", ec))
         for (const auto& e : fs::directory_iterator(apt / "sources.list.d"))
@@ -133,8 +137,8 @@ MirrorChoice choose_mirror(const std::string& mirror, const std::string& suite,
     }
     c.mirror = mirror.empty() ? pick->uri : strip_slash(mirror);
     c.suite = suite.empty() ? pick->suites.front() : suite;
-    if (!pick->components.empty() && std::find(pick->suites.begin(), pick->suites.end(), c.suite) !=
-                                         pick->suites.end())
+    if (!pick->components.empty() &&
+        std::find(pick->suites.begin(), pick->suites.end(), c.suite) != pick->suites.end())
         c.components = pick->components;
     c.origin = pick->origin;
     return c;

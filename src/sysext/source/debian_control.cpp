@@ -10,7 +10,9 @@ namespace sysext::source {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (is_space(s.front()) || s.front() == '\n'))
@@ -24,7 +26,8 @@ bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size())
         return false;
     for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
             return false;
     return true;
 }
@@ -105,8 +108,8 @@ void for_each_paragraph(std::string_view text, const std::string& origin,
         } else {
             auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0)
-                throw_input(origin + ":" + std::to_string(line_no) + ": not a field: " +
-                            quote(line.substr(0, 80)));
+                throw_input(origin + ":" + std::to_string(line_no) +
+                            ": not a field: " + quote(line.substr(0, 80)));
             close_field(pos);
             if (para.fields.empty())
                 para.line = line_no;
@@ -170,8 +173,8 @@ std::vector<DependencyGroup> parse_relations(std::string_view text, const std::s
                     bad(alt_text, "missing ')'");
                 std::string_view inner = trim(rest.substr(1, close - 1));
                 size_t op_len = 0;
-                while (op_len < inner.size() && (inner[op_len] == '<' || inner[op_len] == '>' ||
-                                                 inner[op_len] == '='))
+                while (op_len < inner.size() &&
+                       (inner[op_len] == '<' || inner[op_len] == '>' || inner[op_len] == '='))
                     ++op_len;
                 try {
                     d.relation = parse_relation(inner.substr(0, op_len));

@@ -45,10 +45,10 @@ void for_each_paragraph(std::string_view text, const std::string& origin,
 std::vector<ControlParagraph> parse_paragraphs(std::string_view text, const std::string& origin);
 
 struct Dependency {
-    std::string name;         // the arch qualifier (":any") removed
+    std::string name; // the arch qualifier (":any") removed
     Relation relation = Relation::Any;
     std::optional<DebianVersion> version;
-    std::string str() const;  // "libc6 (>= 2.36)"
+    std::string str() const; // "libc6 (>= 2.36)"
 };
 using DependencyGroup = std::vector<Dependency>; // alternatives: any one satisfies
 

@@ -14,7 +14,8 @@ namespace {
 
 bool valid_package_name(const std::string& name) {
     // Policy 5.6.1: lowercase letters, digits, + - . ; at least two characters.
-    if (name.size() < 2 || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+    if (name.size() < 2 ||
+        !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
         return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
@@ -56,9 +57,12 @@ DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Repo
     std::vector<const DebPackage*> chosen;
     for (const auto& p : request.packages)
         chosen.push_back(&repo.index().choose(p.name, p.pattern));
-    if (request.with_depends)
-        chosen = repo.index().resolve(chosen, request.base);
-    else
+    if (request.with_depends) {
+        BaseSystem base = request.base;
+        if (request.base_minbase)
+            base.merge(repo.index().minbase());
+        chosen = repo.index().resolve(chosen, base);
+    } else
         std::sort(chosen.begin(), chosen.end(),
                   [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });
 
@@ -72,8 +76,8 @@ DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Repo
         }
         reporter.stage("fetching " + p->name + " " + p->version.str());
         FetchResult got = repo.download(*p);
-        LockEntry e{"deb", p->name, p->version.str(), p->architecture, repo.url_of(*p),
-                    p->filename, p->sha256, p->size};
+        LockEntry e{"deb",           p->name,     p->version.str(), p->architecture,
+                    repo.url_of(*p), p->filename, p->sha256,        p->size};
         result.debs.push_back({std::move(e), got.path, got.from_cache});
     }
     return result;
@@ -83,8 +87,9 @@ DebFetchResult fetch_locked_debs(const LockFile& lock, const std::vector<std::st
                                  const std::string& mirror, Fetcher& fetcher, Reporter& reporter) {
     DebFetchResult result{mirror, "", {}};
     for (const auto& name : names) {
-        bool found = std::any_of(lock.entries().begin(), lock.entries().end(),
-                                 [&](const LockEntry& e) { return e.kind == "deb" && e.name == name; });
+        bool found =
+            std::any_of(lock.entries().begin(), lock.entries().end(),
+                        [&](const LockEntry& e) { return e.kind == "deb" && e.name == name; });
         if (!found)
             throw_usage("package " + quote(name) + " is not in the lock file");
     }

@@ -30,16 +30,17 @@ struct DebFetchRequest {
     std::string suite;                   // "" -> from the apt sources
     std::vector<std::string> components; // empty -> from the apt source, else "main"
     std::string architecture = "amd64";
-    std::string keyring;                 // "" -> the Debian archive keyring
+    std::string keyring; // "" -> the Debian archive keyring
     std::vector<PackageRequest> packages;
     bool with_depends = false;
-    BaseSystem base;                     // where the dependency walk stops
+    BaseSystem base;           // where the dependency walk stops
+    bool base_minbase = false; // the base also has the suite's minbase
     std::string apt_root = "/";
 };
 
 struct FetchedDeb {
-    LockEntry entry;     // kind "deb"
-    std::string path;    // the verified file in the download cache
+    LockEntry entry;  // kind "deb"
+    std::string path; // the verified file in the download cache
     bool from_cache = false;
 };
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <sys/stat.h>
 #include <unordered_set>
 
 namespace sysext::source {
@@ -37,6 +38,16 @@ bool dependency_met(const DebPackage& p, const Dependency& dep) {
     return false;
 }
 
+// "pool/main/p/x.deb": relative, with no "." or ".." components, no URL.
+bool safe_relative_path(const std::string& path) {
+    if (path.empty() || path.front() == '/' || path.find("://") != std::string::npos)
+        return false;
+    for (const auto& part : split(path, '/'))
+        if (part.empty() || part == "." || part == "..")
+            return false;
+    return true;
+}
+
 } // namespace
 
 void BaseSystem::add(const std::string& name, std::optional<DebianVersion> version) {
@@ -44,6 +55,12 @@ void BaseSystem::add(const std::string& name, std::optional<DebianVersion> versi
     // A name that is both a real package and provided keeps the real version.
     if (!inserted && version && !it->second)
         it->second = version;
+}
+
+void BaseSystem::merge(const BaseSystem& other) {
+    for (const auto& [name, version] : other.packages)
+        add(name, version);
+    origin = origin.empty() ? other.origin : origin + " and " + other.origin;
 }
 
 BaseSystem parse_base_system(const std::string& text, const std::string& origin) {
@@ -79,7 +96,8 @@ BaseSystem parse_base_system(const std::string& text, const std::string& origin)
         if (name.empty())
             continue;
         try {
-            base.add(name, version.empty() ? std::nullopt : std::optional(DebianVersion::parse(version)));
+            base.add(name,
+                     version.empty() ? std::nullopt : std::optional(DebianVersion::parse(version)));
         } catch (const Error& e) {
             throw_input(origin + ":" + std::to_string(line_no) + ": " + e.what());
         }
@@ -87,7 +105,15 @@ BaseSystem parse_base_system(const std::string& text, const std::string& origin)
     return base;
 }
 
-BaseSystem read_base_system(const std::string& path) { return parse_base_system(read_file(path), path); }
+BaseSystem read_base_system(const std::string& path) {
+    // A root directory: its dpkg database says what is installed.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        const std::string status = path + "/var/lib/dpkg/status";
+        return parse_base_system(read_file(status), status);
+    }
+    return parse_base_system(read_file(path), path);
+}
 
 void PackageIndex::add(std::string_view text, const std::string& origin) {
     std::unordered_set<std::string> seen;
@@ -109,8 +135,7 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
             size.empty() || size.find_first_not_of("0123456789") != std::string::npos)
             throw_input(where + ": stanza lacks Package, Version, Filename, SHA256 or Size");
         // A Filename leading out of the mirror would fetch from elsewhere.
-        if (p.filename.front() == '/' || p.filename.find("..") != std::string::npos ||
-            p.filename.find("://") != std::string::npos)
+        if (!safe_relative_path(p.filename))
             throw_input(where + ": bad Filename " + quote(p.filename));
         try {
             p.version = DebianVersion::parse(version);
@@ -125,6 +150,8 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
             for (auto& d : g)
                 p.provides.push_back(std::move(d));
         p.origin = where;
+        p.priority = para.get("Priority");
+        p.essential = para.get("Essential") == "yes";
         if (!seen.insert(p.name + " " + p.version.str() + " " + p.architecture).second)
             return;
         size_t index = m_packages.size();
@@ -135,12 +162,14 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
     });
 }
 
-const DebPackage& PackageIndex::choose(const std::string& name, const VersionPattern& pattern) const {
+const DebPackage& PackageIndex::choose(const std::string& name,
+                                       const VersionPattern& pattern) const {
     auto it = m_by_name.find(name);
     if (it == m_by_name.end()) {
         std::string msg = "package " + quote(name) + " is not in the " + m_architecture + " index";
         if (auto prov = m_providers.find(name); prov != m_providers.end())
-            msg += " (it is a virtual package provided by " + quote(m_packages[prov->second.front()].name) + ")";
+            msg += " (it is a virtual package provided by " +
+                   quote(m_packages[prov->second.front()].name) + ")";
         else {
             std::vector<std::string> names;
             names.reserve(m_by_name.size());
@@ -216,7 +245,8 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
             std::string too_old; // a base package that is there, at a version that does not fit
             for (const auto& dep : group) {
                 if (auto b = base.packages.find(dep.name); b != base.packages.end()) {
-                    if (!dep.version || !b->second || satisfies(*b->second, dep.relation, *dep.version))
+                    if (!dep.version || !b->second ||
+                        satisfies(*b->second, dep.relation, *dep.version))
                         met = true;
                     else if (too_old.empty())
                         too_old = dep.name + " " + b->second->str();
@@ -248,6 +278,29 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
     return out;
 }
 
+BaseSystem PackageIndex::minbase() const {
+    std::vector<const DebPackage*> roots;
+    for (const auto& [name, indices] : m_by_name) {
+        const DebPackage* best = nullptr;
+        for (size_t i : indices)
+            if (!best || compare_versions(m_packages[i].version, best->version) > 0)
+                best = &m_packages[i];
+        if (best->priority == "required" || best->essential || name == "apt")
+            roots.push_back(best);
+    }
+    // Sorted, so that alternatives are settled the same way every time.
+    std::sort(roots.begin(), roots.end(),
+              [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });
+    BaseSystem base;
+    base.origin = "minbase of the " + m_architecture + " index";
+    for (const DebPackage* p : resolve(roots, BaseSystem{})) {
+        base.add(p->name, p->version);
+        for (const auto& prov : p->provides)
+            base.add(prov.name, prov.relation == Relation::Equal ? prov.version : std::nullopt);
+    }
+    return base;
+}
+
 std::string read_index_file(const std::string& path, const std::string& origin, uint64_t max_size) {
     std::unique_ptr<archive, ArchiveReadDeleter> a(archive_read_new());
     if (!a)
@@ -271,7 +324,8 @@ std::string read_index_file(const std::string& path, const std::string& origin, 
         if (n == 0)
             break;
         if (static_cast<uint64_t>(n) > max_size - out.size())
-            throw_input(origin + ": decompresses to more than " + std::to_string(max_size) + " bytes");
+            throw_input(origin + ": decompresses to more than " + std::to_string(max_size) +
+                        " bytes");
         out.append(buf, static_cast<size_t>(n));
     }
     return out;

@@ -30,7 +30,9 @@ struct DebPackage {
     uint64_t size = 0;
     std::vector<DependencyGroup> depends; // Pre-Depends, then Depends
     std::vector<Dependency> provides;
-    std::string origin;                   // "index:line", for messages
+    std::string priority; // "required", "important", "optional", ...
+    bool essential = false;
+    std::string origin; // "index:line", for messages
 };
 
 // The packages assumed installed on the base system: dependencies on them stop
@@ -41,12 +43,14 @@ struct BaseSystem {
     std::string origin; // for messages: a file name or "--assume-installed"
 
     void add(const std::string& name, std::optional<DebianVersion> version = std::nullopt);
+    void merge(const BaseSystem& other);
     bool has(const std::string& name) const { return packages.count(name) != 0; }
 };
 
-// Reads either a list (one package per line, "name[:arch] [version]" as
-// `dpkg-query -W` prints it; "#" comments) or a dpkg status file (installed
-// packages with their versions, and the names they provide).
+// Reads a root directory's dpkg status, or a file: either a list (one package
+// per line, "name[:arch] [version]" as `dpkg-query -W` prints it; "#" comments)
+// or a dpkg status file (installed packages with their versions, and the names
+// they provide).
 BaseSystem read_base_system(const std::string& path);
 BaseSystem parse_base_system(const std::string& text, const std::string& origin);
 
@@ -69,6 +73,11 @@ public:
     // nothing satisfies.
     std::vector<const DebPackage*> resolve(const std::vector<const DebPackage*>& roots,
                                            const BaseSystem& base) const;
+
+    // What `debootstrap --variant=minbase` installs from this index: every
+    // Essential or Priority: required package and apt, with their dependencies.
+    // An extension for such a base must carry everything else it needs.
+    BaseSystem minbase() const;
 
     size_t size() const { return m_packages.size(); }
     const std::string& architecture() const { return m_architecture; }

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <fcntl.h>
 #include <filesystem>
 #include <sstream>
@@ -133,6 +134,22 @@ std::string verify_inrelease(const std::string& inrelease, const std::string& ke
     return signed_text;
 }
 
+void check_valid_until(const ReleaseFile& release, int64_t now, const std::string& origin) {
+    if (release.valid_until.empty())
+        return;
+    // "Sat, 06 Dec 2025 20:00:00 UTC": the Release format's dates are in UTC.
+    struct tm tm {};
+    const char* end = ::strptime(release.valid_until.c_str(), "%a, %d %b %Y %H:%M:%S", &tm);
+    std::string zone = end ? std::string(end) : "";
+    while (!zone.empty() && zone.front() == ' ')
+        zone.erase(0, 1);
+    if (!end || !(zone == "UTC" || zone == "GMT" || zone == "Z" || zone == "+0000"))
+        throw_input(origin + ": unreadable Valid-Until " + quote(release.valid_until));
+    if (static_cast<int64_t>(::timegm(&tm)) < now)
+        throw_verify(origin + ": expired on " + release.valid_until +
+                     " (Valid-Until): the mirror serves an outdated Release");
+}
+
 ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     auto paragraphs = parse_paragraphs(text, origin);
     if (paragraphs.empty())
@@ -144,6 +161,7 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     r.architectures = words(p.get("Architectures"));
     r.components = words(p.get("Components"));
     r.acquire_by_hash = p.get("Acquire-By-Hash") == "yes";
+    r.valid_until = p.get("Valid-Until");
     r.all_in_arch_indices = p.get("No-Support-for-Architecture-all") == "Packages";
     const ControlField* sums = p.find("SHA256");
     if (!sums)
@@ -152,7 +170,8 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     for (auto entry : sums->lines()) {
         ++line;
         auto w = words(entry);
-        if (w.size() != 3 || w[0].size() != 64 || w[1].find_first_not_of("0123456789") != std::string::npos)
+        if (w.size() != 3 || w[0].size() != 64 ||
+            w[1].find_first_not_of("0123456789") != std::string::npos)
             throw_input(origin + ":" + std::to_string(line) + ": bad SHA256 entry " + quote(entry));
         r.sha256[w[2]] = IndexFile{w[0], std::stoull(w[1])};
     }

@@ -30,11 +30,17 @@ struct ReleaseFile {
     // "No-Support-for-Architecture-all: Packages": the binary-ARCH indices list
     // the Architecture: all packages too, so binary-all is not needed.
     bool all_in_arch_indices = false;
+    std::string valid_until;                 // RFC 2822 date, "" when the archive sets none
     std::map<std::string, IndexFile> sha256; // "main/binary-amd64/Packages.xz" -> hash, size
 };
 
 // Parses verified Release text; throws Input naming `origin` when fields are missing.
 ReleaseFile parse_release(const std::string& text, const std::string& origin);
+
+// Refuses a Release whose Valid-Until is before `now` (seconds since the epoch):
+// an old but correctly signed Release must not bring back old packages.
+// Throws Verify naming `origin` and the date; Input when the date is unreadable.
+void check_valid_until(const ReleaseFile& release, int64_t now, const std::string& origin);
 
 // Checks the clear-signed `inrelease` bytes with `gpgv --keyring KEYRING` and
 // returns the signed text. Throws Verify "<origin>: signature check failed:

@@ -5,6 +5,7 @@
 #include "sysext/util/strings.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 namespace sysext::source {
 
@@ -14,9 +15,9 @@ namespace {
 constexpr uint64_t k_max_inrelease = uint64_t{32} << 20;
 
 const std::vector<std::string>& debian_architectures() {
-    static const std::vector<std::string> archs{"amd64", "arm64", "armel", "armhf", "i386",
-                                                "mips64el", "ppc64el", "riscv64", "s390x",
-                                                "loong64"};
+    static const std::vector<std::string> archs{"amd64", "arm64",    "armel",   "armhf",
+                                                "i386",  "mips64el", "ppc64el", "riscv64",
+                                                "s390x", "loong64"};
     return archs;
 }
 
@@ -53,9 +54,10 @@ std::string DebianRepo::dists_url(const std::string& path) const {
 
 void DebianRepo::load() {
     const std::string inrelease_url = dists_url("InRelease");
-    std::string signed_text = verify_inrelease(m_fetcher.fetch_unpinned(inrelease_url, k_max_inrelease),
-                                               m_options.keyring, inrelease_url);
+    std::string signed_text = verify_inrelease(
+        m_fetcher.fetch_unpinned(inrelease_url, k_max_inrelease), m_options.keyring, inrelease_url);
     m_release = parse_release(signed_text, inrelease_url);
+    check_valid_until(m_release, static_cast<int64_t>(std::time(nullptr)), inrelease_url);
     // A correctly signed Release of another suite (an old one, say) must not
     // stand in for the one asked for.
     if (m_release.suite != m_options.suite && m_release.codename != m_options.suite)
@@ -103,7 +105,8 @@ FetchResult DebianRepo::fetch_index(const std::string& path, const IndexFile& en
     // By-hash names never change under a reader while the mirror updates; a
     // mirror that lacks one still has the plain name, pinned all the same.
     auto slash = path.rfind('/');
-    const std::string by_hash = dists_url(path.substr(0, slash) + "/by-hash/SHA256/" + entry.sha256);
+    const std::string by_hash =
+        dists_url(path.substr(0, slash) + "/by-hash/SHA256/" + entry.sha256);
     try {
         return m_fetcher.fetch(by_hash, entry.sha256, entry.size);
     } catch (const Error& e) {
@@ -113,6 +116,8 @@ FetchResult DebianRepo::fetch_index(const std::string& path, const IndexFile& en
     }
 }
 
-FetchResult DebianRepo::download(const DebPackage& p) { return m_fetcher.fetch(url_of(p), p.sha256, p.size); }
+FetchResult DebianRepo::download(const DebPackage& p) {
+    return m_fetcher.fetch(url_of(p), p.sha256, p.size);
+}
 
 } // namespace sysext::source

@@ -118,7 +118,8 @@ void transfer(const std::string& url, Transfer& t) {
     if (rc == CURLE_HTTP_RETURNED_ERROR) {
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        throw Error(ErrorKind::Io, where + ": download failed: HTTP status " + std::to_string(status));
+        throw Error(ErrorKind::Io,
+                    where + ": download failed: HTTP status " + std::to_string(status));
     }
     if (rc != CURLE_OK) {
         std::string cause = curl_easy_strerror(rc);
@@ -163,8 +164,8 @@ FetchResult Fetcher::fetch(const std::string& url, const std::string& sha256_hex
     const std::string where = redact(url);
     const std::string want = normalize_sha256(sha256_hex, where);
     if (size && *size > m_options.max_size)
-        throw_input(where + ": its size of " + std::to_string(*size) + " bytes is above the limit of " +
-                    std::to_string(m_options.max_size));
+        throw_input(where + ": its size of " + std::to_string(*size) +
+                    " bytes is above the limit of " + std::to_string(m_options.max_size));
 
     std::error_code ec;
     std::filesystem::create_directories(m_options.cache_dir, ec);
@@ -198,8 +199,8 @@ FetchResult Fetcher::fetch(const std::string& url, const std::string& sha256_hex
     const std::string got = to_hex(hash.finish());
     if (got != want || (size && t.received != *size))
         throw_verify(where + ": SHA-256 mismatch: expected " + want +
-                     (size ? " (" + std::to_string(*size) + " bytes)" : std::string()) + ", got " + got +
-                     " (" + std::to_string(t.received) + " bytes)");
+                     (size ? " (" + std::to_string(*size) + " bytes)" : std::string()) + ", got " +
+                     got + " (" + std::to_string(t.received) + " bytes)");
     out.commit();
     return {path, t.received, false};
 }

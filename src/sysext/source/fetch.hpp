@@ -23,13 +23,13 @@ namespace sysext::source {
 std::string default_download_cache();
 
 struct FetchOptions {
-    std::string cache_dir;                    // "" means default_download_cache()
-    uint64_t max_size = uint64_t{4} << 30;    // a bigger download is refused
-    Reporter* reporter = nullptr;             // progress and warnings; null for none
+    std::string cache_dir;                 // "" means default_download_cache()
+    uint64_t max_size = uint64_t{4} << 30; // a bigger download is refused
+    Reporter* reporter = nullptr;          // progress and warnings; null for none
 };
 
 struct FetchResult {
-    std::string path;        // <cache>/<sha256>: read it, do not modify it
+    std::string path; // <cache>/<sha256>: read it, do not modify it
     uint64_t size = 0;
     bool from_cache = false; // true when no download was needed
 };

@@ -20,17 +20,20 @@ constexpr int k_lock_format = 1;
 constexpr const char* k_format_key = "sysext-build-lock";
 
 const std::vector<std::string>& entry_keys() {
-    static const std::vector<std::string> keys{"kind", "name", "version", "architecture",
-                                               "url", "filename", "sha256", "size"};
+    static const std::vector<std::string> keys{"kind", "name",     "version", "architecture",
+                                               "url",  "filename", "sha256",  "size"};
     return keys;
 }
 
-auto sort_key(const LockEntry& e) { return std::tie(e.kind, e.name, e.architecture); }
+auto sort_key(const LockEntry& e) {
+    return std::tie(e.kind, e.name, e.architecture);
+}
 
 // 1-based line of a byte offset, for JSON syntax errors.
 size_t line_of(const std::string& text, size_t byte) {
-    return 1 + static_cast<size_t>(std::count(text.begin(),
-                                              text.begin() + static_cast<long>(std::min(byte, text.size())), '\n'));
+    return 1 +
+           static_cast<size_t>(std::count(
+               text.begin(), text.begin() + static_cast<long>(std::min(byte, text.size())), '\n'));
 }
 
 } // namespace
@@ -46,13 +49,14 @@ std::string LockEntry::source_url(const std::string& mirror) const {
 }
 
 void LockFile::add(LockEntry entry) {
-    auto pos = std::lower_bound(m_entries.begin(), m_entries.end(), entry,
-                                [](const LockEntry& a, const LockEntry& b) { return sort_key(a) < sort_key(b); });
+    auto pos = std::lower_bound(
+        m_entries.begin(), m_entries.end(), entry,
+        [](const LockEntry& a, const LockEntry& b) { return sort_key(a) < sort_key(b); });
     if (pos != m_entries.end() && sort_key(*pos) == sort_key(entry)) {
         if (*pos == entry)
             return;
-        throw_input("lock: two different inputs named " + quote(entry.kind + " " + entry.name) + ": " +
-                    pos->version + " and " + entry.version);
+        throw_input("lock: two different inputs named " + quote(entry.kind + " " + entry.name) +
+                    ": " + pos->version + " and " + entry.version);
     }
     m_entries.insert(pos, std::move(entry));
 }
@@ -91,8 +95,8 @@ LockFile LockFile::parse(const std::string& text, const std::string& origin) {
         throw_input(origin + ": not a sysext-build lock file (no \"" + std::string(k_format_key) +
                     "\" and \"inputs\")");
     if (doc[k_format_key] != k_lock_format)
-        throw_input(origin + ": lock format " + doc[k_format_key].dump() + " is not supported (expected " +
-                    std::to_string(k_lock_format) + ")");
+        throw_input(origin + ": lock format " + doc[k_format_key].dump() +
+                    " is not supported (expected " + std::to_string(k_lock_format) + ")");
     if (!doc["inputs"].is_array())
         throw_input(origin + ": \"inputs\" must be an array");
     LockFile lock;
@@ -129,15 +133,25 @@ LockFile LockFile::parse(const std::string& text, const std::string& origin) {
         if (!j.contains("size") || !j["size"].is_number_unsigned())
             throw_input(where + ": \"size\" must be a number of bytes");
         e.size = j["size"].get<uint64_t>();
-        if (e.filename.find("..") != std::string::npos || (!e.filename.empty() && e.filename.front() == '/'))
-            throw_input(where + ": bad filename " + quote(e.filename));
+        // Replayed against a mirror, the filename must stay inside it.
+        if (!e.filename.empty()) {
+            bool safe = e.filename.front() != '/' && e.filename.find("://") == std::string::npos;
+            for (const auto& part : split(e.filename, '/'))
+                safe = safe && !part.empty() && part != "." && part != "..";
+            if (!safe)
+                throw_input(where + ": bad filename " + quote(e.filename));
+        }
         lock.add(std::move(e));
     }
     return lock;
 }
 
-LockFile LockFile::read(const std::string& path) { return parse(read_file(path), path); }
+LockFile LockFile::read(const std::string& path) {
+    return parse(read_file(path), path);
+}
 
-void LockFile::write(const std::string& path) const { write_file_atomic(path, to_json()); }
+void LockFile::write(const std::string& path) const {
+    write_file_atomic(path, to_json());
+}
 
 } // namespace sysext::source

@@ -19,12 +19,12 @@
 namespace sysext::source {
 
 struct LockEntry {
-    std::string kind;         // "deb", "url"
+    std::string kind; // "deb", "url"
     std::string name;
     std::string version;      // "" when the kind has none
     std::string architecture; // "" when the kind has none
     std::string url;
-    std::string filename;     // "deb": relative to the mirror
+    std::string filename; // "deb": relative to the mirror
     std::string sha256;
     uint64_t size = 0;
 

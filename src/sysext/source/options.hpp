@@ -16,6 +16,11 @@ struct SourceOptions {
     uint64_t max_expand_ratio = 100;
     uint64_t max_content_bytes = 64ull << 30;
     uint64_t max_entries = 4'000'000;
+    // Archives: when set, file contents are read in the first pass and kept in
+    // this directory, named by their SHA-256 (paths from the archive never name
+    // a file on disk), so that they can be read again and at random. When empty,
+    // contents stream from the archive once, in the writer's order.
+    std::string blob_dir;
 };
 
 // squashfs stores only these xattr namespaces.

@@ -14,9 +14,15 @@ namespace sysext::source {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+    return is_digit(c) || is_alpha(c);
+}
 
 // dpkg's order(): '~' sorts before the end of the string, which sorts before
 // letters, which sort before every other character.
@@ -123,8 +129,8 @@ DebianVersion DebianVersion::parse(std::string_view text) {
                                   " in upstream version");
     for (char c : v.revision)
         if (!is_alnum(c) && c != '.' && c != '+' && c != '~')
-            bad_version(text, "invalid character " + quote(std::string_view(&c, 1)) +
-                                  " in revision");
+            bad_version(text,
+                        "invalid character " + quote(std::string_view(&c, 1)) + " in revision");
     return v;
 }
 
@@ -169,12 +175,18 @@ bool satisfies(const DebianVersion& version, Relation relation, const DebianVers
         return true;
     int c = compare_versions(version, bound);
     switch (relation) {
-    case Relation::Less: return c < 0;
-    case Relation::LessEqual: return c <= 0;
-    case Relation::Equal: return c == 0;
-    case Relation::GreaterEqual: return c >= 0;
-    case Relation::Greater: return c > 0;
-    case Relation::Any: break;
+    case Relation::Less:
+        return c < 0;
+    case Relation::LessEqual:
+        return c <= 0;
+    case Relation::Equal:
+        return c == 0;
+    case Relation::GreaterEqual:
+        return c >= 0;
+    case Relation::Greater:
+        return c > 0;
+    case Relation::Any:
+        break;
     }
     return true;
 }
@@ -230,7 +242,8 @@ VersionPattern VersionPattern::parse(std::string_view text) {
             p.m_kind = Kind::Prefix;
             return p;
         }
-        if (part.empty() || part.size() > 18 || part.find_first_not_of("0123456789") != std::string::npos)
+        if (part.empty() || part.size() > 18 ||
+            part.find_first_not_of("0123456789") != std::string::npos)
             throw_usage("bad version pattern " + quote(t) +
                         " (use latest, 5.x, 5.4.x, 5.4.2 or an exact Debian version)");
         p.m_numbers.push_back(std::stoull(part));
@@ -241,13 +254,15 @@ VersionPattern VersionPattern::parse(std::string_view text) {
 
 bool VersionPattern::matches(const DebianVersion& version) const {
     switch (m_kind) {
-    case Kind::Latest: return true;
+    case Kind::Latest:
+        return true;
     case Kind::Prefix: {
         auto numbers = release_numbers(version.upstream);
         return numbers.size() >= m_numbers.size() &&
                std::equal(m_numbers.begin(), m_numbers.end(), numbers.begin());
     }
-    case Kind::Release: return release_numbers(version.upstream) == m_numbers;
+    case Kind::Release:
+        return release_numbers(version.upstream) == m_numbers;
     case Kind::Exact: {
         if (verrevcmp(version.upstream, m_exact->upstream) != 0)
             return false;

@@ -85,14 +85,11 @@ Node& Tree::ensure_dir(std::string_view path) {
 Node& Tree::add(std::string_view path, Node node, bool replace) {
     auto parts = split_path(path, node.origin.empty() ? path : node.origin);
     if (parts.empty()) {
-        // The root itself: only its metadata can be set.
+        // The root itself. Its metadata is fixed (0755, root, the default time)
+        // so that a directory, and an archive with or without a "./" entry, give
+        // the same image; systemd-sysext merges only what is below it anyway.
         if (!node.is_dir())
             throw_input(node.origin + ": the root of the tree must be a directory");
-        m_root->mode = node.mode;
-        m_root->uid = node.uid;
-        m_root->gid = node.gid;
-        m_root->mtime = node.mtime;
-        m_root->xattrs = std::move(node.xattrs);
         return *m_root;
     }
     std::string leaf = parts.back();
@@ -141,6 +138,93 @@ bool Tree::remove(std::string_view path) {
         n = it->second.get();
     }
     return n->children.erase(leaf) > 0;
+}
+
+std::unique_ptr<Node> Tree::detach(std::string_view path) {
+    auto parts = split_path(path, path);
+    if (parts.empty())
+        return nullptr;
+    Node* parent = m_root.get();
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+        auto it = parent->children.find(parts[i]);
+        if (it == parent->children.end() || !it->second->is_dir())
+            return nullptr;
+        parent = it->second.get();
+    }
+    auto it = parent->children.find(parts.back());
+    if (it == parent->children.end())
+        return nullptr;
+    std::unique_ptr<Node> node = std::move(it->second);
+    parent->children.erase(it);
+    node->parent = nullptr;
+    return node;
+}
+
+Node& Tree::attach(std::string_view path, std::unique_ptr<Node> node, std::string_view origin) {
+    auto parts = split_path(path, origin);
+    if (parts.empty())
+        throw_input(std::string(origin) + ": cannot replace the root of the tree");
+    std::string leaf = parts.back();
+    parts.pop_back();
+    std::string parent_path;
+    for (const auto& p : parts)
+        parent_path += (parent_path.empty() ? "" : "/") + p;
+    Node& parent = ensure_dir(parent_path);
+    auto& slot = parent.children[leaf];
+    if (!slot) {
+        node->name = leaf;
+        node->parent = &parent;
+        slot = std::move(node);
+        return *slot;
+    }
+    if (!slot->is_dir() || !node->is_dir())
+        throw_input(std::string(origin) + ": " + quote(path) + " is already in the tree");
+    std::string base(path);
+    for (auto& [name, child] : node->children)
+        attach(base + "/" + name, std::move(child), origin);
+    return *slot;
+}
+
+namespace {
+bool match_component(std::string_view pat, std::string_view name) {
+    // Classic wildcard match within one path component.
+    size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+    while (n < name.size()) {
+        if (p < pat.size() && (pat[p] == '?' || pat[p] == name[n])) {
+            ++p;
+            ++n;
+        } else if (p < pat.size() && pat[p] == '*') {
+            star = p++;
+            mark = n;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            n = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pat.size() && pat[p] == '*')
+        ++p;
+    return p == pat.size();
+}
+
+bool match_parts(const std::vector<std::string>& pat, size_t pi, const std::vector<std::string>& path,
+                 size_t si) {
+    if (pi == pat.size())
+        return si == path.size();
+    if (pat[pi] == "**") {
+        for (size_t k = si; k <= path.size(); ++k)
+            if (match_parts(pat, pi + 1, path, k))
+                return true;
+        return false;
+    }
+    return si < path.size() && match_component(pat[pi], path[si]) &&
+           match_parts(pat, pi + 1, path, si + 1);
+}
+} // namespace
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+    return match_parts(split(pattern, '/'), 0, split(path, '/'), 0);
 }
 
 void Tree::finalize() {

@@ -85,11 +85,20 @@ public:
     Node& add(std::string_view path, Node node, bool replace = false);
     // Removes an entry (and everything below it). Returns false when absent.
     bool remove(std::string_view path);
+    // Takes an entry (and everything below it) out of the tree; nullptr when absent.
+    std::unique_ptr<Node> detach(std::string_view path);
+    // Puts a detached entry at path. Directories merge into an existing directory
+    // (entries of the same name must not clash); anything else must be new.
+    Node& attach(std::string_view path, std::unique_ptr<Node> node, std::string_view origin);
 
     // Creates missing parents, sets defaults. Used by add(); exposed for sources.
     Node& ensure_dir(std::string_view path);
 
-    void set_default_mtime(uint32_t t) { m_default_mtime = t; }
+    // The time of directories the tree creates, the root's included.
+    void set_default_mtime(uint32_t t) {
+        m_default_mtime = t;
+        m_root->mtime = t;
+    }
 
     // Sets link counts (hard links, subdirectories). Call before packing.
     void finalize();
@@ -109,6 +118,10 @@ private:
     std::unique_ptr<Node> m_root;
     uint32_t m_default_mtime = 0;
 };
+
+// Glob match on a relative path: "*" and "?" stay within one component, "**"
+// spans any number of components ("usr/lib/**/*.so*").
+bool glob_match(std::string_view pattern, std::string_view path);
 
 // Splits "a/b/c" (leading "./" and "/" and trailing "/" removed) into components.
 // Throws Input for "..", empty components in the middle are skipped.

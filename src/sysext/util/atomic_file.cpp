@@ -35,6 +35,11 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(const void* data, size_t size) { write_all(m_fd.get(), data, size, m_temp); }
 
+void AtomicFile::commit_as(const std::string& final_path, bool sync) {
+    m_final = final_path;
+    commit(sync);
+}
+
 void AtomicFile::commit(bool sync) {
     if (::fchmod(m_fd.get(), m_mode) != 0)
         throw_errno(m_temp);

@@ -26,6 +26,9 @@ public:
     void write(const std::string& s) { write(s.data(), s.size()); }
     // Flushes to stable storage (optional), renames into place.
     void commit(bool sync = false);
+    // Renames into place under another name than the one given at creation
+    // (for content-addressed files, named once their hash is known).
+    void commit_as(const std::string& final_path, bool sync = false);
 
 private:
     std::string m_final;

@@ -72,7 +72,9 @@ bool all_zero(const uint8_t* p, size_t n) {
     return std::all_of(p, p + n, [](uint8_t b) { return b == 0; });
 }
 
-std::string hex_digest(const uint8_t* p) { return to_hex(p, k_digest_size); }
+std::string hex_digest(const uint8_t* p) {
+    return to_hex(p, k_digest_size);
+}
 
 } // namespace
 
@@ -207,8 +209,8 @@ TreeInfo verify_tree(const Region& data, const Region& hash, const Digest& root_
     if (sb.algorithm != "sha256" || sb.data_block_size != k_block_size ||
         sb.hash_block_size != k_block_size)
         throw_verify(hash.what + ": unsupported dm-verity parameters (" + sb.algorithm + ", " +
-                     std::to_string(sb.data_block_size) + "/" +
-                     std::to_string(sb.hash_block_size) + "-byte blocks); expected sha256, 4096");
+                     std::to_string(sb.data_block_size) + "/" + std::to_string(sb.hash_block_size) +
+                     "-byte blocks); expected sha256, 4096");
     info.layout = plan_tree(data.size, data.what);
     const TreeLayout& layout = info.layout;
     if (sb.data_blocks != layout.data_blocks)
@@ -216,9 +218,8 @@ TreeInfo verify_tree(const Region& data, const Region& hash, const Digest& root_
                      " data blocks, but " + data.what + " has " +
                      std::to_string(layout.data_blocks));
     if (hash.size != layout.hash_area_size())
-        throw_verify(hash.what + ": is " + std::to_string(hash.size) +
-                     " bytes; a tree for " + data.what + " takes " +
-                     std::to_string(layout.hash_area_size()));
+        throw_verify(hash.what + ": is " + std::to_string(hash.size) + " bytes; a tree for " +
+                     data.what + " takes " + std::to_string(layout.hash_area_size()));
     SaltedHasher hasher(sb.salt);
     uint8_t digest[k_digest_size];
     const size_t levels = layout.level_blocks.size();
@@ -236,8 +237,8 @@ TreeInfo verify_tree(const Region& data, const Region& hash, const Digest& root_
         hasher.hash(block.data(), digest);
         if (std::memcmp(digest, root_hash.data(), k_digest_size) != 0)
             throw_verify("root hash " + to_hex(root_hash) + " does not match the top of the " +
-                         "hash tree in " + hash.what + " (which hashes to " +
-                         hex_digest(digest) + "): the root hash, the salt or the tree changed");
+                         "hash tree in " + hash.what + " (which hashes to " + hex_digest(digest) +
+                         "): the root hash, the salt or the tree changed");
     }
 
     // Every level against its parent, from the top down, and its padding.
@@ -250,8 +251,8 @@ TreeInfo verify_tree(const Region& data, const Region& hash, const Digest& root_
             uint64_t used = entries_in_block(children, i) * k_digest_size;
             if (!all_zero(block.data() + used, k_block_size - used))
                 throw_verify(hash.what + ": hash block " + std::to_string(i) + " of level " +
-                             std::to_string(level) + " (offset " + std::to_string(at - hash.offset) +
-                             ") has non-zero padding");
+                             std::to_string(level) + " (offset " +
+                             std::to_string(at - hash.offset) + ") has non-zero padding");
             if (level + 1 == levels)
                 continue; // the top block was checked against the root hash
             if (i % k_hashes_per_block == 0)
@@ -287,8 +288,8 @@ TreeInfo verify_tree(const Region& data, const Region& hash, const Digest& root_
                 if (std::memcmp(digest,
                                 parent.data() + (index % k_hashes_per_block) * k_digest_size,
                                 k_digest_size) != 0)
-                    throw_verify(data.what + ": data block " + std::to_string(index) +
-                                 " (bytes " + std::to_string(index * k_block_size) + "-" +
+                    throw_verify(data.what + ": data block " + std::to_string(index) + " (bytes " +
+                                 std::to_string(index * k_block_size) + "-" +
                                  std::to_string((index + 1) * k_block_size - 1) +
                                  ") does not match the dm-verity hash tree");
             }

@@ -56,8 +56,8 @@ void check_release(ImageReport& report, const Region& usr, const std::string& na
         report.release_file = release.file_name;
         std::string arch = release.value("ARCHITECTURE");
         if (!report.arch.empty() && !arch.empty() && arch != "_any" && arch != report.arch)
-            throw_verify(usr.what + ": " + release.file_name + " says ARCHITECTURE=" + arch +
-                         " but the partitions are for " + report.arch);
+            throw_verify(usr.what + ": " + release.file_name + " says ARCHITECTURE=" +
+                         quote_untrusted(arch) + " but the partitions are for " + report.arch);
         return release.file_name;
     });
 }
@@ -146,14 +146,15 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
         if (std::memcmp(parts.usr.uuid.bytes.data(), root.data(), 16) != 0 ||
             std::memcmp(parts.verity.uuid.bytes.data(), root.data() + 16, 16) != 0)
             throw_verify(path + ": partition UUIDs " + parts.usr.uuid.to_string() + " and " +
-                         parts.verity.uuid.to_string() +
-                         " are not the halves of root hash " + sig.root_hash_hex);
+                         parts.verity.uuid.to_string() + " are not the halves of root hash " +
+                         sig.root_hash_hex);
         return sig.root_hash_hex;
     });
     run_check(report, "verity tree", [&] {
         if (!have_root)
             throw_verify("not checked: no valid root hash");
-        Region hash{fd, parts.verity.offset(), parts.verity.size(), path + ": usr-verity partition"};
+        Region hash{fd, parts.verity.offset(), parts.verity.size(),
+                    path + ": usr-verity partition"};
         TreeInfo info = verify_tree(usr, hash, root);
         return std::to_string(info.layout.data_blocks) + " data blocks verified";
     });
@@ -162,8 +163,8 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
             throw_verify("not checked: no valid root hash");
         if (sig.certificate_fingerprint_hex != cert.fingerprint_sha256())
             throw_verify(sig_what + ": certificateFingerprint " +
-                         quote(sig.certificate_fingerprint_hex) + " is not that of " + cert.source() + " (" + cert.fingerprint_sha256() +
-                         ")");
+                         quote(sig.certificate_fingerprint_hex) + " is not that of " +
+                         cert.source() + " (" + cert.fingerprint_sha256() + ")");
         signing::pkcs7_verify_detached(sig.signature_der, sig.root_hash_hex, cert, sig_what);
         return "signed by " + cert.subject();
     });

@@ -14,7 +14,7 @@
 namespace sysext::verity {
 
 struct Check {
-    std::string name;   // "release", "root hash", "verity tree", "signature", ...
+    std::string name; // "release", "root hash", "verity tree", "signature", ...
     bool ok = false;
     std::string detail; // what was found, or what is wrong
 };

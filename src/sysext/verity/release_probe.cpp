@@ -39,11 +39,15 @@ int region_read_at(sqfs_file_t* file, sqfs_u64 offset, void* buffer, size_t size
         return SQFS_ERROR_IO;
     return 0;
 }
-int region_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
+int region_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {
+    return SQFS_ERROR_IO;
+}
 sqfs_u64 region_get_size(const sqfs_file_t* file) {
     return reinterpret_cast<const RegionFile*>(file)->region->size;
 }
-int region_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
+int region_truncate(sqfs_file_t*, sqfs_u64) {
+    return SQFS_ERROR_IO;
+}
 
 struct SqfsDeleter {
     void operator()(void* obj) const { sqfs_destroy(obj); }
@@ -54,22 +58,6 @@ struct SqfsFree {
 template <typename T> using SqfsPtr = std::unique_ptr<T, SqfsDeleter>;
 template <typename T> using SqfsMem = std::unique_ptr<T, SqfsFree>;
 
-// Names read from a possibly damaged image, quoted with every non-ASCII byte
-// escaped, so that messages stay printable (and valid UTF-8).
-std::string quote_name(const std::string& name) {
-    std::string ascii;
-    for (unsigned char c : name) {
-        if (c < 0x80) {
-            ascii += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            ascii += buf;
-        }
-    }
-    return quote(ascii);
-}
-
 std::string unquote(std::string v) {
     if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
         return v.substr(1, v.size() - 2);
@@ -77,6 +65,23 @@ std::string unquote(std::string v) {
 }
 
 } // namespace
+
+std::string quote_untrusted(std::string_view name) {
+    std::string out = "\"";
+    for (unsigned char c : name) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
 
 std::string ExtensionRelease::value(const std::string& key) const {
     for (const auto& line : split(content, '\n'))
@@ -146,12 +151,12 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
             msg += " or extension-release." + prefix;
         msg += " (found:";
         for (const auto& f : found)
-            msg += " " + quote_name(f);
+            msg += " " + quote_untrusted(f);
         throw_verify(msg + (found.empty() ? " nothing)" : ")"));
     }
     if (matches.size() > 1)
-        throw_verify(fs.what + ": both " + quote_name(matches[0]) + " and " + quote_name(matches[1]) +
-                     " exist; systemd refuses two candidates");
+        throw_verify(fs.what + ": both " + quote_untrusted(matches[0]) + " and " +
+                     quote_untrusted(matches[1]) + " exist; systemd refuses two candidates");
 
     std::string path = std::string(k_release_dir) + "/" + matches[0];
     if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, path.c_str(), &raw_inode) != 0)
@@ -170,8 +175,9 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
     ExtensionRelease release;
     release.file_name = matches[0];
     release.content.resize(size);
-    if (size > 0 && sqfs_data_reader_read(data.get(), inode.get(), 0, release.content.data(),
-                                          static_cast<sqfs_u32>(size)) != static_cast<sqfs_s32>(size))
+    if (size > 0 &&
+        sqfs_data_reader_read(data.get(), inode.get(), 0, release.content.data(),
+                              static_cast<sqfs_u32>(size)) != static_cast<sqfs_s32>(size))
         throw_verify(fs.what + ": cannot read " + path);
     return release;
 }

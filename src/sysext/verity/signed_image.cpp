@@ -1,5 +1,6 @@
 #include "sysext/verity/signed_image.hpp"
 
+#include "signing/pkcs7.hpp"
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -19,8 +20,8 @@ std::string choose_arch(const SignRequest& req, const ExtensionRelease& release)
         declared.clear();
     if (!req.arch.empty()) {
         if (!declared.empty() && declared != req.arch)
-            throw_usage(req.image_path + ": " + release.file_name + " says ARCHITECTURE=" +
-                        declared + ", but --arch is " + req.arch);
+            throw_usage(req.image_path + ": " + release.file_name +
+                        " says ARCHITECTURE=" + declared + ", but --arch is " + req.arch);
         return req.arch;
     }
     if (declared.empty())
@@ -39,6 +40,14 @@ std::string choose_salt(const SignRequest& req, const Region& image) {
 }
 
 } // namespace
+
+ddi::RootHashSigner pkcs7_signer(const signing::PrivateKey& key, const signing::Certificate& cert) {
+    if (!cert.matches(key.get()))
+        throw_usage(cert.source() + ": certificate does not belong to " + key.description());
+    return [&key, &cert](std::string_view root_hash_hex) {
+        return signing::pkcs7_sign_detached(key.get(), key.description(), cert, root_hash_hex);
+    };
+}
 
 std::string sidecar_stem(const std::string& image_path) {
     if (!ends_with(image_path, ".raw"))
@@ -76,8 +85,12 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
         reporter.stage("computing the salt");
         std::string salt = choose_salt(req, image);
         result.salt_hex = to_hex(salt.data(), salt.size());
-        ddi::DdiRequest ddi_req{image, req.ddi_path, result.arch,
-                                image_name_from_path(req.ddi_path), salt, req.sign,
+        ddi::DdiRequest ddi_req{image,
+                                req.ddi_path,
+                                result.arch,
+                                image_name_from_path(req.ddi_path),
+                                salt,
+                                req.sign,
                                 req.certificate_fingerprint};
         ddi::DdiResult ddi = ddi::write_ddi(ddi_req, reporter);
         result.root_hash_hex = to_hex(ddi.root_hash);

@@ -8,6 +8,8 @@
 // exists, so a failed signing leaves no signed-looking file behind.
 #pragma once
 
+#include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "sysext/ddi/disk_image.hpp"
 #include "sysext/util/reporter.hpp"
 
@@ -18,9 +20,9 @@ namespace sysext::verity {
 
 struct SignRequest {
     std::string image_path;
-    std::string ddi_path;  // empty: write sidecars next to the image
-    std::string arch;      // for a disk image; empty: the image's ARCHITECTURE=
-    std::string salt_hex;  // empty: SHA-256 of the image content
+    std::string ddi_path; // empty: write sidecars next to the image
+    std::string arch;     // for a disk image; empty: the image's ARCHITECTURE=
+    std::string salt_hex; // empty: SHA-256 of the image content
     ddi::RootHashSigner sign;
     std::string certificate_fingerprint; // hex SHA-256 of the signer's DER certificate
 };
@@ -34,6 +36,10 @@ struct SignResult {
 };
 
 SignResult sign_image(const SignRequest& request, Reporter& reporter);
+
+// The usual signer: a detached PKCS#7 by `key`, naming `cert`. Both must outlive
+// the returned function. Throws Usage when the certificate is not the key's.
+ddi::RootHashSigner pkcs7_signer(const signing::PrivateKey& key, const signing::Certificate& cert);
 
 // "dir/NAME.raw" -> "dir/NAME", the stem systemd adds ".verity" etc. to. Throws
 // Usage for a name without ".raw", where systemd would not look for sidecars.

@@ -72,13 +72,13 @@ Superblock decode_superblock(const uint8_t* p, const std::string& what) {
                      std::to_string(sb.version));
     sb.hash_type = static_cast<uint32_t>(get_le(p + k_off_hash_type, 4));
     if (sb.hash_type != 1)
-        throw_verify(what + ": unsupported dm-verity hash format " +
-                     std::to_string(sb.hash_type) + " (expected 1)");
+        throw_verify(what + ": unsupported dm-verity hash format " + std::to_string(sb.hash_type) +
+                     " (expected 1)");
     std::memcpy(sb.uuid.data(), p + k_off_uuid, sb.uuid.size());
     const auto* alg = reinterpret_cast<const char*>(p + k_off_algorithm);
     size_t alg_len = strnlen(alg, k_algorithm_size);
-    if (alg_len == k_algorithm_size || !all_zero(p + k_off_algorithm + alg_len,
-                                                 k_algorithm_size - alg_len))
+    if (alg_len == k_algorithm_size ||
+        !all_zero(p + k_off_algorithm + alg_len, k_algorithm_size - alg_len))
         throw_verify(what + ": dm-verity superblock has a malformed algorithm name");
     sb.algorithm.assign(alg, alg_len);
     sb.data_block_size = static_cast<uint32_t>(get_le(p + k_off_data_block_size, 4));
@@ -86,8 +86,7 @@ Superblock decode_superblock(const uint8_t* p, const std::string& what) {
     sb.data_blocks = get_le(p + k_off_data_blocks, 8);
     size_t salt_size = get_le(p + k_off_salt_size, 2);
     if (salt_size > k_max_salt_size)
-        throw_verify(what + ": dm-verity salt size " + std::to_string(salt_size) +
-                     " exceeds 256");
+        throw_verify(what + ": dm-verity salt size " + std::to_string(salt_size) + " exceeds 256");
     sb.salt.assign(reinterpret_cast<const char*>(p + k_off_salt), salt_size);
     if (!all_zero(p + k_off_salt_size + 2, k_off_salt - k_off_salt_size - 2) ||
         !all_zero(p + k_off_salt + salt_size, k_superblock_size - k_off_salt - salt_size))

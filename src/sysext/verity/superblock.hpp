@@ -17,8 +17,8 @@ inline constexpr size_t k_superblock_size = 512;
 inline constexpr size_t k_max_salt_size = 256;
 
 struct Superblock {
-    uint32_t version = 1;   // superblock format version
-    uint32_t hash_type = 1; // 1: salt hashed before the block ("normal"); 0: Chrome OS
+    uint32_t version = 1;           // superblock format version
+    uint32_t hash_type = 1;         // 1: salt hashed before the block ("normal"); 0: Chrome OS
     std::array<uint8_t, 16> uuid{}; // bytes in the order of the UUID's text form
     std::string algorithm = "sha256";
     uint32_t data_block_size = 4096;

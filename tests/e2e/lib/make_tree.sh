@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builds the test trees the pack tests feed to sysext-build and to the reference
 # tools. Source it after common.sh. Every kind of entry an extension can carry is
 # here once: the judges then show that each survives packing unchanged.
@@ -15,7 +16,8 @@ readonly TREE_CAPFILE=usr/bin/sysext-e2e-cap          # has cap_net_raw+ep
 readonly TREE_HARD1=usr/share/sysext-e2e/hard-one     # hard link pair
 readonly TREE_HARD2=usr/share/sysext-e2e/hard-two
 readonly TREE_SPARSE=usr/share/sysext-e2e/sparse.img  # 48 MiB, three data islands
-readonly TREE_LONGNAME=$(printf 'n%.0s' {1..251}).txt  # 255 bytes, the most a name may hold
+TREE_LONGNAME=$(printf 'n%.0s' {1..251}).txt  # 255 bytes, the most a name may hold
+readonly TREE_LONGNAME
 
 # A statically linked program, built once per test run, so that it runs in a
 # chroot that holds nothing else.

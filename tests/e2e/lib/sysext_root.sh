@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Scratch roots for systemd-sysext. Source after common.sh.
 #
 # make_root DIR IMAGE OS-RELEASE-LINE...: a root whose usr/lib/os-release holds

@@ -1,3 +1,4 @@
+#include "payload/describe.hpp"
 #include "payload/reader.hpp"
 #include "payload/signer.hpp"
 #include "payload/test_support.hpp"
@@ -90,6 +91,22 @@ TEST_F(PayloadWriter, LaysOutOneOperationPerMebibyte) {
     EXPECT_EQ(sigs.signatures(0).version(), 2u);
     EXPECT_TRUE(signing::verify_sha256_digest(signing::PublicKey::from_private(m_keys[0]),
                                               signed_hash, sigs.signatures(0).data()));
+}
+
+TEST_F(PayloadWriter, DescribeShowsTheManifest) {
+    create("p.gz");
+    EXPECT_TRUE(looks_like_payload(m_dir.path("p.gz")));
+    EXPECT_FALSE(looks_like_payload(m_dir.path("img")));
+    PayloadDescription d = describe(m_dir.path("p.gz"));
+    EXPECT_EQ(d.data["operations"]["count"], 3);
+    EXPECT_EQ(d.data["signatures"]["state"], "signed");
+    EXPECT_EQ(d.data["signatures"]["list"][0]["version"], 2);
+    EXPECT_EQ(d.data["signatures"]["list"][0]["size"], 256);
+    EXPECT_EQ(d.data["new_partition_info"]["sha256"], to_hex(sysext::sha256(m_image)));
+    std::string text = d.to_text(true);
+    EXPECT_NE(text.find("operations: 3 (3 REPLACE_BZ, 0 REPLACE)"), std::string::npos) << text;
+    EXPECT_NE(text.find("signatures: signed, 264 bytes"), std::string::npos) << text;
+    EXPECT_NE(text.find("\n  2      REPLACE_BZ"), std::string::npos) << text;
 }
 
 TEST_F(PayloadWriter, IncompressibleChunksAreStoredRaw) {

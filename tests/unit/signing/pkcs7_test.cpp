@@ -104,8 +104,10 @@ TEST(Pkcs7, RejectsWrongContentCertificateAndDamage) {
 
     std::string content = k_root;
     content[0] = 'b';
-    EXPECT_NE(verify_error(sig, content, cert).find("signature does not verify"), std::string::npos);
-    EXPECT_NE(verify_error(sig, k_root, other).find("signature does not verify"), std::string::npos);
+    EXPECT_NE(verify_error(sig, content, cert).find("signature does not verify"),
+              std::string::npos);
+    EXPECT_NE(verify_error(sig, k_root, other).find("signature does not verify"),
+              std::string::npos);
     EXPECT_EQ(verify_error("garbage", k_root, cert), "sig: not a DER PKCS#7 signature");
     // Every single-byte change is caught, wherever it falls.
     for (size_t i = 0; i < sig.size(); i += 7) {
@@ -123,7 +125,8 @@ TEST(Pkcs7, RefusesACertificateOfAnotherKey) {
         pkcs7_sign_detached(key.get(), "test key", other, k_root);
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(std::string(e.what()), k.other.cert_path + ": certificate does not belong to test key");
+        EXPECT_EQ(std::string(e.what()),
+                  k.other.cert_path + ": certificate does not belong to test key");
     }
 }
 

@@ -145,3 +145,34 @@ TEST(Archive, NotAnArchive) {
 }
 
 } // namespace sysext::source
+
+namespace sysext::source {
+
+TEST(Archive, BlobModeKeepsContentsOnDiskByHash) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar", {{"usr/b", "same"}, {"usr/a", "same"}, {"usr/c", "other"},
+                              {"usr/h", "", AE_IFREG, "usr/b", true}});
+    std::filesystem::create_directory(dir / "blobs");
+    tree::Tree t;
+    std::vector<std::string> problems;
+    SourceOptions o;
+    o.blob_dir = dir / "blobs";
+    add_archive(t, dir / "t.tar", o, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    const auto& a = t.find("usr/a")->content;
+    EXPECT_EQ(a.kind, tree::Content::Kind::Disk);
+    EXPECT_EQ(a.disk_path, t.find("usr/b")->content.disk_path); // stored once
+    EXPECT_EQ(a.disk_path, dir / "blobs/" + std::string("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"));
+    // Read twice: blobs are not a one-shot stream.
+    EXPECT_EQ(content_of(*t.find("usr/c")), "other");
+    EXPECT_EQ(content_of(*t.find("usr/c")), "other");
+    EXPECT_EQ(content_of(*t.find("usr/h")), "same");
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "blobs")) {
+        (void)e;
+        ++files;
+    }
+    EXPECT_EQ(files, 2u);
+}
+
+} // namespace sysext::source

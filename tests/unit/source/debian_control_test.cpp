@@ -54,7 +54,8 @@ TEST(Deb822, ErrorsNameTheLine) {
 
 TEST(Relations, ParsesGroupsAlternativesAndQualifiers) {
     auto groups = parse_relations("libc6 (>= 2.38), default-dbus | dbus-x11:any, "
-                                  "foo [amd64] <!nocheck>, bar (<< 2:1.0~)", "x");
+                                  "foo [amd64] <!nocheck>, bar (<< 2:1.0~)",
+                                  "x");
     ASSERT_EQ(groups.size(), 4u);
     EXPECT_EQ(groups[0][0].name, "libc6");
     EXPECT_EQ(groups[0][0].relation, Relation::GreaterEqual);
@@ -70,26 +71,28 @@ TEST(Relations, ParsesGroupsAlternativesAndQualifiers) {
 }
 
 TEST(AptSources, OneLineAndDeb822) {
-    auto one = parse_sources_list("# comment\n"
-                                  "deb-src http://127.0.0.1/debian bookworm main\n"
-                                  "deb [arch=amd64 signed-by=/k.gpg] http://127.0.0.1:8080/debian/ trixie main contrib\n",
-                                  "sources.list");
+    auto one = parse_sources_list(
+        "# comment\n"
+        "deb-src http://127.0.0.1/debian bookworm main\n"
+        "deb [arch=amd64 signed-by=/k.gpg] http://127.0.0.1:8080/debian/ trixie main contrib\n",
+        "sources.list");
     ASSERT_EQ(one.size(), 1u);
     EXPECT_EQ(one[0].uri, "http://127.0.0.1:8080/debian");
     EXPECT_EQ(one[0].suites, std::vector<std::string>{"trixie"});
     EXPECT_EQ(one[0].components, (std::vector<std::string>{"main", "contrib"}));
     EXPECT_EQ(one[0].origin, "sources.list:3");
 
-    auto multi = parse_deb822_sources("Types: deb deb-src\n"
-                                      "# comment between fields\n"
-                                      "URIs: http://127.0.0.1/debian\n"
-                                      "Suites: trixie trixie-updates\n"
-                                      "Components: main\n"
-                                      "\n"
-                                      "Types: deb\nURIs: http://127.0.0.2/x\nSuites: s\nEnabled: no\n"
-                                      "\n"
-                                      "Types: deb-src\nURIs: http://127.0.0.3/x\nSuites: s\n",
-                                      "debian.sources");
+    auto multi =
+        parse_deb822_sources("Types: deb deb-src\n"
+                             "# comment between fields\n"
+                             "URIs: http://127.0.0.1/debian\n"
+                             "Suites: trixie trixie-updates\n"
+                             "Components: main\n"
+                             "\n"
+                             "Types: deb\nURIs: http://127.0.0.2/x\nSuites: s\nEnabled: no\n"
+                             "\n"
+                             "Types: deb-src\nURIs: http://127.0.0.3/x\nSuites: s\n",
+                             "debian.sources");
     ASSERT_EQ(multi.size(), 1u);
     EXPECT_EQ(multi[0].suites, (std::vector<std::string>{"trixie", "trixie-updates"}));
     EXPECT_EQ(multi[0].origin, "debian.sources:1");
@@ -108,8 +111,9 @@ TEST(AptSources, ReadsARootInAptOrder) {
 }
 
 TEST(AptSources, ChoosesMirrorAndSuite) {
-    std::vector<AptSource> sources{{"http://127.0.0.1/debian", {"bookworm", "bookworm-updates"}, {"main"}, "a:1"},
-                                   {"http://127.0.0.1/security", {"bookworm-security"}, {"main"}, "a:7"}};
+    std::vector<AptSource> sources{
+        {"http://127.0.0.1/debian", {"bookworm", "bookworm-updates"}, {"main"}, "a:1"},
+        {"http://127.0.0.1/security", {"bookworm-security"}, {"main"}, "a:7"}};
     auto c = choose_mirror("", "", sources);
     EXPECT_EQ(c.mirror, "http://127.0.0.1/debian");
     EXPECT_EQ(c.suite, "bookworm");
@@ -122,15 +126,20 @@ TEST(AptSources, ChoosesMirrorAndSuite) {
     c = choose_mirror("http://127.0.0.1:9/d/", "sid", sources);
     EXPECT_EQ(c.mirror, "http://127.0.0.1:9/d");
     EXPECT_EQ(c.origin, "command line");
-    EXPECT_EQ(error_of([] { choose_mirror("", "", {}); }), "no Debian mirror in the apt sources: give --mirror URL");
+    EXPECT_EQ(error_of([] { choose_mirror("", "", {}); }),
+              "no Debian mirror in the apt sources: give --mirror URL");
 }
 
 TEST(Release, ParsesHashes) {
-    auto r = parse_release("Origin: Test\nSuite: stable\nCodename: trixie\nArchitectures: amd64 arm64\n"
-                           "Components: main\nAcquire-By-Hash: yes\nSHA256:\n"
-                           " " + std::string(64, 'a') + " 1234 main/binary-amd64/Packages.xz\n"
-                           " " + std::string(64, 'b') + "   99 main/binary-amd64/Packages\n",
-                           "InRelease");
+    auto r =
+        parse_release("Origin: Test\nSuite: stable\nCodename: trixie\nArchitectures: amd64 arm64\n"
+                      "Components: main\nAcquire-By-Hash: yes\nSHA256:\n"
+                      " " +
+                          std::string(64, 'a') +
+                          " 1234 main/binary-amd64/Packages.xz\n"
+                          " " +
+                          std::string(64, 'b') + "   99 main/binary-amd64/Packages\n",
+                      "InRelease");
     EXPECT_EQ(r.codename, "trixie");
     EXPECT_TRUE(r.acquire_by_hash);
     EXPECT_EQ(r.architectures, (std::vector<std::string>{"amd64", "arm64"}));
@@ -140,6 +149,20 @@ TEST(Release, ParsesHashes) {
               "IR:3: bad SHA256 entry \"abc 12 f\"");
     EXPECT_EQ(error_of([] { parse_release("Suite: x\nMD5Sum:\n abc 12 f\n", "IR"); }),
               "IR: no SHA256 field (MD5Sum-only archives are not trusted)");
+}
+
+TEST(Release, ValidUntil) {
+    ReleaseFile r;
+    check_valid_until(r, 2000000000, "IR"); // none set: nothing to check
+    r.valid_until = "Sat, 06 Dec 2025 20:00:00 UTC";
+    const int64_t t = 1765051200; // that moment
+    check_valid_until(r, t, "IR");
+    EXPECT_EQ(error_of([&] { check_valid_until(r, t + 1, "IR"); }),
+              "IR: expired on Sat, 06 Dec 2025 20:00:00 UTC (Valid-Until): the mirror serves an "
+              "outdated Release");
+    r.valid_until = "tomorrow";
+    EXPECT_EQ(error_of([&] { check_valid_until(r, t, "IR"); }),
+              "IR: unreadable Valid-Until \"tomorrow\"");
 }
 
 } // namespace sysext::source

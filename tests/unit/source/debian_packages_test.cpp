@@ -10,8 +10,8 @@ namespace {
 std::string stanza(const std::string& name, const std::string& version, const std::string& arch,
                    const std::string& extra = "") {
     return "Package: " + name + "\nVersion: " + version + "\nArchitecture: " + arch +
-           "\nFilename: pool/main/" + name + "_" + version + "_" + arch + ".deb\nSize: 100\nSHA256: " +
-           std::string(64, 'c') + "\n" + extra + "\n";
+           "\nFilename: pool/main/" + name + "_" + version + "_" + arch +
+           ".deb\nSize: 100\nSHA256: " + std::string(64, 'c') + "\n" + extra + "\n";
 }
 
 std::string error_of(const std::function<void()>& f) {
@@ -23,7 +23,7 @@ std::string error_of(const std::function<void()>& f) {
     return "(no error)";
 }
 
-std::vector<std::string> names(const std::vector<const DebPackage*>& ps) {
+std::vector<std::string> names_of(const std::vector<const DebPackage*>& ps) {
     std::vector<std::string> out;
     for (auto* p : ps)
         out.push_back(p->name + "=" + p->version.str());
@@ -32,20 +32,22 @@ std::vector<std::string> names(const std::vector<const DebPackage*>& ps) {
 
 PackageIndex sample_index() {
     PackageIndex idx("amd64");
-    idx.add(stanza("podman", "4.9.4+ds1-1", "amd64", "Depends: libc6 (>= 2.34), conmon, libgpgme11t64\n") +
-                stanza("podman", "5.4.2+ds1-1", "amd64",
-                       "Depends: libc6 (>= 2.38), conmon (>= 2.1), libgpgme11t64 (>= 1.4.1), "
-                       "crun | runc | oci-runtime\n") +
-                stanza("podman", "5.5.0-1", "arm64") + // another architecture: ignored
-                stanza("conmon", "2.1.12-4", "amd64", "Depends: libc6, libglib2.0-0t64 (>= 2.75)\n") +
-                stanza("libgpgme11t64", "1.24.2-3", "amd64", "Pre-Depends: libassuan9\nDepends: libc6\n") +
-                stanza("libassuan9", "3.0.2-2", "amd64") +
-                stanza("libglib2.0-0t64", "2.84.1-1", "amd64", "Depends: libffi8, libc6\n") +
-                stanza("libglib2.0-0t64", "2.70.0-1", "amd64") +
-                stanza("libffi8", "3.4.7-1", "amd64") +
-                stanza("crun", "1.21-1", "amd64", "Provides: oci-runtime\nDepends: libyajl2\n") +
-                stanza("libyajl2", "2.1.0-5", "amd64") + stanza("policy-data", "1.0-1", "all"),
-            "Packages");
+    idx.add(
+        stanza("podman", "4.9.4+ds1-1", "amd64",
+               "Depends: libc6 (>= 2.34), conmon, libgpgme11t64\n") +
+            stanza("podman", "5.4.2+ds1-1", "amd64",
+                   "Depends: libc6 (>= 2.38), conmon (>= 2.1), libgpgme11t64 (>= 1.4.1), "
+                   "crun | runc | oci-runtime\n") +
+            stanza("podman", "5.5.0-1", "arm64") + // another architecture: ignored
+            stanza("conmon", "2.1.12-4", "amd64", "Depends: libc6, libglib2.0-0t64 (>= 2.75)\n") +
+            stanza("libgpgme11t64", "1.24.2-3", "amd64",
+                   "Pre-Depends: libassuan9\nDepends: libc6\n") +
+            stanza("libassuan9", "3.0.2-2", "amd64") +
+            stanza("libglib2.0-0t64", "2.84.1-1", "amd64", "Depends: libffi8, libc6\n") +
+            stanza("libglib2.0-0t64", "2.70.0-1", "amd64") + stanza("libffi8", "3.4.7-1", "amd64") +
+            stanza("crun", "1.21-1", "amd64", "Provides: oci-runtime\nDepends: libyajl2\n") +
+            stanza("libyajl2", "2.1.0-5", "amd64") + stanza("policy-data", "1.0-1", "all"),
+        "Packages");
     return idx;
 }
 
@@ -63,32 +65,36 @@ TEST(PackageIndex, ChoosesByPattern) {
               "no version of \"podman\" matches \"6.x\" (available: 4.9.4+ds1-1, 5.4.2+ds1-1)");
     EXPECT_EQ(error_of([&] { idx.choose("podmna", VersionPattern::latest()); }),
               "package \"podmna\" is not in the amd64 index (did you mean \"podman\"?)");
-    EXPECT_EQ(error_of([&] { idx.choose("oci-runtime", VersionPattern::latest()); }),
-              "package \"oci-runtime\" is not in the amd64 index (it is a virtual package provided by "
-              "\"crun\")");
+    EXPECT_EQ(
+        error_of([&] { idx.choose("oci-runtime", VersionPattern::latest()); }),
+        "package \"oci-runtime\" is not in the amd64 index (it is a virtual package provided by "
+        "\"crun\")");
 }
 
 TEST(PackageIndex, ResolvesDependenciesDownToTheBase) {
     auto idx = sample_index();
     BaseSystem base = parse_base_system("libc6:amd64 2.41-7\n# comment\nlibffi8\n", "base");
     auto closure = idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, base);
-    EXPECT_EQ(names(closure), (std::vector<std::string>{"conmon=2.1.12-4", "crun=1.21-1",
-                                                        "libassuan9=3.0.2-2", "libglib2.0-0t64=2.84.1-1",
-                                                        "libgpgme11t64=1.24.2-3", "libyajl2=2.1.0-5",
-                                                        "podman=5.4.2+ds1-1"}));
+    EXPECT_EQ(names_of(closure),
+              (std::vector<std::string>{"conmon=2.1.12-4", "crun=1.21-1", "libassuan9=3.0.2-2",
+                                        "libglib2.0-0t64=2.84.1-1", "libgpgme11t64=1.24.2-3",
+                                        "libyajl2=2.1.0-5", "podman=5.4.2+ds1-1"}));
 }
 
 TEST(PackageIndex, ReportsWhatCannotBeSatisfied) {
     auto idx = sample_index();
     BaseSystem old_base = parse_base_system("libc6\t2.36-9+deb12u4\nlibffi8\n", "bookworm.list");
-    EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, old_base); }),
-              "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), but the base system (bookworm.list) has "
-              "libc6 2.36-9+deb12u4");
+    EXPECT_EQ(
+        error_of(
+            [&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, old_base); }),
+        "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), but the base system (bookworm.list) has "
+        "libc6 2.36-9+deb12u4");
     EXPECT_EQ(error_of([] { parse_base_system("libc6 2.36\nlibx 1.0_bad\n", "b.list"); }),
               "b.list:2: bad version \"1.0_bad\": invalid character \"_\" in upstream version");
-    EXPECT_EQ(error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, {}); }),
-              "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), which no package in the amd64 index "
-              "satisfies");
+    EXPECT_EQ(
+        error_of([&] { idx.resolve({&idx.choose("podman", VersionPattern::parse("5.x"))}, {}); }),
+        "podman 5.4.2+ds1-1 depends on libc6 (>= 2.38), which no package in the amd64 index "
+        "satisfies");
 }
 
 TEST(PackageIndex, RefusesBadStanzas) {
@@ -96,13 +102,39 @@ TEST(PackageIndex, RefusesBadStanzas) {
     EXPECT_EQ(error_of([&] { idx.add("Package: a\nArchitecture: amd64\nVersion: 1\n", "P"); }),
               "P:1: stanza lacks Package, Version, Filename, SHA256 or Size");
     EXPECT_EQ(error_of([&] {
-                  idx.add("\n" + stanza("a", "1", "amd64").replace(
-                                     stanza("a", "1", "amd64").find("pool/"), 5, "../../"),
+                  idx.add("\n" + stanza("a", "1", "amd64")
+                                     .replace(stanza("a", "1", "amd64").find("pool/"), 5, "../../"),
                           "P");
               }),
               "P:2: bad Filename \"../../main/a_1_amd64.deb\"");
+    // Dots inside a name are fine.
+    idx.add(stanza("a", "1..2", "amd64"), "P");
+    EXPECT_EQ(idx.size(), 1u);
     EXPECT_EQ(error_of([&] { idx.add(stanza("a", "x1", "amd64"), "P"); }),
               "P:1: bad version \"x1\": upstream version does not start with a digit");
+}
+
+TEST(PackageIndex, MinbaseIsRequiredPackagesAptAndTheirDependencies) {
+    PackageIndex idx("amd64");
+    idx.add(stanza("libc6", "2.41-7", "amd64", "Priority: optional\nProvides: libc-abi\n") +
+                stanza("coreutils", "9.7-3", "amd64",
+                       "Priority: required\nEssential: yes\nDepends: libc6\n") +
+                stanza("apt", "3.0.3", "amd64", "Priority: important\nDepends: libapt-pkg7.0\n") +
+                stanza("libapt-pkg7.0", "3.0.3", "amd64", "Priority: optional\n") +
+                stanza("mawk", "1.3.4-1", "amd64", "Priority: required\nProvides: awk\n") +
+                stanza("podman", "5.4.2-1", "amd64",
+                       "Priority: optional\nDepends: libc6, awk, libgpgme11\n") +
+                stanza("libgpgme11", "1.24-1", "amd64", "Priority: optional\n"),
+            "Packages");
+    BaseSystem base = idx.minbase();
+    std::vector<std::string> names;
+    for (const auto& [name, version] : base.packages)
+        names.push_back(name);
+    EXPECT_EQ(names, (std::vector<std::string>{"apt", "awk", "coreutils", "libapt-pkg7.0",
+                                               "libc-abi", "libc6", "mawk"}));
+    EXPECT_EQ(base.packages.at("libc6")->str(), "2.41-7");
+    EXPECT_EQ(names_of(idx.resolve({&idx.choose("podman", VersionPattern::latest())}, base)),
+              (std::vector<std::string>{"libgpgme11=1.24-1", "podman=5.4.2-1"}));
 }
 
 TEST(BaseSystem, ReadsDpkgStatus) {

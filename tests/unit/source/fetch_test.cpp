@@ -75,9 +75,11 @@ TEST(Fetch, RefusesAMismatchAndKeepsNothing) {
 
     // A size the index promised is part of the pin.
     EXPECT_EQ(error_of([&] { fetcher.fetch(url, good, 4); }),
-              url + ": SHA-256 mismatch: expected " + good + " (4 bytes), got " + bad + " (9 bytes)");
-    EXPECT_EQ(error_of([&] { fetcher.fetch(url, bad, 4); }),
-              url + ": SHA-256 mismatch: expected " + bad + " (4 bytes), got " + bad + " (9 bytes)");
+              url + ": SHA-256 mismatch: expected " + good + " (4 bytes), got " + bad +
+                  " (9 bytes)");
+    EXPECT_EQ(error_of([&] { fetcher.fetch(url, bad, 4); }), url + ": SHA-256 mismatch: expected " +
+                                                                 bad + " (4 bytes), got " + bad +
+                                                                 " (9 bytes)");
     EXPECT_EQ(count_files(dir / "cache"), 0u);
 }
 
@@ -124,10 +126,13 @@ TEST(Fetch, NamesTheUrlAndCause) {
     Fetcher fetcher({dir / "cache", 1 << 20, nullptr});
     std::string hash = to_hex(sha256("x"));
     EXPECT_EQ(error_of([&] { fetcher.fetch("file://" + (dir / "missing"), hash); })
-                  .rfind("file://" + (dir / "missing") + ": download failed: Couldn't read a file:// file", 0),
+                  .rfind("file://" + (dir / "missing") +
+                             ": download failed: Couldn't read a file:// file",
+                         0),
               0u);
-    EXPECT_EQ(error_of([&] { fetcher.fetch("ftp://127.0.0.1/x", hash); })
-                  .rfind("ftp://127.0.0.1/x: download failed: ", 0),
+    EXPECT_EQ(error_of([&] {
+                  fetcher.fetch("ftp://127.0.0.1/x", hash);
+              }).rfind("ftp://127.0.0.1/x: download failed: ", 0),
               0u);
     EXPECT_EQ(error_of([&] { fetcher.fetch("file:///x", "abc"); }),
               "file:///x: bad SHA-256 \"abc\" (64 hex digits expected)");

@@ -11,7 +11,8 @@ namespace sysext::source::test {
 class TempDir {
 public:
     TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sysext-source-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "sysext-source-XXXXXX").string();
         if (!::mkdtemp(tmpl.data()))
             throw std::runtime_error("mkdtemp failed");
         m_path = tmpl;

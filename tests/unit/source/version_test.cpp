@@ -10,8 +10,12 @@
 namespace sysext::source {
 
 namespace {
-int sign(int x) { return (x > 0) - (x < 0); }
-int cmp(const char* a, const char* b) { return sign(compare_versions(a, b)); }
+int sign(int x) {
+    return (x > 0) - (x < 0);
+}
+int cmp(const char* a, const char* b) {
+    return sign(compare_versions(a, b));
+}
 } // namespace
 
 TEST(DebianVersion, ParsesEpochUpstreamRevision) {
@@ -29,8 +33,8 @@ TEST(DebianVersion, ParsesEpochUpstreamRevision) {
 }
 
 TEST(DebianVersion, RejectsBadSyntax) {
-    const char* bad[] = {"", "a1.0", "1.0-", ":1.0", "x:1.0", "1:", "1.0 2", "1.0_1", "1.0-a_b",
-                         "99999999999:1"};
+    const char* bad[] = {"",   "a1.0",  "1.0-",  ":1.0",    "x:1.0",
+                         "1:", "1.0 2", "1.0_1", "1.0-a_b", "99999999999:1"};
     for (const char* text : bad)
         EXPECT_THROW(DebianVersion::parse(text), Error) << text;
     try {
@@ -56,7 +60,7 @@ TEST(CompareVersions, TrickyCases) {
     EXPECT_EQ(cmp("1.0~~", "1.0~~a"), -1);
     EXPECT_EQ(cmp("1.0a", "1.0"), 1);
     EXPECT_EQ(cmp("1.0+", "1.0a"), 1); // non-letters sort after letters
-    EXPECT_EQ(cmp("1.0.", "1.0+"), 1);  // '.' > '+' in ASCII
+    EXPECT_EQ(cmp("1.0.", "1.0+"), 1); // '.' > '+' in ASCII
     EXPECT_EQ(cmp("1.0.0", "1.0"), 1);
     EXPECT_EQ(cmp("1.10", "1.9"), 1);
     EXPECT_EQ(cmp("2.36-9+deb12u4", "2.36-9"), 1);

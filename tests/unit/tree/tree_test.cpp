@@ -85,3 +85,36 @@ TEST(Tree, RemoveDropsSubtree) {
 }
 
 } // namespace sysext::tree
+
+namespace sysext::tree {
+
+TEST(Glob, ComponentsAndDoubleStar) {
+    EXPECT_TRUE(glob_match("usr/bin/podman", "usr/bin/podman"));
+    EXPECT_TRUE(glob_match("usr/lib/systemd/system/podman*", "usr/lib/systemd/system/podman.socket"));
+    EXPECT_FALSE(glob_match("usr/lib/*", "usr/lib/a/b"));
+    EXPECT_TRUE(glob_match("usr/lib/**", "usr/lib/a/b"));
+    EXPECT_TRUE(glob_match("usr/**/*.so*", "usr/lib/x86_64-linux-gnu/libyajl.so.2"));
+    EXPECT_TRUE(glob_match("usr/share/doc/**", "usr/share/doc"));
+    EXPECT_TRUE(glob_match("usr/b?n/*", "usr/bin/x"));
+    EXPECT_FALSE(glob_match("usr/bin/x", "usr/bin/xy"));
+}
+
+TEST(Tree, DetachAndAttachMergeDirectories) {
+    Tree t;
+    t.add("etc/containers/policy.json", file("p"));
+    t.add("etc/containers/registries.conf", file("r"));
+    t.add("usr/share/podman/etc/containers/other", file("o"));
+    auto moved = t.detach("etc/containers");
+    ASSERT_NE(moved, nullptr);
+    t.attach("usr/share/podman/etc/containers", std::move(moved), "move");
+    EXPECT_NE(t.find("usr/share/podman/etc/containers/policy.json"), nullptr);
+    EXPECT_NE(t.find("usr/share/podman/etc/containers/other"), nullptr);
+    EXPECT_EQ(t.find("etc/containers"), nullptr);
+    EXPECT_EQ(t.find("usr/share/podman/etc/containers/policy.json")->path(),
+              "usr/share/podman/etc/containers/policy.json");
+    auto again = t.detach("usr/share/podman/etc/containers/other");
+    t.add("usr/x", file("x"));
+    EXPECT_THROW(t.attach("usr/x", std::move(again), "move"), Error);
+}
+
+} // namespace sysext::tree

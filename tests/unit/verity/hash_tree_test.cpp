@@ -62,8 +62,8 @@ void flip(int fd, uint64_t offset) {
 
 std::string verify_error(const Built& b) {
     try {
-        verify_tree({b.data.get(), 0, b.data_size, "image"},
-                    {b.tree.get(), 0, b.tree_size, "tree"}, b.root);
+        verify_tree({b.data.get(), 0, b.data_size, "image"}, {b.tree.get(), 0, b.tree_size, "tree"},
+                    b.root);
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Verify);
         return e.what();

@@ -18,7 +18,8 @@ TEST(ReleaseProbe, ImageNames) {
 }
 
 TEST(ReleaseProbe, Values) {
-    ExtensionRelease r{"extension-release.demo", "ID=_any\nARCHITECTURE=\"arm64\"\nVERSION_ID='1'\n"};
+    ExtensionRelease r{"extension-release.demo",
+                       "ID=_any\nARCHITECTURE=\"arm64\"\nVERSION_ID='1'\n"};
     EXPECT_EQ(r.value("ARCHITECTURE"), "arm64");
     EXPECT_EQ(r.value("VERSION_ID"), "1");
     EXPECT_EQ(r.value("ID"), "_any");

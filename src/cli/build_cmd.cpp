@@ -1,0 +1,128 @@
+// sysext-build build PROFILE [--version PATTERN] [--target T] [--arch A] [-o DIR]
+// and its shorthand `sysext-build PROFILE ...` (see main.cpp).
+#include "cli/command.hpp"
+#include "cli/options.hpp"
+#include "cli/terminal_reporter.hpp"
+#include "sysext/pipeline/build.hpp"
+#include "sysext/profile/profile.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+namespace sysext::cli {
+
+// Where profiles are looked for by name: $SYSEXT_BUILD_PROFILES, ./profiles,
+// then the tree the executable was built from or installed with.
+std::vector<std::string> profile_dirs() {
+    std::vector<std::string> dirs;
+    if (const char* env = std::getenv("SYSEXT_BUILD_PROFILES"); env && *env)
+        dirs.push_back(env);
+    dirs.push_back("profiles");
+    char exe[4096];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        std::string dir(exe, static_cast<size_t>(n));
+        dir = dir.substr(0, dir.rfind('/'));
+        auto parent = std::filesystem::path(dir).parent_path();
+        dirs.push_back((parent / "profiles").string());                    // a build dir in the source tree
+        dirs.push_back((parent / "share/sysext-build/profiles").string()); // installed
+    }
+    return dirs;
+}
+
+namespace {
+
+struct BuildArgs {
+    std::string profile;
+    std::string version = "latest";
+    std::string target;
+    std::string arch = "x86-64";
+    std::string output = "out";
+    std::string lock;
+    std::string mirror, keyring, cache;
+    std::vector<std::string> sets;
+    std::string base_root, base_list;
+    PackingArgs packing;
+};
+
+void run_build(const BuildArgs& a, const GlobalOptions& global) {
+    pipeline::BuildOptions o;
+    o.profile = profile::find(a.profile, profile_dirs());
+    o.target = a.target;
+    o.architecture = a.arch;
+    o.version = a.version;
+    o.output_dir = a.output;
+    o.lock_in = a.lock;
+    o.mirror = a.mirror;
+    o.keyring = a.keyring;
+    o.download_cache = a.cache;
+    o.base_root = a.base_root;
+    o.base_list = a.base_list;
+    for (const auto& kv : a.sets) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw_usage("--set: expected KEY=VALUE, got " + quote(kv));
+        o.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    o.writer = a.packing.writer_options();
+    o.mtime = resolve_mtime(a.packing.mtime);
+    TerminalReporter reporter(global.quiet || global.json);
+    auto r = pipeline::build(o, reporter);
+    reporter.finish();
+    if (global.json) {
+        nlohmann::json inputs = nlohmann::json::array();
+        for (const auto& i : r.inputs)
+            inputs.push_back({{"name", i.name}, {"version", i.version}, {"sha256", i.sha256}});
+        nlohmann::json j = {{"name", r.name},       {"version", r.version}, {"target", r.target},
+                            {"architecture", r.architecture}, {"image", r.image}, {"lock", r.lock},
+                            {"sha256", r.sha256},   {"size", r.size},       {"entries", r.entries},
+                            {"components", r.components}, {"inputs", inputs},
+                            {"extension_release", r.release_text}};
+        std::cout << j.dump(2) << "\n";
+        return;
+    }
+    if (global.quiet)
+        return;
+    std::cout << "built " << r.name << " " << r.version << " (" << r.target << ", " << r.architecture
+              << ")\n"
+              << "  image   " << r.image << "  " << format_size(r.size) << ", " << r.entries
+              << " entries\n"
+              << "  sha256  " << r.sha256 << "\n"
+              << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n";
+    for (const auto& [name, version] : r.components)
+        std::cout << "  " << name << (version.empty() ? "" : " " + version) << "\n";
+}
+
+const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions& global) {
+    auto a = std::make_shared<BuildArgs>();
+    CLI::App* cmd = app.add_subcommand(
+        "build", "Build an extension from a profile (shorthand: sysext-build PROFILE ...)");
+    cmd->add_option("PROFILE", a->profile, "A profile name (e.g. podman) or a profile file")->required();
+    cmd->add_option("--version", a->version,
+                    "Version of the main package: 5.x, 5.4.x, 5.4.2 or latest (default)");
+    cmd->add_option("-t,--target", a->target, "The profile's target (default: its default_target)");
+    cmd->add_option("--arch", a->arch, "Architecture, systemd's names: x86-64 (default), arm64");
+    cmd->add_option("-o,--output", a->output, "Output directory (default: out)");
+    cmd->add_option("--lock", a->lock, "Rebuild exactly the inputs a lock file names");
+    cmd->add_option("--set", a->sets, "A profile variable, KEY=VALUE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("--mirror", a->mirror, "Debian mirror URL (default: from the host's apt sources)")
+        ->group("Sources");
+    cmd->add_option("--keyring", a->keyring, "Keyring that signs the Debian archive")->group("Sources");
+    cmd->add_option("--download-cache", a->cache,
+                    "Download cache (default: $XDG_CACHE_HOME/sysext-build/downloads)")
+        ->group("Sources");
+    cmd->add_option("--base-root", a->base_root, "Root of the target base system, for the ELF check")
+        ->group("Checks");
+    cmd->add_option("--base-list", a->base_list, "Listing of the target base system's files")->group("Checks");
+    a->packing.add_to(*cmd);
+    cmd->callback([a, &global] { run_build(*a, global); });
+}};
+
+} // namespace
+} // namespace sysext::cli

@@ -1,0 +1,61 @@
+// `sysext-build build PROFILE`: a profile and a version pattern in; an image,
+// its lock file and a summary out.
+//
+// Stages (build.cpp): load the profile; resolve and fetch its sources (pinned by
+// a lock file when given); assemble the tree (sources, excludes, moves, modes,
+// generated files, links); add the extension-release file; check components,
+// the tree and the ELF files; pack atomically; write the lock file last.
+#pragma once
+
+#include "sysext/squashfs/writer.hpp"
+#include "sysext/util/reporter.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sysext::pipeline {
+
+struct BuildOptions {
+    std::string profile;              // path of the profile file
+    std::string target;               // "" = the profile's default target
+    std::string architecture = "x86-64"; // systemd's name
+    std::string version = "latest";   // pattern for the profile's version_from package
+    std::string output_dir = "out";
+    std::string lock_in;              // rebuild exactly the inputs of this lock file
+    std::string mirror;               // Debian mirror; "" = from the host's apt sources
+    std::string keyring;              // Debian archive keyring; "" = the system's
+    std::string download_cache;       // "" = $XDG_CACHE_HOME/sysext-build/downloads
+    std::map<std::string, std::string> vars; // --set KEY=VALUE
+    std::string base_root;            // target base system for the ELF check
+    std::string base_list;            // or a listing of its files
+    bool elf_check = true;
+    uint32_t mtime = 0;
+    squashfs::WriterOptions writer;
+};
+
+struct BuiltInput {
+    std::string name, version, sha256;
+};
+
+struct BuildResult {
+    std::string name;      // extension name
+    std::string version;   // the extension's version (upstream version of version_from)
+    std::string target, architecture;
+    std::string image, lock;
+    std::string sha256;
+    uint64_t size = 0;
+    uint64_t entries = 0;
+    std::vector<BuiltInput> inputs;
+    std::map<std::string, std::string> components; // component -> version ("" if unknown)
+    std::string release_text;
+    uint64_t elf_checked = 0;
+};
+
+BuildResult build(const BuildOptions& options, Reporter& reporter);
+
+// systemd architecture name to Debian's and to the multiarch triplet.
+std::string debian_architecture(const std::string& systemd_arch);
+std::string multiarch_triplet(const std::string& systemd_arch);
+
+} // namespace sysext::pipeline

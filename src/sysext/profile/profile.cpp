@@ -1,0 +1,359 @@
+#include "sysext/profile/profile.hpp"
+
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+#include "sysext/util/json_lines.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/stat.h>
+
+namespace sysext::profile {
+
+using nlohmann::json;
+
+namespace {
+
+// Walks the parsed document with its line map, collecting every problem.
+class Checker {
+public:
+    Checker(std::string file, std::string_view text) : m_file(std::move(file)), m_lines(text) {}
+
+    Origin at(const std::string& ptr) const { return {m_file, m_lines.line(ptr)}; }
+    void problem(const std::string& ptr, const std::string& what) {
+        m_problems.push_back(at(ptr).str() + ": " + what);
+    }
+    std::vector<std::string>& problems() { return m_problems; }
+
+    // Unknown keys are problems, with the nearest known key suggested.
+    bool object(const json& j, const std::string& ptr, const std::vector<std::string>& keys) {
+        if (!j.is_object()) {
+            problem(ptr, "expected an object");
+            return false;
+        }
+        for (const auto& [key, value] : j.items()) {
+            if (std::find(keys.begin(), keys.end(), key) != keys.end())
+                continue;
+            std::string hint = nearest(key, keys);
+            problem(ptr + "/" + json_pointer_token(key),
+                    "unknown key " + quote(key) + (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)"));
+        }
+        return true;
+    }
+
+    std::string string(const json& obj, const std::string& key, const std::string& ptr, bool required) {
+        if (!obj.contains(key)) {
+            if (required)
+                problem(ptr, "missing key " + quote(key));
+            return "";
+        }
+        const json& v = obj[key];
+        if (!v.is_string()) {
+            problem(ptr + "/" + key, quote(key) + " must be a string");
+            return "";
+        }
+        return v.get<std::string>();
+    }
+
+    bool boolean(const json& obj, const std::string& key, const std::string& ptr) {
+        if (!obj.contains(key))
+            return false;
+        if (!obj[key].is_boolean()) {
+            problem(ptr + "/" + key, quote(key) + " must be true or false");
+            return false;
+        }
+        return obj[key].get<bool>();
+    }
+
+    std::vector<std::string> strings(const json& obj, const std::string& key, const std::string& ptr) {
+        std::vector<std::string> out;
+        if (!obj.contains(key))
+            return out;
+        const json& v = obj[key];
+        if (!v.is_array()) {
+            problem(ptr + "/" + key, quote(key) + " must be a list of strings");
+            return out;
+        }
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (v[i].is_string())
+                out.push_back(v[i].get<std::string>());
+            else
+                problem(ptr + "/" + key + "/" + std::to_string(i), "expected a string");
+        }
+        return out;
+    }
+
+    // Content as one string or a list of lines (each gets a newline).
+    std::string text(const json& obj, const std::string& ptr) {
+        if (obj.contains("content") && obj["content"].is_string())
+            return obj["content"].get<std::string>();
+        if (obj.contains("lines")) {
+            std::string out;
+            for (const auto& l : strings(obj, "lines", ptr))
+                out += l + "\n";
+            return out;
+        }
+        if (obj.contains("content"))
+            problem(ptr + "/content", "\"content\" must be a string");
+        else
+            problem(ptr, "needs \"content\" (a string) or \"lines\" (a list of strings)");
+        return "";
+    }
+
+    uint32_t mode(const json& obj, const std::string& ptr, uint32_t fallback) {
+        std::string m = string(obj, "mode", ptr, false);
+        if (m.empty())
+            return fallback;
+        uint32_t v = 0;
+        bool ok = m.size() >= 3 && m.size() <= 4;
+        for (char c : m) {
+            ok = ok && c >= '0' && c <= '7';
+            v = v * 8 + static_cast<uint32_t>(c - '0');
+        }
+        if (!ok) {
+            problem(ptr + "/mode", "mode " + quote(m) + " is not octal like \"0755\"");
+            return fallback;
+        }
+        return v;
+    }
+
+    std::map<std::string, std::string> string_map(const json& obj, const std::string& key,
+                                                  const std::string& ptr) {
+        std::map<std::string, std::string> out;
+        if (!obj.contains(key))
+            return out;
+        const json& v = obj[key];
+        if (!v.is_object()) {
+            problem(ptr + "/" + key, quote(key) + " must be an object of strings");
+            return out;
+        }
+        for (const auto& [k, val] : v.items()) {
+            if (val.is_string())
+                out[k] = val.get<std::string>();
+            else
+                problem(ptr + "/" + key + "/" + json_pointer_token(k), "expected a string");
+        }
+        return out;
+    }
+
+    // A path inside the extension: relative, no "..".
+    void tree_path(const std::string& path, const std::string& ptr) {
+        if (path.empty() || path[0] == '/')
+            problem(ptr, "path " + quote(path) + " must be relative to the extension root (e.g. \"usr/bin/x\")");
+        for (const auto& part : split(path, '/'))
+            if (part == "..")
+                problem(ptr, "path " + quote(path) + " leaves the tree");
+    }
+
+private:
+    std::string m_file;
+    JsonLines m_lines;
+    std::vector<std::string> m_problems;
+};
+
+const std::vector<std::string> k_source_types = {"debian", "directory", "package", "url"};
+
+SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
+    SourceSpec s;
+    s.origin = c.at(ptr);
+    if (!c.object(j, ptr, {"type", "packages", "suite", "mirror", "components", "with_dependencies",
+                           "base_system", "path", "url", "sha256", "select", "prefix"}))
+        return s;
+    s.type = c.string(j, "type", ptr, true);
+    if (!s.type.empty() && std::find(k_source_types.begin(), k_source_types.end(), s.type) == k_source_types.end()) {
+        std::string hint = nearest(s.type, k_source_types);
+        c.problem(ptr + "/type", "unknown source type " + quote(s.type) +
+                                     (hint.empty() ? " (debian, directory, package, url)" : " (did you mean " + quote(hint) + "?)"));
+    }
+    s.packages = c.strings(j, "packages", ptr);
+    s.suite = c.string(j, "suite", ptr, false);
+    s.mirror = c.string(j, "mirror", ptr, false);
+    s.components = c.strings(j, "components", ptr);
+    s.with_dependencies = c.boolean(j, "with_dependencies", ptr);
+    s.base_system = c.string(j, "base_system", ptr, false);
+    s.path = c.string(j, "path", ptr, false);
+    s.url = c.string(j, "url", ptr, false);
+    s.sha256 = c.string(j, "sha256", ptr, false);
+    s.select = c.strings(j, "select", ptr);
+    s.prefix = c.string(j, "prefix", ptr, false);
+    if (s.type == "debian" && s.packages.empty())
+        c.problem(ptr, "a debian source needs \"packages\"");
+    if ((s.type == "directory" || s.type == "package") && s.path.empty())
+        c.problem(ptr, "a " + s.type + " source needs \"path\"");
+    if (s.type == "url" && (s.url.empty() || s.sha256.size() != 64))
+        c.problem(ptr, "a url source needs \"url\" and its \"sha256\" (64 hex digits)");
+    return s;
+}
+
+TargetSpec read_target(Checker& c, const std::string& name, const json& j, const std::string& ptr) {
+    TargetSpec t;
+    t.name = name;
+    t.origin = c.at(ptr);
+    if (!c.object(j, ptr, {"image", "release", "sources", "requires"}))
+        return t;
+    t.image = c.string(j, "image", ptr, false);
+    t.release = c.string_map(j, "release", ptr);
+    t.requires_vars = c.strings(j, "requires", ptr);
+    if (!j.contains("sources") || !j["sources"].is_array() || j["sources"].empty()) {
+        c.problem(ptr, "a target needs \"sources\", a non-empty list");
+        return t;
+    }
+    for (size_t i = 0; i < j["sources"].size(); ++i)
+        t.sources.push_back(read_source(c, j["sources"][i], ptr + "/sources/" + std::to_string(i)));
+    return t;
+}
+
+template <class F> void each(Checker& c, const json& root, const std::string& key, F&& f) {
+    if (!root.contains(key))
+        return;
+    const json& list = root[key];
+    if (!list.is_array()) {
+        c.problem("/" + key, quote(key) + " must be a list");
+        return;
+    }
+    for (size_t i = 0; i < list.size(); ++i)
+        f(list[i], "/" + key + "/" + std::to_string(i));
+}
+
+} // namespace
+
+std::string Profile::dir() const {
+    auto slash = file.rfind('/');
+    return slash == std::string::npos ? "." : file.substr(0, slash);
+}
+
+Profile parse(const std::string& text, const std::string& file) {
+    json root;
+    try {
+        root = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // e.byte is 1-based; count lines up to it.
+        int line = 1;
+        for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i)
+            line += text[i] == '\n';
+        std::string why = e.what();
+        auto pos = why.find("syntax error");
+        throw_input(file + ":" + std::to_string(line) + ": " + (pos == std::string::npos ? why : why.substr(pos)));
+    }
+    Checker c(file, text);
+    Profile p;
+    p.file = file;
+    if (!c.object(root, "", {"name", "description", "version_from", "default_target", "architectures",
+                             "release", "targets", "components", "exclude", "move", "files", "symlinks",
+                             "modes"}))
+        throw MultiError(ErrorKind::Input, c.problems());
+    p.name = c.string(root, "name", "", true);
+    p.description = c.string(root, "description", "", false);
+    p.version_from = c.string(root, "version_from", "", false);
+    p.default_target = c.string(root, "default_target", "", false);
+    p.architectures = c.strings(root, "architectures", "");
+    p.release = c.string_map(root, "release", "");
+    p.exclude = c.strings(root, "exclude", "");
+    if (!root.contains("targets") || !root["targets"].is_object() || root["targets"].empty()) {
+        c.problem("", "missing \"targets\": at least one target (e.g. \"debian\") is needed");
+    } else {
+        for (const auto& [name, t] : root["targets"].items())
+            p.targets[name] = read_target(c, name, t, "/targets/" + json_pointer_token(name));
+        if (p.default_target.empty())
+            p.default_target = p.targets.begin()->first;
+        else if (!p.targets.count(p.default_target))
+            c.problem("/default_target", "default_target " + quote(p.default_target) + " is not a target");
+    }
+    each(c, root, "components", [&](const json& j, const std::string& ptr) {
+        if (!c.object(j, ptr, {"name", "paths", "package"}))
+            return;
+        ComponentSpec s{c.string(j, "name", ptr, true), c.strings(j, "paths", ptr),
+                        c.string(j, "package", ptr, false), c.at(ptr)};
+        if (s.paths.empty())
+            c.problem(ptr, "component " + quote(s.name) + " lists no \"paths\"");
+        p.components.push_back(std::move(s));
+    });
+    each(c, root, "move", [&](const json& j, const std::string& ptr) {
+        if (!c.object(j, ptr, {"from", "to", "etc_defaults"}))
+            return;
+        MoveSpec m{c.string(j, "from", ptr, true), c.string(j, "to", ptr, true),
+                   c.boolean(j, "etc_defaults", ptr), c.at(ptr)};
+        c.tree_path(m.to, ptr + "/to");
+        p.moves.push_back(std::move(m));
+    });
+    each(c, root, "files", [&](const json& j, const std::string& ptr) {
+        if (!c.object(j, ptr, {"path", "mode", "content", "lines"}))
+            return;
+        FileSpec f;
+        f.path = c.string(j, "path", ptr, true);
+        f.mode = c.mode(j, ptr, 0644);
+        f.content = c.text(j, ptr);
+        f.origin = c.at(ptr);
+        c.tree_path(f.path, ptr + "/path");
+        p.files.push_back(std::move(f));
+    });
+    each(c, root, "symlinks", [&](const json& j, const std::string& ptr) {
+        if (!c.object(j, ptr, {"path", "target"}))
+            return;
+        LinkSpec l{c.string(j, "path", ptr, true), c.string(j, "target", ptr, true), c.at(ptr)};
+        c.tree_path(l.path, ptr + "/path");
+        p.symlinks.push_back(std::move(l));
+    });
+    each(c, root, "modes", [&](const json& j, const std::string& ptr) {
+        if (!c.object(j, ptr, {"path", "mode"}))
+            return;
+        p.modes.push_back({c.string(j, "path", ptr, true), c.mode(j, ptr, 0644), c.at(ptr)});
+    });
+    if (!c.problems().empty())
+        throw MultiError(ErrorKind::Input, c.problems());
+    return p;
+}
+
+Profile load(const std::string& path) { return parse(read_file(path), path); }
+
+std::string find(const std::string& name, const std::vector<std::string>& dirs) {
+    struct stat st;
+    if (name.find('/') != std::string::npos || ends_with(name, ".json")) {
+        if (::stat(name.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            return name;
+        throw_input(name + ": no such profile file");
+    }
+    for (const auto& d : dirs) {
+        std::string candidate = d + "/" + name + ".json";
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+            return candidate;
+    }
+    std::string searched;
+    for (const auto& d : dirs)
+        searched += (searched.empty() ? "" : ", ") + d;
+    throw_input("no profile named " + quote(name) + " (looked in " + searched + ")");
+}
+
+std::string expand(const std::string& text, const std::map<std::string, std::string>& vars,
+                   const Origin& origin) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '$') {
+            out += '$'; // "$$" is a literal "$" (systemd units use ${VAR} themselves)
+            ++i;
+        } else if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+            auto end = text.find('}', i + 2);
+            if (end == std::string::npos)
+                throw_input(origin.str() + ": unterminated ${ in " + quote(text));
+            std::string key = text.substr(i + 2, end - i - 2);
+            auto it = vars.find(key);
+            if (it == vars.end()) {
+                std::vector<std::string> known;
+                for (const auto& [k, v] : vars)
+                    known.push_back(k);
+                std::string hint = nearest(key, known);
+                throw_input(origin.str() + ": unknown variable ${" + key + "}" +
+                            (hint.empty() ? "" : " (did you mean ${" + hint + "}?)") +
+                            "; set it with --set " + key + "=VALUE");
+            }
+            out += it->second;
+            i = end;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+} // namespace sysext::profile

@@ -1,0 +1,112 @@
+// Profiles: what an extension is made of, as a JSON file (format in
+// profiles/README.md). Loading checks every key and type and reports every
+// problem as "FILE:LINE: what" (with a did-you-mean for unknown keys); strings
+// may hold ${variables}, expanded later when a build knows their values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sysext::profile {
+
+// Where a spec came from, for messages: "profiles/podman.json:14".
+struct Origin {
+    std::string file;
+    int line = 0;
+    std::string str() const { return file + ":" + std::to_string(line); }
+};
+
+struct SourceSpec {
+    std::string type; // "debian", "directory", "package" (archive or .deb/.rpm/GPKG/XPAK), "url"
+    // debian
+    std::vector<std::string> packages; // "name" or "name=PATTERN"
+    std::string suite, mirror;
+    std::vector<std::string> components;
+    bool with_dependencies = false;
+    std::string base_system; // package list file, relative to the profile
+    // directory, package
+    std::string path;
+    // url (a package file fetched by URL, pinned)
+    std::string url, sha256;
+    // all: which paths to take (globs; empty = all) and where to put them
+    std::vector<std::string> select;
+    std::string prefix;
+    Origin origin;
+};
+
+struct TargetSpec {
+    std::string name;
+    std::string image;                          // the extension (and image file) name
+    std::map<std::string, std::string> release; // extension-release keys
+    std::vector<SourceSpec> sources;
+    std::vector<std::string> requires_vars;     // variables the user must --set
+    Origin origin;
+};
+
+struct ComponentSpec {
+    std::string name;
+    std::vector<std::string> paths; // each must exist in the extension (globs allowed)
+    std::string package;            // Debian package that provides it (for versions)
+    Origin origin;
+};
+
+struct MoveSpec {
+    std::string from, to;
+    // Relocated /etc files: add tmpfiles "C" rules that copy each into /etc when
+    // absent, and list them for the prepare service.
+    bool etc_defaults = false;
+    Origin origin;
+};
+
+struct FileSpec {
+    std::string path;
+    uint32_t mode = 0644;
+    std::string content;
+    Origin origin;
+};
+
+struct LinkSpec {
+    std::string path, target;
+    Origin origin;
+};
+
+struct ModeSpec {
+    std::string path; // glob
+    uint32_t mode;
+    Origin origin;
+};
+
+struct Profile {
+    std::string file; // the profile's path
+    std::string name;
+    std::string description;
+    std::string version_from; // the package whose upstream version is the extension's
+    std::string default_target;
+    std::vector<std::string> architectures; // systemd names
+    std::map<std::string, std::string> release;
+    std::map<std::string, TargetSpec> targets;
+    std::vector<ComponentSpec> components;
+    std::vector<std::string> exclude;
+    std::vector<MoveSpec> moves;
+    std::vector<FileSpec> files;
+    std::vector<LinkSpec> symlinks;
+    std::vector<ModeSpec> modes;
+
+    // The directory the profile's relative paths (base_system, path) start from.
+    std::string dir() const;
+};
+
+// Reads and checks a profile. Throws MultiError (Input) listing every problem.
+Profile load(const std::string& path);
+Profile parse(const std::string& text, const std::string& file);
+
+// Finds profile NAME: NAME itself if it is a file, else NAME.json in each of dirs.
+std::string find(const std::string& name, const std::vector<std::string>& dirs);
+
+// Expands ${var} in text. Throws Input "<origin>: unknown variable ${x}".
+std::string expand(const std::string& text, const std::map<std::string, std::string>& vars,
+                   const Origin& origin);
+
+} // namespace sysext::profile

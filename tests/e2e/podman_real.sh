@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The README's main job, for real: `sysext-build podman --version 5.x` from the
+# Debian archive, then the image merged by systemd-sysext into a debootstrapped
+# Debian 13 minbase root, where podman, crun, runc, conmon and pasta must run and
+# report the versions the lock file names, podman must see crun, overlay and
+# netavark, and the prepare logic must never overwrite /etc/containers files.
+source "$(dirname "$0")/lib/common.sh"
+require_tool debootstrap systemd-sysext unshare script
+work=${PODMAN_SMOKE_WORK:-$SOURCE_DIR/build/smoke}
+out=$WORK/out
+
+step "build the podman extension"
+"$SYSEXT_BUILD" podman --version 5.x -o "$out" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "build"; }
+grep -q "^built podman 5\." "$WORK/build.log" || fail "summary does not name podman 5: $(cat "$WORK/build.log")"
+[ -f "$out/podman.raw" ] && [ -f "$out/podman.lock.json" ] || fail "image or lock file missing"
+
+step "the image holds every component at its path"
+listing=$(unsquashfs -lln "$out/podman.raw")
+for p in usr/bin/podman usr/bin/crun usr/sbin/runc usr/bin/conmon usr/bin/pasta usr/bin/passt \
+         usr/lib/podman/netavark usr/lib/podman/aardvark-dns usr/bin/catatonit \
+         usr/libexec/podman/rootlessport usr/libexec/podman/quadlet \
+         "usr/lib/systemd/system-generators/podman-system-generator -> ../../../libexec/podman/quadlet" \
+         "usr/lib/systemd/user-generators/podman-user-generator -> ../../../libexec/podman/quadlet" \
+         usr/lib/systemd/system/podman.socket usr/lib/systemd/system/podman-prepare.service \
+         usr/lib/systemd/system/multi-user.target.d/10-podman-prepare.conf \
+         usr/share/podman/etc/containers/policy.json usr/share/containers/storage.conf \
+         usr/lib/extension-release.d/extension-release.podman; do
+    grep -qF "squashfs-root/$p" <<<"$listing" || fail "missing in image: $p"
+done
+release=$(unsquashfs -cat "$out/podman.raw" usr/lib/extension-release.d/extension-release.podman)
+for kv in ID=debian VERSION_ID=13 ARCHITECTURE=x86-64 EXTENSION_RELOAD_MANAGER=1; do
+    grep -qx "$kv" <<<"$release" || fail "extension-release lacks $kv: $release"
+done
+unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/podman-prepare.service | grep -qx "RemainAfterExit=yes" ||
+    fail "prepare service is not RemainAfterExit=yes"
+unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/multi-user.target.d/10-podman-prepare.conf |
+    grep -qx "Upholds=podman-prepare.service" || fail "drop-in does not uphold the prepare service"
+
+step "systemd-analyze verify accepts the generated units"
+units=$WORK/units && mkdir -p "$units"
+for u in podman-prepare.service; do
+    unsquashfs -cat "$out/podman.raw" "usr/lib/systemd/system/$u" >"$units/$u"
+done
+require_tool systemd-analyze
+verdict=$(systemd-analyze verify --man=no "$units/podman-prepare.service" 2>&1) ||
+    fail "systemd-analyze verify: $verdict"
+[ -z "$verdict" ] || fail "systemd-analyze verify complained: $verdict"
+
+step "the lock file rebuilds the same bytes"
+"$SYSEXT_BUILD" -q podman --lock "$out/podman.lock.json" -o "$WORK/again" || fail "rebuild from lock"
+cmp "$out/podman.raw" "$WORK/again/podman.raw" || fail "rebuild from the lock file differs"
+
+step "merge into Debian 13 and run every component"
+bash "$SOURCE_DIR/tools/podman-smoke" --image "$out" --work "$work"
+echo "podman_real: ok"
