@@ -48,7 +48,7 @@ std::optional<ReadAt> content_reader(const tree::Node& file, std::shared_ptr<Fd>
     case tree::Content::Kind::Inline: {
         auto bytes = c.bytes;
         return ReadAt([bytes](uint64_t offset, void* buf, size_t size) {
-            if (offset >= bytes->size())
+            if (offset >= bytes->size() || size == 0)
                 return size_t{0};
             size_t n = std::min<uint64_t>(size, bytes->size() - offset);
             std::memcpy(buf, bytes->data() + offset, n);
@@ -195,7 +195,8 @@ private:
     // RPATH or RUNPATH with $ORIGIN and $LIB expanded, then the ABI's default dirs.
     std::vector<std::string> search_dirs(const std::string& path, const ElfFile& elf) {
         std::vector<std::string> dirs;
-        const std::string origin = "/" + path.substr(0, path.rfind('/'));
+        const size_t slash = path.rfind('/');
+        const std::string origin = "/" + (slash == std::string::npos ? "" : path.substr(0, slash));
         const std::vector<std::string> defaults = default_library_dirs(elf);
         for (const auto& entry : elf.runpath) {
             std::vector<std::string> expanded{entry};

@@ -184,6 +184,8 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
         r.malformed("PT_DYNAMIC of " + std::to_string(dynamic->filesz) + " bytes");
     r.check_range(dynamic->offset, dynamic->filesz, "PT_DYNAMIC");
     const size_t count = static_cast<size_t>(dynamic->filesz / sizeof(Dyn));
+    if (count == 0)
+        return; // an empty dynamic section names nothing
     std::vector<Dyn> dyns(count);
     r.read(dynamic->offset, dyns.data(), count * sizeof(Dyn), "PT_DYNAMIC");
 

@@ -21,7 +21,7 @@ using test::patch;
 
 ReadAt reader(const std::string& bytes) {
     return [&bytes](uint64_t offset, void* buf, size_t size) {
-        if (offset >= bytes.size())
+        if (offset >= bytes.size() || size == 0)
             return size_t{0};
         size_t n = std::min<uint64_t>(size, bytes.size() - offset);
         std::memcpy(buf, bytes.data() + offset, n);
@@ -265,6 +265,22 @@ TEST(ElfParse, RandomCorruptionNeverCrashes) {
             }
             error_of(b); // parses or throws Input; anything else fails the test
         }
+    }
+}
+
+TEST(ElfParse, RealBinaryWithCorruptHeadersNeverCrashes) {
+    const std::string clean = read_file("/bin/ls");
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, clean.data(), sizeof eh);
+    // The ELF and program headers: every offset and size the parser follows.
+    const size_t headers = eh.e_phoff + size_t{eh.e_phnum} * sizeof(Elf64_Phdr);
+    std::mt19937 rng(3);
+    for (int round = 0; round < 3000; ++round) {
+        std::string b = clean;
+        int flips = 1 + static_cast<int>(rng() % 3);
+        for (int i = 0; i < flips; ++i)
+            b[4 + rng() % (headers - 4)] = static_cast<char>(rng());
+        error_of(b);
     }
 }
 

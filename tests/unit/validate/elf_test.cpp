@@ -225,6 +225,21 @@ TEST(ElfCheck, RunpathOriginAndSymlinksInTheTree) {
     EXPECT_EQ(check(t2, "x86-64", nullptr).problems, Problems{});
 }
 
+TEST(ElfCheck, RunpathTokensLibAndPlatform) {
+    tree::Tree t;
+    CraftSpec s;
+    s.type = ET_EXEC;
+    s.needed = {"libq.so.1", "libp.so.1"};
+    s.runpath = "/opt/q/$LIB:/opt/q/${PLATFORM}:/opt/q/$ORIGINAL:relative/dir";
+    add_inline(t, "opt/q/bin/q", craft_elf(s).bytes);
+    add_inline(t, "opt/q/lib64/libq.so.1", x86_64_lib("libq.so.1"));
+    add_inline(t, "opt/q/x86_64/libp.so.1", x86_64_lib("libp.so.1"));
+    // $PLATFORM is not known here, so that entry is left out, like the relative one.
+    EXPECT_EQ(check(t, "x86-64", nullptr).problems,
+              Problems{"opt/q/bin/q: needs libp.so.1, not found in the extension (no base system "
+                       "given)"});
+}
+
 TEST(ElfCheck, PluginMayUseItsProgramsPrivateLibrary) {
     // Like libjava.so needing libjvm.so from lib/server/: the program loads it first.
     tree::Tree t;
