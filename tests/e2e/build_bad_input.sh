@@ -135,11 +135,8 @@ one_tar "$WORK/one.tar" "one"
 one_tar "$WORK/three.tar" "three"
 profile "$p" "{ \"type\": \"package\", \"path\": \"$WORK/one.tar\" }, { \"type\": \"directory\", \"path\": \"../good\" }, { \"type\": \"url\", \"url\": \"file://$WORK/three.tar\", \"sha256\": \"$(sha256sum <"$WORK/three.tar" | cut -d' ' -f1)\" }"
 bad_build "3" bad "usr/share/twice" "$p" --set version=1
-# DISABLED, a message bug (reported): the error names the download cache entry
-# ("download-cache/<sha256>: usr/share/twice: ... appears twice in the archive"),
-# neither the URL nor the earlier source, and the clash is between sources, not
-# within one archive. Enable when messages name the URL:
-# bad_build "3" bad "file://$WORK/three.tar" "$p" --set version=1
+# Messages name the URL, not the download cache entry.
+bad_build "3" bad "file://$WORK/three.tar" "$p" --set version=1
 
 step "a device node in a directory source"
 mkdir -p "$WORK/devtree/usr/share"
@@ -148,20 +145,16 @@ profile "$WORK/profiles/devdir.json" '{ "type": "directory", "path": "../devtree
 bad_build "3" bad "usr/share/zero: character device: device nodes cannot be in an extension" \
     "$WORK/profiles/devdir.json" --set version=1
 
-step "the ELF check of the assembled tree (DISABLED, see below)"
-# DISABLED, reported: `build` accepts --base-root/--base-list but never runs an
-# ELF check (build.cpp does not call src/sysext/validate/elf*), so a binary for
-# another machine or one needing a library that neither the extension nor the
-# base has is packed without a word. Enable when the pipeline runs the check:
-# mkdir -p "$WORK/elftree/usr/bin"
-# cp /bin/true "$WORK/elftree/usr/bin/true-arm64"
-# printf '\xb7\x00' | dd of="$WORK/elftree/usr/bin/true-arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # EM_AARCH64
-# profile "$WORK/profiles/elf.json" '{ "type": "directory", "path": "../elftree" }'
-# bad_build "3" bad "usr/bin/true-arm64" "$WORK/profiles/elf.json" --set version=1 --base-root /
-# mkdir -p "$WORK/elftree2/usr/bin" "$WORK/elfroot/usr/lib"
-# cp /bin/true "$WORK/elftree2/usr/bin/true"
-# profile "$WORK/profiles/elf2.json" '{ "type": "directory", "path": "../elftree2" }'
-# bad_build "3" bad "libc.so.6" "$WORK/profiles/elf2.json" --set version=1 --base-root "$WORK/elfroot"
+step "the ELF check of the assembled tree"
+mkdir -p "$WORK/elftree/usr/bin"
+cp /bin/true "$WORK/elftree/usr/bin/true-arm64"
+printf '\xb7\x00' | dd of="$WORK/elftree/usr/bin/true-arm64" bs=1 seek=18 conv=notrunc 2>/dev/null # EM_AARCH64
+profile "$WORK/profiles/elf.json" '{ "type": "directory", "path": "../elftree" }'
+bad_build "3" bad "usr/bin/true-arm64" "$WORK/profiles/elf.json" --set version=1 --base-root /
+mkdir -p "$WORK/elftree2/usr/bin" "$WORK/elfroot/usr/lib"
+cp /bin/true "$WORK/elftree2/usr/bin/true"
+profile "$WORK/profiles/elf2.json" '{ "type": "directory", "path": "../elftree2" }'
+bad_build "3" bad "libc.so.6" "$WORK/profiles/elf2.json" --set version=1 --base-root "$WORK/elfroot"
 
 step "decompression bombs are refused before they are expanded"
 # A 4 GiB sparse file, stored by GNU tar as a sparse entry: a few hundred bytes of tar.zst.

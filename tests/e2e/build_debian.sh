@@ -125,13 +125,8 @@ json.dump(p, open(sys.argv[2], "w"), indent=1)
 PY
 build "$WORK/profiles/two.json" "${src[@]}" --version 2.x -o "$WORK/out-two" >/dev/null
 [ "$(image_file "$WORK/out-two/tool.raw" usr/share/extra/notes)" = "extra notes" ] || fail "two sources: no extra"
-# DISABLED, a bug in the build pipeline (reported): with --lock, every debian
-# source fetches every "deb" entry of the lock (build.cpp passes no package names
-# to fetch_locked_debs), so the second source adds tool, libfoo1 and extra again
-# and the build fails with '... "usr/bin/tool" appears twice in the archive'.
-# Enable these two lines when it is fixed:
-# build "$WORK/profiles/two.json" "${src[@]}" --lock "$WORK/out-two/tool.lock.json" -o "$WORK/out-two-lock" >/dev/null
-# cmp "$WORK/out-two/tool.raw" "$WORK/out-two-lock/tool.raw" || fail "two sources: the lock did not reproduce the image"
+build "$WORK/profiles/two.json" "${src[@]}" --lock "$WORK/out-two/tool.lock.json" -o "$WORK/out-two-lock" >/dev/null
+cmp "$WORK/out-two/tool.raw" "$WORK/out-two-lock/tool.raw" || fail "two sources: the lock did not reproduce the image"
 
 step "the archive moves on to tool 2.1.5: --lock still builds 2.1.0, byte for byte"
 mirror_add_deb_tree tool 2.1.5-1 amd64 "libfoo1 (>= 1.0), libc6" "$(files tool-2.1.5 usr/bin/tool "#!/bin/sh

@@ -90,6 +90,41 @@ std::string relative_to(const std::string& dir, const std::string& path) {
     return path.empty() || path[0] == '/' ? path : dir + "/" + path;
 }
 
+// Reports with the download cache's file names replaced by what the user knows
+// (the package's file name or URL).
+class LabelReporter : public Reporter {
+public:
+    LabelReporter(Reporter& out, std::string from, std::string to)
+        : m_out(out), m_from(std::move(from)), m_to(std::move(to)) {}
+    void stage(std::string_view s) override { m_out.stage(replace_all(std::string(s), m_from, m_to)); }
+    void progress(uint64_t done, uint64_t total) override { m_out.progress(done, total); }
+    void warn(std::string_view s) override { m_out.warn(replace_all(std::string(s), m_from, m_to)); }
+    void info(std::string_view s) override { m_out.info(replace_all(std::string(s), m_from, m_to)); }
+
+private:
+    Reporter& m_out;
+    std::string m_from, m_to;
+};
+
+// add_package() for a file whose messages should name `label`, not `path`.
+void add_labelled(tree::Tree& dest, const std::string& path, const std::string& label,
+                  const source::SourceOptions& options, std::vector<std::string>& problems,
+                  Reporter& reporter) {
+    LabelReporter labelled(reporter, path, label);
+    std::vector<std::string> found;
+    try {
+        source::add_package(dest, path, options, found, labelled);
+    } catch (const Error& e) {
+        throw Error(e.kind(), replace_all(e.what(), path, label));
+    }
+    for (auto& p : found)
+        problems.push_back(replace_all(p, path, label));
+    dest.walk([&](tree::Node& n) {
+        if (starts_with(n.origin, path))
+            n.origin = label + n.origin.substr(path.size());
+    });
+}
+
 struct Context {
     const BuildOptions& options;
     const profile::Profile& profile;
@@ -100,6 +135,7 @@ struct Context {
     source::LockFile lock;
     std::optional<source::LockFile> lock_in;
     std::map<std::string, std::string> versions; // package -> Debian version
+    bool locked_debs_added = false; // a lock's .debs go in once, with the first debian source
     Reporter& reporter;
     std::vector<std::string> problems;
 };
@@ -111,15 +147,17 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
     staging.set_default_mtime(ctx.source_options.mtime);
     tree::Tree& dest = s.select.empty() && s.prefix.empty() ? into : staging;
     source::SourceOptions so = ctx.source_options;
-    auto add_file = [&](const std::string& path) {
-        source::add_package(dest, path, so, ctx.problems, ctx.reporter);
+    auto add_file = [&](const std::string& path, const std::string& label) {
+        add_labelled(dest, path, label, so, ctx.problems, ctx.reporter);
     };
     if (s.type == "debian") {
         source::DebFetchResult fetched;
-        std::vector<std::string> names;
-        for (const auto& p : s.packages)
-            names.push_back(source::parse_package_request(profile::expand(p, ctx.vars, s.origin)).name);
         if (ctx.lock_in) {
+            // The lock does not say which source a .deb came from (dependencies
+            // are shared), so all of them go in with the first debian source.
+            if (ctx.locked_debs_added)
+                return;
+            ctx.locked_debs_added = true;
             fetched = source::fetch_locked_debs(*ctx.lock_in, {}, ctx.options.mirror, ctx.fetcher,
                                                 ctx.reporter);
         } else {
@@ -143,7 +181,8 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
         }
         for (const auto& d : fetched.debs) {
             ctx.reporter.stage("unpacking " + d.entry.name + " " + d.entry.version);
-            add_file(d.path);
+            std::string file = d.entry.filename.empty() ? d.entry.url : d.entry.filename;
+            add_file(d.path, file.substr(file.rfind('/') + 1));
             ctx.versions[d.entry.name] = d.entry.version;
             ctx.lock.add(d.entry);
         }
@@ -151,11 +190,12 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
         source::add_directory(dest, relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin)),
                               so, ctx.problems, ctx.reporter);
     } else if (s.type == "package") {
-        add_file(relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin)));
+        std::string path = relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin));
+        add_file(path, path);
     } else if (s.type == "url") {
         std::string url = profile::expand(s.url, ctx.vars, s.origin);
         auto r = ctx.fetcher.fetch(url, s.sha256);
-        add_file(r.path);
+        add_file(r.path, url);
         source::LockEntry e;
         e.kind = "url";
         e.name = url.substr(url.rfind('/') + 1);
@@ -290,7 +330,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     source::FetchOptions fo;
     fo.cache_dir = o.download_cache;
     fo.reporter = &reporter;
-    Context ctx{o, prof, target, {}, {}, source::Fetcher(fo), {}, {}, {}, reporter, {}};
+    Context ctx{o, prof, target, {}, {}, source::Fetcher(fo), {}, {}, {}, false, reporter, {}};
     ctx.vars = o.vars;
     ctx.vars["name"] = prof.name;
     ctx.vars["arch"] = o.architecture;

@@ -30,12 +30,6 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 constexpr size_t k_chunk = 1 << 20;
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (size_t pos = text.find(from); pos != std::string::npos;
-         pos = text.find(from, pos + to.size()))
-        text.replace(pos, from.size(), to);
-    return text;
-}
 
 // An inner archive, still compressed, in an unlinked temporary file. The
 // archive source opens it by its /proc/self/fd name, now and again while the

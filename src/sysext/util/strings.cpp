@@ -103,6 +103,14 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
     return best;
 }
 
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+    if (from.empty())
+        return text;
+    for (size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
+        text.replace(pos, from.size(), to);
+    return text;
+}
+
 std::string quote(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {

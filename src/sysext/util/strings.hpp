@@ -19,6 +19,8 @@ bool ends_with(std::string_view s, std::string_view suffix);
 size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word`, or "" when none is close enough.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+// Every occurrence of `from` in text replaced by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to);
 // Quotes a string for messages: control characters escaped, wrapped in "".
 std::string quote(std::string_view s);
 
