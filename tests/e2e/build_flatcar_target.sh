@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# profiles/podman.json's flatcar target: the extension taken from a root that
+# Flatcar's SDK installed packages into (here a small stand-in root with the
+# same paths), named flatcar-podman, with ID=flatcar and the given VERSION_ID.
+# Judged by unsquashfs and systemd-dissect.
+source "$(dirname "$0")/lib/common.sh"
+require_tool unsquashfs systemd-dissect
+root=$WORK/sdk-root
+mk() { mkdir -p "$(dirname "$root/$1")"; printf '%s\n' "${2:-#!/bin/sh}" >"$root/$1"; chmod "${3:-755}" "$root/$1"; }
+for f in usr/bin/podman usr/bin/conmon usr/bin/crun usr/bin/runc usr/bin/passt usr/bin/catatonit \
+         usr/libexec/podman/rootlessport usr/libexec/podman/quadlet usr/libexec/podman/netavark \
+         usr/libexec/podman/aardvark-dns usr/libexec/podman/catatonit usr/bin/not-podman; do
+    mk "$f"
+done
+ln -s passt "$root/usr/bin/pasta"
+for u in podman.socket podman.service podman-auto-update.service podman-auto-update.timer podman-restart.service; do
+    mk "usr/lib/systemd/system/$u" "[Unit]" 644
+done
+mk usr/lib/systemd/user/podman.socket "[Unit]" 644
+mkdir -p "$root/usr/lib/systemd/system-generators" "$root/usr/lib/systemd/user-generators"
+ln -s ../../../libexec/podman/quadlet "$root/usr/lib/systemd/system-generators/podman-system-generator"
+ln -s ../../../libexec/podman/quadlet "$root/usr/lib/systemd/user-generators/podman-user-generator"
+mk usr/share/containers/containers.conf "[engine]" 644
+mk usr/share/containers/seccomp.json "{}" 644
+mk etc/containers/registries.conf 'unqualified-search-registries = ["docker.io"]' 644
+mk etc/passwd "root:x:0:0::/root:/bin/sh" 644
+
+"$SYSEXT_BUILD" -q podman --target flatcar --set "root=$root" --set os_version=4593.2.5 \
+    --set version=5.4.2 -o "$WORK/out"
+img=$WORK/out/flatcar-podman.raw
+[ -f "$img" ] || fail "no flatcar-podman.raw"
+rel=$(unsquashfs -cat "$img" usr/lib/extension-release.d/extension-release.flatcar-podman)
+for kv in ID=flatcar VERSION_ID=4593.2.5 ARCHITECTURE=x86-64 EXTENSION_RELOAD_MANAGER=1 \
+          SYSEXT_ID=flatcar-podman SYSEXT_VERSION_ID=5.4.2; do
+    grep -qx "$kv" <<<"$rel" || fail "release lacks $kv: $rel"
+done
+list=$(unsquashfs -lln "$img")
+grep -q "squashfs-root/usr/share/podman/etc/containers/registries.conf" <<<"$list" || fail "registries.conf not relocated"
+grep -q "squashfs-root/usr/bin/not-podman" <<<"$list" && fail "select took a file it does not name"
+grep -q "squashfs-root/etc" <<<"$list" && fail "etc/ in the image"
+grep -qF "C /etc/containers/registries.conf - - - - /usr/share/podman/etc/containers/registries.conf" \
+    <(unsquashfs -cat "$img" usr/lib/tmpfiles.d/podman-etc-defaults.conf) || fail "no tmpfiles rule for registries.conf"
+systemd-dissect --json=short "$img" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert "flatcar-podman" in json.dumps(d.get("extensionRelease") or d), d' || fail "systemd-dissect does not see the release"
+
+step "a missing variable is a usage error naming it"
+expect_fail "needs --set os_version=VALUE" "$SYSEXT_BUILD" podman --target flatcar --set "root=$root" --set version=1 -o "$WORK/x"
+echo "build_flatcar_target: ok"
