@@ -4,12 +4,17 @@
 #include "sysext/version.hpp"
 
 #include <algorithm>
+#include <clocale>
 #include <cstdio>
 #include <string>
 #include <vector>
 #include <exception>
 
 int main(int argc, char** argv) {
+    // Archive names are UTF-8 (pax) or raw bytes; a UTF-8 character type lets
+    // libarchive hand them over unchanged whatever the caller's locale.
+    if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)
+        std::setlocale(LC_CTYPE, "");
     sysext::cli::GlobalOptions global;
     CLI::App app{"sysext-build: build, sign and publish systemd system extensions", "sysext-build"};
     app.set_version_flag("--version", std::string("sysext-build ") + sysext::k_version);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
+#include <zlib.h>
 
 namespace sysext::source {
 
@@ -57,6 +58,38 @@ ArchivePtr open_archive(const std::string& path) {
     throw_input(msg);
 }
 
+// libarchive does not check gzip's CRC (its gzip reader leaves it to do), so
+// damaged data inside a .gz would pack silently: zlib reads it once to check.
+void check_gzip(archive* a, const std::string& path) {
+    if (archive_filter_count(a) < 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+        return;
+    gzFile gz = ::gzopen(path.c_str(), "rb");
+    if (gz == nullptr)
+        throw_errno(path);
+    std::vector<char> buf(k_block);
+    int n;
+    while ((n = ::gzread(gz, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
+    }
+    int err = Z_OK;
+    std::string why = n < 0 ? ::gzerror(gz, &err) : "";
+    ::gzclose(gz);
+    if (n < 0)
+        throw_input(path + ": damaged gzip data (" + why + ")");
+}
+
+// The entry's name as stored: in the locale's encoding, or UTF-8 when it
+// cannot be converted (a pax name in a C locale).
+std::string entry_name(archive_entry* e) {
+    const char* n = archive_entry_pathname(e);
+    if (n == nullptr)
+        n = archive_entry_pathname_utf8(e);
+    return n ? n : "";
+}
+
+bool charset_warning(const char* why) {
+    return why != nullptr && std::string_view(why).find("can't be converted") != std::string_view::npos;
+}
+
 struct EntryInfo {
     std::string path;
     uint64_t size = 0;
@@ -86,7 +119,7 @@ public:
             if (r < ARCHIVE_WARN)
                 archive_failure(m_archive.get(), m_path, "");
             uint64_t seq = m_next++;
-            if (seq >= m_entries.size() || m_entries[seq].path != archive_entry_pathname(e))
+            if (seq >= m_entries.size() || m_entries[seq].path != entry_name(e))
                 throw_input(m_path + ": changed while it was being read");
             if (seq == index) {
                 copy_data(m_entries[seq], sink);
@@ -231,23 +264,29 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
 
     ArchivePtr a = open_archive(path);
     std::vector<EntryInfo> entries;
+    bool gzip_checked = false;
     // Nodes waiting for the stream object, which needs the full entry list.
     std::vector<std::pair<tree::Node*, uint64_t>> streamed;
     uint64_t content_total = 0;
     for (;;) {
         archive_entry* e = nullptr;
         int r = archive_read_next_header(a.get(), &e);
+        if (!gzip_checked) {
+            gzip_checked = true; // the filter is known once the first header was read
+            check_gzip(a.get(), path);
+        }
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
             archive_failure(a.get(), path, entries.empty() ? "" : "after " + entries.back().path);
         if (entries.size() >= options.max_entries)
             throw_input(path + ": more than " + std::to_string(options.max_entries) + " entries");
-        const char* raw_name = archive_entry_pathname(e);
-        std::string name = raw_name ? raw_name : "";
+        std::string name = entry_name(e);
         entries.push_back({name, 0, false});
         const uint64_t seq = entries.size() - 1;
         const std::string origin = path + ": " + name;
+        if (r == ARCHIVE_WARN && !name.empty() && charset_warning(archive_error_string(a.get())))
+            r = ARCHIVE_OK; // only the name's conversion to the locale failed: the UTF-8 name is used
         if (r == ARCHIVE_WARN) {
             // libarchive read on, but says something is wrong (a damaged header,
             // skipped bytes): for hostile input that is a problem, not a remark.

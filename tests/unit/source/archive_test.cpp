@@ -8,6 +8,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace sysext::source {
 
@@ -22,11 +24,14 @@ struct Entry {
 };
 
 // Writes a pax tar (optionally zstd-compressed) with libarchive's writer.
-void write_tar(const std::string& path, const std::vector<Entry>& entries, bool zstd = false) {
+void write_tar(const std::string& path, const std::vector<Entry>& entries, bool zstd = false,
+               bool gzip = false) {
     archive* a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     if (zstd)
         archive_write_add_filter_zstd(a);
+    if (gzip)
+        archive_write_add_filter_gzip(a);
     ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
     for (const auto& e : entries) {
         archive_entry* ae = archive_entry_new();
@@ -117,6 +122,29 @@ TEST(Archive, TruncatedArchiveIsAnInputError) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
         EXPECT_NE(std::string(e.what()).find(dir / "t.tar: "), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("runcated"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Archive, GzipChecksumIsChecked) {
+    // libarchive itself ignores gzip's CRC; damaged data must not pack silently.
+    test::TempDir dir;
+    write_tar(dir / "t.tar.gz", {{"usr/a", std::string(50000, 'a')}}, false, /*gzip=*/true);
+    std::string bytes;
+    {
+        std::ifstream in(dir / "t.tar.gz", std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    bytes[bytes.size() - 8] ^= 0x55; // the CRC32 in the trailer
+    test::write_text(dir / "bad.tar.gz", bytes);
+    tree::Tree ok;
+    std::vector<std::string> problems;
+    EXPECT_NO_THROW(add_archive(ok, dir / "t.tar.gz", {}, problems, null_reporter()));
+    tree::Tree t;
+    try {
+        add_archive(t, dir / "bad.tar.gz", {}, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("damaged gzip data"), std::string::npos) << e.what();
     }
 }
 
