@@ -23,16 +23,18 @@ tar --xattrs --xattrs-include='*' -C "$WORK/full" -cf "$WORK/full.tar" .
 pack "$WORK/full.tar" "$WORK/images/full-tar/e2e.raw"
 same "$WORK/images/full-dir/e2e.raw" "$WORK/images/full-tar/e2e.raw"
 
-step "tree without xattrs: directory vs plain tar, compressed tars, tar without ./, cpio"
+step "tree without xattrs: directory vs plain tar, tar without ./, pax tar, compressed tars, cpio"
 make_tree "$WORK/plain" --no-xattrs --release e2e:_any
 pack "$WORK/plain" "$WORK/images/plain-dir/e2e.raw"
 tar -C "$WORK/plain" -cf "$WORK/plain.tar" .
 tar -C "$WORK/plain" -cf "$WORK/no-dot.tar" usr opt
+# POSIX (pax) format stores the UTF-8 names as UTF-8 path records.
+tar --format=posix -C "$WORK/plain" -cf "$WORK/posix.tar" .
 zstd -q -T2 -3 -c "$WORK/plain.tar" >"$WORK/plain.tar.zst"
 gzip -1 -c "$WORK/plain.tar" >"$WORK/plain.tar.gz"
 xz -0 -T2 -c "$WORK/plain.tar" >"$WORK/plain.tar.xz"
 (cd "$WORK/plain" && find . | cpio --quiet -o -H newc >"$WORK/plain.cpio")
-for a in plain.tar no-dot.tar plain.tar.zst plain.tar.gz plain.tar.xz plain.cpio; do
+for a in plain.tar no-dot.tar posix.tar plain.tar.zst plain.tar.gz plain.tar.xz plain.cpio; do
     pack "$WORK/$a" "$WORK/images/$a/e2e.raw"
     same "$WORK/images/plain-dir/e2e.raw" "$WORK/images/$a/e2e.raw"
 done
