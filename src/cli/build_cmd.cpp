@@ -53,6 +53,8 @@ struct BuildArgs {
     bool ddi = false;
     int passphrase_fd = -1;
     bool force_insecure_key = false;
+    bool payload = false;
+    std::vector<std::string> payload_keys;
     PackingArgs packing;
 };
 
@@ -76,6 +78,8 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     o.passphrase_fd = a.passphrase_fd;
     o.passphrase_env = a.passphrase_env;
     o.force_insecure_key = a.force_insecure_key;
+    o.payload = a.payload;
+    o.payload_keys = a.payload_keys;
     for (const auto& kv : a.sets) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -97,6 +101,7 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
                             {"components", r.components}, {"inputs", inputs},
                             {"elf_files_checked", r.elf_checked},
                             {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
+                            {"payload", r.payload}, {"payload_hash_file", r.payload_hash_file},
                             {"extension_release", r.release_text}};
         std::cout << j.dump(2) << "\n";
         return;
@@ -110,6 +115,10 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
               << "  sha256  " << r.sha256 << "\n"
               << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n"
               << "  checked " << r.elf_checked << " ELF files\n";
+    if (!r.payload.empty())
+        std::cout << "  payload " << r.payload
+                  << (r.payload_hash_file.empty() ? "" : "  (unsigned; hash to sign: " + r.payload_hash_file + ")")
+                  << "\n";
     if (!r.root_hash.empty()) {
         std::cout << "  signed  root hash " << r.root_hash << "\n";
         for (const auto& f : r.signed_outputs)
@@ -155,6 +164,14 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     cmd->add_flag("--force-insecure-key", a->force_insecure_key,
                   "Accept a key file that group or others can read")
         ->group("Signing");
+    cmd->add_flag("--payload", a->payload,
+                  "Also write a Flatcar update payload, IMAGE.gz (always done for the flatcar target)")
+        ->group("Payload");
+    cmd->add_option("--payload-key", a->payload_keys,
+                    "Sign the payload with this RSA key (repeatable); without one the payload is left "
+                    "unsigned with room for two signatures and IMAGE.gz.hash holds the hash to sign")
+        ->allow_extra_args(false)
+        ->group("Payload");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global] { run_build(*a, global); });
 }};

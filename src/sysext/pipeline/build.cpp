@@ -1,5 +1,6 @@
 #include "sysext/pipeline/build.hpp"
 
+#include "payload/writer.hpp"
 #include "sysext/profile/assemble.hpp"
 #include "sysext/profile/profile.hpp"
 #include "sysext/release/release.hpp"
@@ -430,6 +431,24 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         auto signed_result = verity::sign_image(req, reporter);
         r.root_hash = signed_result.root_hash_hex;
         r.signed_outputs = signed_result.outputs;
+    }
+    // The Flatcar update payload carries the final image, so it comes after signing.
+    if (o.payload || target_name == "flatcar" || !o.payload_keys.empty()) {
+        reporter.stage("writing the update payload");
+        std::vector<signing::PrivateKey> payload_keys;
+        for (const auto& k : o.payload_keys)
+            payload_keys.push_back(signing::PrivateKey::load({k, o.passphrase_fd, o.passphrase_env, o.force_insecure_key}));
+        payload::CreateOptions po;
+        po.image = r.image;
+        po.output = o.output_dir + "/" + r.name + ".gz";
+        po.keys = payload_keys;
+        if (payload_keys.empty()) {
+            po.reserved_signature_sizes = {256, 256};
+            po.hash_file = po.output + ".hash";
+            r.payload_hash_file = po.hash_file;
+        }
+        payload::create_payload(po, reporter);
+        r.payload = po.output;
     }
     reporter.stage("hashing");
     r.sha256 = to_hex(sha256_file(r.image));

@@ -38,6 +38,12 @@ struct BuildOptions {
     int passphrase_fd = -1;
     std::string passphrase_env;
     bool force_insecure_key = false;
+    // Flatcar update payload next to the image (IMAGE.gz): always for a target
+    // named "flatcar", else when asked. Signed with payload_keys; without keys it
+    // is left unsigned with room for two RSA-2048 signatures, and the hash to
+    // sign elsewhere is written to IMAGE.gz.hash (see `payload attach`).
+    bool payload = false;
+    std::vector<std::string> payload_keys;
     uint32_t mtime = 0;
     squashfs::WriterOptions writer;
 };
@@ -58,6 +64,7 @@ struct BuildResult {
     std::map<std::string, std::string> components; // component -> version ("" if unknown)
     std::string release_text;
     uint64_t elf_checked = 0;
+    std::string payload, payload_hash_file; // when a payload was made
     std::string root_hash;              // when signed
     std::vector<std::string> signed_outputs;
 };
