@@ -60,8 +60,15 @@ const Node* Tree::find(std::string_view path) const {
 }
 
 Node& Tree::ensure_dir(std::string_view path) {
+    return ensure_dir(split_path(path, path));
+}
+
+Node& Tree::ensure_dir(const std::vector<std::string>& parts) {
+    std::string path;
+    for (const auto& p : parts)
+        path += (path.empty() ? "" : "/") + p;
     Node* n = m_root.get();
-    for (const auto& part : split_path(path, path)) {
+    for (const auto& part : parts) {
         if (!n->is_dir())
             throw_input(quote(n->path()) + " is a " + type_name(n->type) +
                         ", not a directory, but " + quote(path) + " is below it");
@@ -77,8 +84,7 @@ Node& Tree::ensure_dir(std::string_view path) {
         n = slot.get();
     }
     if (!n->is_dir())
-        throw_input(quote(std::string(path)) + " is a " + type_name(n->type) +
-                    ", not a directory");
+        throw_input(quote(path) + " is a " + type_name(n->type) + ", not a directory");
     return *n;
 }
 
@@ -94,10 +100,7 @@ Node& Tree::add(std::string_view path, Node node, bool replace) {
     }
     std::string leaf = parts.back();
     parts.pop_back();
-    std::string parent_path;
-    for (const auto& p : parts)
-        parent_path += (parent_path.empty() ? "" : "/") + p;
-    Node& parent = ensure_dir(parent_path);
+    Node& parent = ensure_dir(parts);
     auto& slot = parent.children[leaf];
     if (slot) {
         if (slot->is_dir() && node.is_dir()) {
@@ -166,10 +169,7 @@ Node& Tree::attach(std::string_view path, std::unique_ptr<Node> node, std::strin
         throw_input(std::string(origin) + ": cannot replace the root of the tree");
     std::string leaf = parts.back();
     parts.pop_back();
-    std::string parent_path;
-    for (const auto& p : parts)
-        parent_path += (parent_path.empty() ? "" : "/") + p;
-    Node& parent = ensure_dir(parent_path);
+    Node& parent = ensure_dir(parts);
     auto& slot = parent.children[leaf];
     if (!slot) {
         node->name = leaf;

@@ -93,6 +93,7 @@ public:
 
     // Creates missing parents, sets defaults. Used by add(); exposed for sources.
     Node& ensure_dir(std::string_view path);
+    Node& ensure_dir(const std::vector<std::string>& parts);
 
     // The time of directories the tree creates, the root's included.
     void set_default_mtime(uint32_t t) {
