@@ -128,7 +128,8 @@ image_file "$WORK/out-multi-any/pkg.raw" usr/lib/extension-release.d/extension-r
     fail "default_target any not built"
 build "$WORK/profiles/multi.json" --target flatcar --set os_version=4593.2.5 --set version=1.0 \
     -o "$WORK/out-multi-fc" >/dev/null
-[ "$(ls "$WORK/out-multi-fc" | tr '\n' ' ')" = "flatcar-pkg.lock.json flatcar-pkg.raw " ] ||
+# A target named flatcar also gets its update payload (unsigned, with the hash to sign).
+[ "$(ls "$WORK/out-multi-fc" | tr '\n' ' ')" = "flatcar-pkg.gz flatcar-pkg.gz.hash flatcar-pkg.lock.json flatcar-pkg.raw " ] ||
     fail "--target flatcar: $(ls "$WORK/out-multi-fc")"
 image_file "$WORK/out-multi-fc/flatcar-pkg.raw" usr/lib/extension-release.d/extension-release.flatcar-pkg | sort |
     diff -u <(printf '%s\n' ARCHITECTURE=x86-64 EXTENSION_RELOAD_MANAGER=1 ID=flatcar VERSION_ID=4593.2.5) - ||
