@@ -83,8 +83,10 @@ PackResult pack(const PackOptions& o, Reporter& reporter) {
     // Pack into a temporary file; only a complete image gets the final name.
     AtomicFile out(o.output);
     result.stats = squashfs::write_image(tree, out.fd(), o.writer, reporter);
-    reporter.stage("hashing");
-    result.sha256 = to_hex(sha256_file(out.temp_path()));
+    if (o.hash) {
+        reporter.stage("hashing");
+        result.sha256 = to_hex(sha256_file(out.temp_path()));
+    }
     out.commit();
     return result;
 }

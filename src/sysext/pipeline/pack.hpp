@@ -21,12 +21,13 @@ struct PackOptions {
     std::optional<release::Fields> release; // generate the release file from these
     source::SourceOptions source_options;
     squashfs::WriterOptions writer;
+    bool hash = true; // SHA-256 of the image in the result (reads it back once)
 };
 
 struct PackResult {
     std::string output;
     std::string name;
-    std::string sha256;
+    std::string sha256; // "" unless options.hash
     uint64_t entries = 0;
     squashfs::WriteStats stats;
 };
