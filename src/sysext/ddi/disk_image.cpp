@@ -27,20 +27,6 @@ std::string partition_label(const std::string& base, const std::string& suffix) 
     return name + suffix;
 }
 
-void write_at(int fd, const char* data, size_t size, uint64_t offset, const std::string& what) {
-    while (size > 0) {
-        ssize_t w = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(what);
-        }
-        data += w;
-        offset += static_cast<uint64_t>(w);
-        size -= static_cast<size_t>(w);
-    }
-}
-
 void copy_region(const verity::Region& from, int to_fd, uint64_t to_offset,
                  const std::string& to_what) {
     std::vector<char> buf(1 << 20);
@@ -49,7 +35,7 @@ void copy_region(const verity::Region& from, int to_fd, uint64_t to_offset,
         if (pread_full(from.fd, buf.data(), n, static_cast<off_t>(from.offset + done), from.what) !=
             n)
             throw_input(from.what + ": changed size while being read");
-        write_at(to_fd, buf.data(), n, to_offset + done, to_what);
+        pwrite_all(to_fd, buf.data(), n, to_offset + done, to_what);
         done += n;
     }
 }
@@ -98,7 +84,7 @@ DdiResult write_ddi(const DdiRequest& req, Reporter& reporter) {
     sig.name = partition_label(req.label, "-verity-sig");
     sig.first_lba = hash.last_lba + 1;
     sig.last_lba = sig.first_lba + sig_content.size() / k_sector_size - 1;
-    write_at(out.fd(), sig_content.data(), sig_content.size(), sig.offset(), req.out_path);
+    pwrite_all(out.fd(), sig_content.data(), sig_content.size(), sig.offset(), req.out_path);
 
     GptDisk& disk = result.disk;
     disk.disk_guid = derive_uuid("disk", root_hex);

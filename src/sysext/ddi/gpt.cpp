@@ -1,6 +1,7 @@
 #include "sysext/ddi/gpt.hpp"
 
 #include "sysext/util/error.hpp"
+#include "sysext/util/endian.hpp"
 #include "sysext/util/fd.hpp"
 
 #include <algorithm>
@@ -17,33 +18,6 @@ constexpr char k_signature[8] = {'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T'};
 constexpr uint32_t k_revision = 0x00010000;
 constexpr uint32_t k_header_size = 92;
 constexpr size_t k_entries_bytes = size_t{k_entry_count} * k_entry_size;
-
-void put_le(uint8_t* p, uint64_t v, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i)
-        p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint64_t get_le(const uint8_t* p, size_t bytes) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < bytes; ++i)
-        v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    return v;
-}
-
-void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what) {
-    auto* p = static_cast<const uint8_t*>(data);
-    while (size > 0) {
-        ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(what);
-        }
-        p += n;
-        offset += static_cast<uint64_t>(n);
-        size -= static_cast<size_t>(n);
-    }
-}
 
 void pread_exact(int fd, void* data, size_t size, uint64_t offset, const std::string& what) {
     if (pread_full(fd, data, size, static_cast<off_t>(offset), what) != size)

@@ -161,25 +161,11 @@ private:
         }
         Parked p{m_spill_end, 0};
         copy_data(m_entries[seq], [&](const void* data, size_t size) {
-            write_all_at(data, size, p.offset + p.size);
+            pwrite_all(m_spill.get(), data, size, p.offset + p.size, "temporary file for " + m_path);
             p.size += size;
         });
         m_spill_end += p.size;
         m_parked[seq] = p;
-    }
-
-    void write_all_at(const void* data, size_t size, uint64_t offset) {
-        auto* c = static_cast<const char*>(data);
-        while (size > 0) {
-            ssize_t n = ::pwrite(m_spill.get(), c, size, static_cast<off_t>(offset));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                throw_errno("temporary file for " + m_path);
-            c += n;
-            size -= static_cast<size_t>(n);
-            offset += static_cast<uint64_t>(n);
-        }
     }
 
     void deliver_parked(const Parked& p, const tree::ByteSink& sink) {

@@ -14,15 +14,6 @@ namespace sysext::source {
 
 namespace {
 
-std::vector<std::string> words(std::string_view text) {
-    std::vector<std::string> out;
-    std::istringstream in{std::string(text)};
-    std::string w;
-    while (in >> w)
-        out.push_back(w);
-    return out;
-}
-
 std::string strip_slash(std::string uri) {
     while (uri.size() > 1 && uri.back() == '/')
         uri.pop_back();
@@ -38,7 +29,7 @@ std::vector<AptSource> parse_sources_list(const std::string& text, const std::st
         std::string line = lines[n];
         if (auto hash = line.find('#'); hash != std::string::npos)
             line.erase(hash);
-        auto w = words(line);
+        auto w = split_words(line);
         if (w.empty() || w[0] != "deb")
             continue;
         size_t i = 1;
@@ -64,17 +55,17 @@ std::vector<AptSource> parse_sources_list(const std::string& text, const std::st
 std::vector<AptSource> parse_deb822_sources(const std::string& text, const std::string& origin) {
     std::vector<AptSource> out;
     for_each_paragraph(text, origin, [&](const ControlParagraph& p) {
-        auto types = words(p.get("Types"));
+        auto types = split_words(p.get("Types"));
         if (std::find(types.begin(), types.end(), "deb") == types.end())
             return;
         std::string enabled = p.get("Enabled");
         if (enabled == "no" || enabled == "false")
             return;
-        for (const auto& uri : words(p.get("URIs"))) {
+        for (const auto& uri : split_words(p.get("URIs"))) {
             AptSource s;
             s.uri = strip_slash(uri);
-            s.suites = words(p.get("Suites"));
-            s.components = words(p.get("Components"));
+            s.suites = split_words(p.get("Suites"));
+            s.components = split_words(p.get("Components"));
             s.origin = origin + ":" + std::to_string(p.line);
             if (!s.suites.empty())
                 out.push_back(std::move(s));

@@ -20,15 +20,6 @@ namespace sysext::source {
 
 namespace {
 
-std::vector<std::string> words(std::string_view text) {
-    std::vector<std::string> out;
-    std::istringstream in{std::string(text)};
-    std::string w;
-    while (in >> w)
-        out.push_back(w);
-    return out;
-}
-
 // A private directory for gpgv's input, output and home, removed afterwards.
 class ScratchDir {
 public:
@@ -158,8 +149,8 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     ReleaseFile r;
     r.suite = p.get("Suite");
     r.codename = p.get("Codename");
-    r.architectures = words(p.get("Architectures"));
-    r.components = words(p.get("Components"));
+    r.architectures = split_words(p.get("Architectures"));
+    r.components = split_words(p.get("Components"));
     r.acquire_by_hash = p.get("Acquire-By-Hash") == "yes";
     r.valid_until = p.get("Valid-Until");
     r.all_in_arch_indices = p.get("No-Support-for-Architecture-all") == "Packages";
@@ -169,7 +160,7 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     size_t line = sums->line;
     for (auto entry : sums->lines()) {
         ++line;
-        auto w = words(entry);
+        auto w = split_words(entry);
         if (w.size() != 3 || w[0].size() != 64 ||
             w[1].find_first_not_of("0123456789") != std::string::npos)
             throw_input(origin + ":" + std::to_string(line) + ": bad SHA256 entry " + quote(entry));

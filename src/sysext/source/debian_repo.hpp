@@ -18,7 +18,7 @@
 namespace sysext::source {
 
 struct DebianRepoOptions {
-    std::string mirror; // "http://.../debian", no trailing slash
+    std::string mirror; // MIRROR_URL/debian (from apt or a flag), no trailing slash
     std::string suite;  // "trixie"
     std::vector<std::string> components{"main"};
     std::string architecture = "amd64";

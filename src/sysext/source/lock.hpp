@@ -4,7 +4,7 @@
 // JSON, written next to an output:
 //   {"sysext-build-lock": 1,
 //    "inputs": [{"kind": "deb", "name": "podman", "version": "5.4.2+ds1-1",
-//                "architecture": "amd64", "url": "http://.../pool/main/...deb",
+//                "architecture": "amd64", "url": "MIRROR/pool/main/...deb",
 //                "filename": "pool/main/...deb", "sha256": "...", "size": 123}]}
 // "kind" says what the entry is ("deb" from a Debian archive, "url" for a plain
 // download); "filename" is the path under a Debian mirror, so a lock can be

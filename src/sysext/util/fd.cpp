@@ -35,6 +35,21 @@ void write_all(int fd, const void* data, size_t size, const std::string& what) {
     }
 }
 
+void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what) {
+    auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_errno(what);
+        }
+        p += n;
+        offset += static_cast<uint64_t>(n);
+        size -= static_cast<size_t>(n);
+    }
+}
+
 size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what) {
     auto* p = static_cast<char*>(data);
     size_t done = 0;

@@ -1,6 +1,7 @@
 // A move-only owner of a file descriptor.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -35,6 +36,8 @@ private:
 Fd open_or_throw(const std::string& path, int flags, int mode = 0);
 // Writes all of [data, data+size) at the current position, retrying short writes.
 void write_all(int fd, const void* data, size_t size, const std::string& what);
+// Writes all of [data, data+size) at offset, retrying short writes.
+void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what);
 // Reads up to size bytes at offset, retrying short reads; returns bytes read (< size at EOF).
 size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what);
 // Reads a whole small file (configuration, keys, release files).

@@ -13,6 +13,8 @@ uint64_t parse_size(std::string_view text, std::string_view what);
 // Human-readable size, e.g. "101.8 MB" (decimal units, one decimal).
 std::string format_size(uint64_t bytes);
 std::vector<std::string> split(std::string_view s, char sep);
+// Whitespace-separated words, empty ones dropped.
+std::vector<std::string> split_words(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 // Levenshtein distance, for "did you mean" suggestions.

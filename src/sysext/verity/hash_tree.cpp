@@ -48,21 +48,6 @@ void read_exact(int fd, void* buf, size_t size, uint64_t offset, const std::stri
                      std::to_string(offset) + ")");
 }
 
-void write_at(int fd, const void* buf, size_t size, uint64_t offset, const std::string& what) {
-    auto* p = static_cast<const uint8_t*>(buf);
-    while (size > 0) {
-        ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(what);
-        }
-        p += n;
-        offset += static_cast<uint64_t>(n);
-        size -= static_cast<size_t>(n);
-    }
-}
-
 // How many entries block `index` of a level holds, given the level's child count.
 uint64_t entries_in_block(uint64_t children, uint64_t index) {
     return std::min<uint64_t>(k_hashes_per_block, children - index * k_hashes_per_block);
@@ -138,7 +123,7 @@ Digest build_tree(const Region& data, const std::string& salt, int out_fd, uint6
     // Level 0 from the data, streamed; with a single data block its hash is the root.
     uint64_t filled = 0, out_index = 0;
     auto flush = [&](size_t level) {
-        write_at(out_fd, out_block.data(), k_block_size,
+        pwrite_all(out_fd, out_block.data(), k_block_size,
                  out_offset + (layout.level_start[level] + out_index) * k_block_size, out_what);
         std::fill(out_block.begin(), out_block.end(), 0);
         filled = 0;
@@ -191,7 +176,7 @@ Digest build_tree(const Region& data, const std::string& salt, int out_fd, uint6
     std::vector<uint8_t> first(k_block_size, 0);
     auto encoded = encode_superblock(sb);
     std::copy(encoded.begin(), encoded.end(), first.begin());
-    write_at(out_fd, first.data(), first.size(), out_offset, out_what);
+    pwrite_all(out_fd, first.data(), first.size(), out_offset, out_what);
     return root;
 }
 

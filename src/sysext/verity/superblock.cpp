@@ -1,5 +1,6 @@
 #include "sysext/verity/superblock.hpp"
 
+#include "sysext/util/endian.hpp"
 #include "sysext/util/error.hpp"
 
 #include <cstring>
@@ -20,18 +21,6 @@ constexpr size_t k_off_data_blocks = 72;
 constexpr size_t k_off_salt_size = 80;
 constexpr size_t k_off_salt = 88;
 constexpr char k_magic[8] = {'v', 'e', 'r', 'i', 't', 'y', 0, 0};
-
-void put_le(uint8_t* p, uint64_t v, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i)
-        p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint64_t get_le(const uint8_t* p, size_t bytes) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < bytes; ++i)
-        v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    return v;
-}
 
 bool all_zero(const uint8_t* p, size_t n) {
     for (size_t i = 0; i < n; ++i)
