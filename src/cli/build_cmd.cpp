@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "sysext/pipeline/build.hpp"
+#include "sysext/publish/publish.hpp"
 #include "sysext/profile/profile.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace sysext::cli {
@@ -55,8 +57,36 @@ struct BuildArgs {
     bool force_insecure_key = false;
     bool payload = false;
     std::vector<std::string> payload_keys;
+    std::string release_dir, base_url;
     PackingArgs packing;
 };
+
+// The release directory of a finished build (publish/publish.hpp).
+publish::PublishResult publish_build(const BuildArgs& a, const pipeline::BuildOptions& o,
+                                     const pipeline::BuildResult& r, Reporter& reporter) {
+    publish::PublishRequest p;
+    p.release_dir = a.release_dir;
+    p.base_url = a.base_url;
+    p.name = r.name;
+    p.version = r.version;
+    p.architecture = r.architecture;
+    p.target = r.target;
+    p.profile = o.profile;
+    p.image = r.image;
+    p.ddi = o.ddi;
+    p.sidecars = r.signed_outputs;
+    p.payload = r.payload;
+    p.payload_hash_file = r.payload_hash_file;
+    p.lock = r.lock;
+    p.release_text = r.release_text;
+    p.components = r.components;
+    p.root_hash = r.root_hash;
+    p.certificate_fingerprint = r.certificate_fingerprint;
+    auto result = publish::publish(p, reporter);
+    for (const auto& w : result.warnings)
+        reporter.warn(w);
+    return result;
+}
 
 void run_build(const BuildArgs& a, const GlobalOptions& global) {
     pipeline::BuildOptions o;
@@ -89,7 +119,12 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     o.writer = a.packing.writer_options();
     o.mtime = resolve_mtime(a.packing.mtime);
     TerminalReporter reporter(global.quiet || global.json);
+    if (!a.base_url.empty() && a.release_dir.empty())
+        throw_usage("--base-url: only meaningful with --release-dir");
     auto r = pipeline::build(o, reporter);
+    std::optional<publish::PublishResult> published;
+    if (!a.release_dir.empty())
+        published = publish_build(a, o, r, reporter);
     reporter.finish();
     if (global.json) {
         nlohmann::json inputs = nlohmann::json::array();
@@ -103,6 +138,15 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
                             {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
                             {"payload", r.payload}, {"payload_hash_file", r.payload_hash_file},
                             {"extension_release", r.release_text}};
+        if (published) {
+            nlohmann::json files = nlohmann::json::array();
+            for (const auto& f : published->files)
+                files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
+            j["release"] = {{"path", published->path},
+                            {"image", published->image_file},
+                            {"already_published", published->already_published},
+                            {"files", files}};
+        }
         std::cout << j.dump(2) << "\n";
         return;
     }
@@ -126,6 +170,11 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     }
     for (const auto& [name, version] : r.components)
         std::cout << "  " << name << (version.empty() ? "" : " " + version) << "\n";
+    if (published)
+        std::cout << "  release " << published->path << "  ("
+                  << (published->already_published ? "already published, identical"
+                                                    : std::to_string(published->files.size()) + " files")
+                  << ")\n";
 }
 
 const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions& global) {
@@ -172,6 +221,14 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
                     "unsigned with room for two signatures and IMAGE.gz.hash holds the hash to sign")
         ->allow_extra_args(false)
         ->group("Payload");
+    cmd->add_option("--release-dir", a->release_dir,
+                    "Also publish into DIR/TARGET/NAME-VERSION-ARCH/: the image as NAME-VERSION-ARCH.raw, "
+                    "sidecars, .transfer, Butane, reports, manifest.json, SHA256SUMS (an existing release "
+                    "with other bytes is refused)")
+        ->group("Publishing");
+    cmd->add_option("--base-url", a->base_url,
+                    "URL the release's files will be served from, for the .transfer and Butane files")
+        ->group("Publishing");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global] { run_build(*a, global); });
 }};

@@ -23,6 +23,15 @@ int main(int argc, char** argv) {
     app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors");
     app.add_flag("--json", global.json, "Print machine-readable results as JSON on stdout");
     app.add_flag("-v,--verbose", global.verbose, "Print more detail");
+    app.footer("Results go to stdout (JSON with --json); progress and warnings to stderr, a live line\n"
+               "on a terminal, plain lines otherwise, only errors with --quiet.\n\n"
+               "Exit codes:\n"
+               "  0  success\n"
+               "  1  unexpected failure\n"
+               "  2  usage: bad flags or arguments\n"
+               "  3  bad input: source, profile, tree content, a release that exists with other bytes\n"
+               "  4  a verification failed (image, payload, signature)\n"
+               "  5  the system refused a read or write");
     sysext::cli::setup_commands(app, global);
     // `sysext-build podman ...` is short for `sysext-build build podman ...`.
     std::vector<std::string> args(argv + 1, argv + argc);

@@ -40,4 +40,8 @@ struct PackingArgs {
 // The time every entry gets: --mtime, else $SOURCE_DATE_EPOCH, else 0.
 uint32_t resolve_mtime(const std::string& flag);
 
+// Where profiles are looked for by name (build_cmd.cpp): $SYSEXT_BUILD_PROFILES,
+// ./profiles, then next to the executable.
+std::vector<std::string> profile_dirs();
+
 } // namespace sysext::cli

@@ -384,6 +384,14 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         n.origin = o.profile;
         auto bytes = std::make_shared<std::string>(r.release_text);
         n.content = {tree::Content::Kind::Inline, "", bytes, nullptr, 0, bytes->size()};
+        // Published images are named NAME-VERSION-ARCH.raw and reached through
+        // /etc/extensions/NAME.raw; systemd (252 at least) checks the release
+        // file against the name of the file the link resolves to, unless the
+        // file carries this attribute set to false (os-release(5)).
+        n.xattrs.push_back({"user.extension-release.strict", "0"});
+        if (!o.writer.xattrs)
+            reporter.warn("--no-xattrs: the image loses user.extension-release.strict=0 and must keep the name " +
+                          r.name + ".raw to be merged");
         tree.add(release::release_path(r.name), std::move(n), /*replace=*/true);
     }
 
@@ -430,6 +438,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         req.sign = verity::pkcs7_signer(*key, *cert);
         auto signed_result = verity::sign_image(req, reporter);
         r.root_hash = signed_result.root_hash_hex;
+        r.certificate_fingerprint = req.certificate_fingerprint;
         r.signed_outputs = signed_result.outputs;
     }
     // The Flatcar update payload carries the final image, so it comes after signing.

@@ -66,6 +66,7 @@ struct BuildResult {
     uint64_t elf_checked = 0;
     std::string payload, payload_hash_file; // when a payload was made
     std::string root_hash;              // when signed
+    std::string certificate_fingerprint; // SHA-256 of the signing certificate (DER), when signed
     std::vector<std::string> signed_outputs;
 };
 

@@ -1,5 +1,6 @@
 #include "sysext/profile/profile.hpp"
 
+#include "sysext/source/version.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/json_lines.hpp"
@@ -242,7 +243,7 @@ Profile parse(const std::string& text, const std::string& file) {
     p.file = file;
     if (!c.object(root, "", {"name", "description", "version_from", "default_target", "architectures",
                              "release", "targets", "components", "exclude", "move", "files", "symlinks",
-                             "modes"}))
+                             "modes", "release_versions", "release_targets"}))
         throw MultiError(ErrorKind::Input, c.problems());
     p.name = c.string(root, "name", "", true);
     p.description = c.string(root, "description", "", false);
@@ -250,6 +251,17 @@ Profile parse(const std::string& text, const std::string& file) {
     p.default_target = c.string(root, "default_target", "", false);
     p.architectures = c.strings(root, "architectures", "");
     p.release = c.string_map(root, "release", "");
+    p.release_versions = c.strings(root, "release_versions", "");
+    p.release_targets = c.strings(root, "release_targets", "");
+    for (size_t i = 0; i < p.release_versions.size(); ++i) {
+        try {
+            source::VersionPattern::parse(p.release_versions[i]);
+        } catch (const Error& e) {
+            c.problem("/release_versions/" + std::to_string(i), e.what());
+        }
+    }
+    if (!p.release_versions.empty() && p.version_from.empty())
+        c.problem("/release_versions", "\"release_versions\" needs \"version_from\" (the package they select)");
     p.exclude = c.strings(root, "exclude", "");
     if (!root.contains("targets") || !root["targets"].is_object() || root["targets"].empty()) {
         c.problem("", "missing \"targets\": at least one target (e.g. \"debian\") is needed");
@@ -260,6 +272,10 @@ Profile parse(const std::string& text, const std::string& file) {
             p.default_target = p.targets.begin()->first;
         else if (!p.targets.count(p.default_target))
             c.problem("/default_target", "default_target " + quote(p.default_target) + " is not a target");
+        for (size_t i = 0; i < p.release_targets.size(); ++i)
+            if (!p.targets.count(p.release_targets[i]))
+                c.problem("/release_targets/" + std::to_string(i),
+                          "release target " + quote(p.release_targets[i]) + " is not a target");
     }
     each(c, root, "components", [&](const json& j, const std::string& ptr) {
         if (!c.object(j, ptr, {"name", "paths", "package"}))

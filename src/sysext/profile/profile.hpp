@@ -88,6 +88,10 @@ struct Profile {
     std::string version_from; // the package whose upstream version is the extension's
     std::string default_target;
     std::vector<std::string> architectures; // systemd names
+    // What a release pipeline builds (`sysext-build matrix`): version patterns
+    // of version_from ("5.x") and targets (default: the default target).
+    std::vector<std::string> release_versions;
+    std::vector<std::string> release_targets;
     std::map<std::string, std::string> release;
     std::map<std::string, TargetSpec> targets;
     std::vector<ComponentSpec> components;

@@ -132,3 +132,29 @@ TEST(Assemble, MoveExcludeFilesAndEtcDefaults) {
 }
 
 } // namespace sysext::profile
+
+namespace sysext::profile {
+
+TEST(Profile, ReleaseVersionsAndTargets) {
+    Profile p = parse(R"({
+  "name": "tool",
+  "version_from": "tool",
+  "release_versions": ["5.x", "latest"],
+  "release_targets": ["any"],
+  "targets": {"any": {"release": {"ID": "_any"}, "sources": [{"type": "debian", "packages": ["tool"]}]}}
+})",
+                      "p.json");
+    EXPECT_EQ(p.release_versions, (std::vector<std::string>{"5.x", "latest"}));
+    EXPECT_EQ(p.release_targets, std::vector<std::string>{"any"});
+    auto problems = problems_of(R"({
+  "name": "tool",
+  "release_versions": ["5.x"],
+  "release_targets": ["nowhere"],
+  "targets": {"any": {"release": {"ID": "_any"}, "sources": [{"type": "directory", "path": "x"}]}}
+})");
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0], "p.json:3: \"release_versions\" needs \"version_from\" (the package they select)");
+    EXPECT_EQ(problems[1], "p.json:4: release target \"nowhere\" is not a target");
+}
+
+} // namespace sysext::profile

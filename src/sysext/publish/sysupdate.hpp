@@ -1,0 +1,50 @@
+// Deployment files of a release: a systemd-sysupdate transfer definition and a
+// Butane snippet that installs the image (and, for sysupdate layouts, the
+// transfer and a timer) on Flatcar Container Linux or Fedora CoreOS.
+//
+// sysupdate.d(5): [Source] Type=url-file needs Path= (the directory holding
+// SHA256SUMS) and MatchPattern= with @v; [Target] Type=regular-file needs Path=
+// and MatchPattern=; CurrentSymlink= is made to point at the newest version;
+// InstancesMax= is at least 2. %a expands to the host's architecture in
+// systemd's names, the names images carry. Layouts (shared/specs/sysext.md):
+// community extensions live in /opt/extensions/NAME/NAME-VERSION-ARCH.raw with
+// /etc/extensions/NAME.raw linked to the current one; Flatcar's own extensions
+// in /etc/flatcar/sysext/flatcar-NAME-VERSION.raw linked from
+// /etc/extensions/flatcar-NAME.raw.
+//
+// Butane: variant flatcar 1.0.0 (Ignition 3.3.0) and fcos 1.5.0 (Ignition
+// 3.4.0); verification hashes are sha512, which every Ignition 3.x accepts.
+#pragma once
+
+#include <string>
+
+namespace sysext::publish {
+
+// Where and how an image is deployed.
+struct Deployment {
+    std::string name; // extension name (what /etc/extensions/NAME.raw shows)
+    std::string version;
+    std::string architecture;    // systemd's name
+    std::string image_file;      // file name in the release (and on the server)
+    std::string base_url;        // where the release's files are served; "" = placeholder
+    bool flatcar_layout = false; // /etc/flatcar/sysext, no sysupdate
+    std::string os_version;      // VERSION_ID, for the Flatcar layout's file name
+    int instances_max = 3;
+};
+
+// Written in place of the base URL when none was given; the user replaces it.
+inline constexpr const char* k_base_url_placeholder = "@BASE_URL@";
+
+// "NAME-@v-%a.raw": the sysupdate match pattern of community images.
+std::string match_pattern(const std::string& name);
+// "NAME-VERSION-ARCH.raw".
+std::string sysupdate_image_file(const std::string& name, const std::string& version,
+                                 const std::string& architecture);
+
+// The .transfer file for /etc/sysupdate.NAME.d/NAME.transfer.
+std::string transfer_file(const Deployment& d);
+// The Butane snippet; variant "flatcar" or "fcos". sha512_hex is the image's.
+std::string butane_snippet(const Deployment& d, const std::string& variant,
+                           const std::string& sha512_hex);
+
+} // namespace sysext::publish
