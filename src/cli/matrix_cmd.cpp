@@ -38,13 +38,13 @@ const CommandRegistration registration{
         cmd->add_option(
                "--profiles", a->profiles,
                "Profiles by name or file (default: every profile that lists \"release_versions\")")
-            ->allow_extra_args(true);
+            ->expected(1, CLI::detail::expected_max_vector_size);
         cmd->add_option("--arch", a->archs,
-                        "Only these architectures (systemd's names; repeatable)")
-            ->allow_extra_args(false);
+                        "Only these architectures (systemd's names: x86-64 arm64 ...)")
+            ->expected(1, CLI::detail::expected_max_vector_size);
         cmd->add_option("--target", a->targets,
-                        "These targets instead of the profiles' release targets (repeatable)")
-            ->allow_extra_args(false);
+                        "These targets instead of the profiles' release targets")
+            ->expected(1, CLI::detail::expected_max_vector_size);
         cmd->add_flag("--pretty", a->pretty, "Indent the JSON for people");
         cmd->footer(
             "Output: {\"include\": [{\"profile\", \"version\", \"architecture\", \"target\"}, "

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# SIGKILL a `build --release-dir` at many moments (fixed delays, and as soon as
-# the release's staging directory appears). After every kill: each file under a
+# SIGKILL a `build --release-dir` at many moments (fractions of a whole run's
+# time, and as soon as each stage's file appears: work directory, temporary
+# image, image, lock, staging directory and each file staged in it, the final
+# release directory). After every kill: each file under a
 # final name in the output directory is complete (unsquashfs reads the image,
 # python3 parses the lock file), the release directory is either absent or
 # complete (sha256sum -c), and an older release in the same directory is
@@ -13,7 +15,7 @@ require_tool sha256sum unsquashfs python3 head
 # Enough incompressible data that packing and publishing take a moment.
 tree=$WORK/tree
 mkdir -p "$tree/usr/share/blob" "$tree/usr/bin"
-for i in 1 2 3 4 5 6; do head -c 6M /dev/urandom >"$tree/usr/share/blob/part$i"; done
+for i in 1 2 3; do head -c 4M /dev/urandom >"$tree/usr/share/blob/part$i"; done
 printf '#!/bin/sh\necho hi\n' >"$tree/usr/bin/hi"
 chmod 0755 "$tree/usr/bin/hi"
 profile=$SOURCE_DIR/profiles/my-files.json
@@ -27,13 +29,23 @@ publish() { # publish VERSION [extra args]
     "$SYSEXT_BUILD" --quiet build --download-cache "$BUILD_CACHE" "$profile" --set root="$tree" \
         --set version="$version" -o "$out" --release-dir "$rel" --base-url http://127.0.0.1:1/x "$@"
 }
+# The same in the background, as the process $! names (exec: no shell between
+# the test and sysext-build, so SIGKILL reaches the build itself).
+publish_bg() {
+    (exec "$SYSEXT_BUILD" --quiet build --download-cache "$BUILD_CACHE" "$profile" --set root="$tree" \
+        --set version="$1" -o "$out" --release-dir "$rel" --base-url http://127.0.0.1:1/x 2>/dev/null) &
+}
 snapshot() { (cd "$1" && find . -printf '%p %s %T@ %i\n' | LC_ALL=C sort && sha256sum $(find . -type f | LC_ALL=C sort)); }
 
-step "an older release to protect"
+step "an older release to protect (and how long a whole run takes)"
+start=$(date +%s.%N)
 publish 0.9
+duration=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+echo "a whole run: $duration s"
 old=$rel/any/$name-0.9-x86-64
 snapshot "$old" >"$WORK/old.snapshot"
 
+hit_staging=0 # kills that left a staging directory behind
 check_after_kill() { # what
     local what=$1 f entry
     # Final names in the output directory are complete.
@@ -59,11 +71,15 @@ check_after_kill() { # what
         esac
     done
     snapshot "$old" | diff -u "$WORK/old.snapshot" - >/dev/null || fail "$what: the older release changed"
+    ! compgen -G "$rel/any/.$name-1.0-x86-64.tmp-*" >/dev/null || hit_staging=$((hit_staging + 1))
+    echo "$what: image $([ -e "$out/$name.raw" ] && echo whole || echo absent)," \
+        "release $([ -d "$rel/any/$name-1.0-x86-64" ] && echo whole || echo absent)," \
+        "staging $(compgen -G "$rel/any/.$name-1.0-x86-64.tmp-*" | wc -l)"
 }
 
 kill_after() { # DELAY: start a publish of 1.0, SIGKILL it after DELAY seconds
-    rm -rf "$rel/any/$name-1.0-x86-64"
-    publish 1.0 &
+    rm -rf "$rel/any/$name-1.0-x86-64" "$out/$name.raw" "$out/$name.lock.json"
+    publish_bg 1.0
     local pid=$!
     sleep "$1"
     kill -KILL "$pid" 2>/dev/null || true
@@ -71,31 +87,37 @@ kill_after() { # DELAY: start a publish of 1.0, SIGKILL it after DELAY seconds
     check_after_kill "killed after $1 s"
 }
 
-kill_when_staging() { # start a publish of 1.0, SIGKILL it once its staging directory exists
-    rm -rf "$rel/any/$name-1.0-x86-64"
-    publish 1.0 &
-    local pid=$! i
-    for i in $(seq 1 2000); do
-        compgen -G "$rel/any/.$name-1.0-x86-64.tmp-*" >/dev/null && break
+kill_when() { # GLOB: start a publish of 1.0, SIGKILL it as soon as a new path matches GLOB
+    rm -rf "$rel/any/$name-1.0-x86-64" "$out/$name.raw" "$out/$name.lock.json"
+    local before pid i
+    before=$(compgen -G "$1" || true)
+    publish_bg 1.0
+    pid=$!
+    for i in $(seq 1 20000); do
+        compgen -G "$1" | grep -vxF -e "${before:-/}" | grep -q . && break
         kill -0 "$pid" 2>/dev/null || break
-        sleep 0.005
+        sleep 0.002
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    check_after_kill "killed while staging (after $i polls)"
+    check_after_kill "killed at ${1#"$WORK"/}"
 }
 
-step "SIGKILL at fixed delays"
-for delay in 0.05 0.1 0.2 0.3 0.5 0.8 1.2 1.6 2 3; do
-    kill_after "$delay"
+step "SIGKILL at fractions of a whole run's time"
+for fraction in 0.02 0.2 0.4 0.6 0.8 1.0; do
+    kill_after "$(awk -v d="$duration" -v f="$fraction" 'BEGIN { printf "%.3f", d * f }')"
 done
-step "SIGKILL once the release is being staged"
-for n in 1 2 3; do
-    kill_when_staging
+step "SIGKILL as each stage begins"
+staging="$rel/any/.$name-1.0-x86-64.tmp-*"
+for stage in "$out/.sysext-build-work.*" "$out/.$name.raw.tmp-*" "$out/$name.raw" "$out/$name.lock.json" \
+    "$staging" "$staging/$name-1.0-x86-64.raw" "$staging/$name.flatcar.bu" "$staging/contents.txt" \
+    "$staging/manifest.json" "$staging/SHA256SUMS" "$rel/any/$name-1.0-x86-64"; do
+    kill_when "$stage"
 done
-stale=$(compgen -G "$rel/any/.$name-1.0-x86-64.tmp-*" | wc -l || true)
-echo "staging directories left by killed runs: $stale"
-[ "$stale" -gt 0 ] || fail "no kill hit the publishing stage; the test proves too little"
+[ "$hit_staging" -gt 0 ] || fail "no kill hit the publishing stage; the test proves too little"
+kill_when "$staging/$name-1.0-x86-64.raw"
+stale=$(compgen -G "$staging" | wc -l)
+[ "$stale" -eq 1 ] || fail "the last kill left $stale staging directories, want 1"
 
 step "a normal run publishes and removes the stale staging directories, nothing else"
 mkdir "$rel/any/.not-ours"

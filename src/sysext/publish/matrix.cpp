@@ -68,7 +68,7 @@ void add_profile(const std::string& label, const std::string& path, bool named,
         if (!it->second.requires_vars.empty())
             throw_input(path + ": target " + quote(t) + " needs --set " +
                         joined(it->second.requires_vars) +
-                        ", which an unattended build cannot give; leave it out of release_targets");
+                        ", which an unattended build cannot give");
         for (const auto& a : archs) {
             if (!o.architectures.empty() &&
                 std::find(o.architectures.begin(), o.architectures.end(), a) ==

@@ -144,6 +144,9 @@ CommitOutcome ReleaseDir::commit() {
     if (::lstat(m_final.c_str(), &st) != 0) {
         if (errno != ENOENT)
             throw_errno(m_final);
+        // mkdtemp made it 0700; a release is for everyone to read.
+        if (::fchmod(m_lock.get(), 0755) != 0)
+            throw_errno(m_staging);
         fsync_path(m_staging, O_RDONLY | O_DIRECTORY);
         if (::rename(m_staging.c_str(), m_final.c_str()) == 0) {
             m_committed = true;
