@@ -28,7 +28,8 @@ nlohmann::json usage_json(const std::string& text) {
     for (const auto& row : sysext::split(text, '\n')) {
         auto tab = row.find('\t');
         if (tab != std::string::npos)
-            out.push_back({{"dir", row.substr(tab + 1)}, {"bytes", std::stoull(row.substr(0, tab))}});
+            out.push_back(
+                {{"dir", row.substr(tab + 1)}, {"bytes", std::stoull(row.substr(0, tab))}});
     }
     return out;
 }
@@ -65,29 +66,35 @@ sysext::cli::CommandRegistration reg{
     46, [](CLI::App& app, const sysext::cli::GlobalOptions& g) {
         auto f = std::make_shared<InspectFlags>();
         auto* sub = app.add_subcommand(
-            "inspect", "Show what an image, disk image or payload holds and whether a host would take it");
-        sub->footer("The kind of FILE is found from its first bytes: a squashfs image, a GPT disk image "
-                    "(from sign --ddi or build --ddi) or a Flatcar update payload. Nothing is mounted.\n"
-                    "Images: release metadata and what systemd-sysext would refuse, contents, and the "
-                    "dm-verity tree and signature (sidecars NAME.roothash, NAME.verity, NAME.roothash.p7s "
-                    "or the disk image's partitions) checked against the root hash. Payloads: the manifest, "
-                    "verified when --public-key or --cert is given.\n"
-                    "Exit status: 0 when everything checked is fine; 4 when a verity or signature check "
-                    "fails or systemd would refuse the image (each problem printed); 3 when FILE is none "
-                    "of the three kinds.");
+            "inspect",
+            "Show what an image, disk image or payload holds and whether a host would take it");
+        sub->footer(
+            "The kind of FILE is found from its first bytes: a squashfs image, a GPT disk image "
+            "(from sign --ddi or build --ddi) or a Flatcar update payload. Nothing is mounted.\n"
+            "Images: release metadata and what systemd-sysext would refuse, contents, and the "
+            "dm-verity tree and signature (sidecars NAME.roothash, NAME.verity, NAME.roothash.p7s "
+            "or the disk image's partitions) checked against the root hash. Payloads: the "
+            "manifest, "
+            "verified when --public-key or --cert is given.\n"
+            "Exit status: 0 when everything checked is fine; 4 when a verity or signature check "
+            "fails or systemd would refuse the image (each problem printed); 3 when FILE is none "
+            "of the three kinds.");
         sub->add_option("FILE", f->options.path, "NAME.raw, a disk image or a payload")->required();
-        sub->add_option("--cert", f->options.cert,
-                        "Certificate to trust: an image's signature must verify with it (without it, "
-                        "the signature is checked with the certificate it carries, trust not known); "
-                        "for a payload, its public key must verify a signature");
+        sub->add_option(
+            "--cert", f->options.cert,
+            "Certificate to trust: an image's signature must verify with it (without it, "
+            "the signature is checked with the certificate it carries, trust not known); "
+            "for a payload, its public key must verify a signature");
         sub->add_option("--public-key", f->options.public_keys,
                         "Payload public key (PEM) that must verify a signature (repeatable)");
         sub->add_flag("--list", f->list,
                       "Print every path: MODE UID:GID SIZE PATH[ -> TARGET], sorted, no times");
-        sub->add_flag("--usage", f->usage, "Print file bytes per directory (cumulative): BYTES<TAB>DIR");
+        sub->add_flag("--usage", f->usage,
+                      "Print file bytes per directory (cumulative): BYTES<TAB>DIR");
         sub->add_option("--depth", f->depth, "Directory levels for --usage (default 3)")
             ->check(CLI::Range(0, 64));
-        sub->add_option("--largest", f->largest, "How many of the largest files to show (default 10)");
+        sub->add_option("--largest", f->largest,
+                        "How many of the largest files to show (default 10)");
         sub->callback([f, &g] { run(*f, g); });
     }};
 

@@ -48,6 +48,8 @@ for raw in open(sys.argv[1], "rb").read().decode("utf-8", "surrogateescape").spl
     if mode[0] == "l":
         rest, target = rest.split(" -> ", 1)
     path = "." if rest == "squashfs-root" else rest[len("squashfs-root/"):]
+    if mode[0] == "d":
+        size = "0"  # unsquashfs shows the directory table's size; inspect lists file bytes only
     line = f"{mode} {uid}:{gid} {size.replace(' ', '')} {path}" + (f" -> {target}" if target is not None else "")
     key = b"" if path == "." else path.encode("utf-8", "surrogateescape")
     rows.append((key, line))

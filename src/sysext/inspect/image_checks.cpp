@@ -52,7 +52,8 @@ void fail_verity(Inspection& r, const std::string& detail) {
     r.problems.push_back("verity: " + detail);
 }
 
-void verify(Inspection& r, const verity::Region& data, const verity::Region& hash, const Digest& root) {
+void verify(Inspection& r, const verity::Region& data, const verity::Region& hash,
+            const Digest& root) {
     try {
         verity::TreeInfo info = verity::verify_tree(data, hash, root);
         r.verity.status = "verified";
@@ -75,7 +76,8 @@ void no_signature(Inspection& r, const signing::Certificate* trusted, const std:
     r.signature.status = "none";
     r.signature.detail = "no " + expected;
     if (trusted != nullptr)
-        r.problems.push_back("signature: no " + expected + ", but --cert asks for one signed by " + trusted->source());
+        r.problems.push_back("signature: no " + expected + ", but --cert asks for one signed by " +
+                             trusted->source());
 }
 
 std::string partition_type_name(const ddi::Uuid& type) {
@@ -108,7 +110,8 @@ void check_sidecars(Inspection& r, const signing::Certificate* trusted) {
         return;
     }
     const std::string stem = verity::sidecar_stem(r.path);
-    const std::string roothash = stem + ".roothash", tree = stem + ".verity", p7s = stem + ".roothash.p7s";
+    const std::string roothash = stem + ".roothash", tree = stem + ".verity",
+                      p7s = stem + ".roothash.p7s";
     if (!exists(roothash) && !exists(tree) && !exists(p7s)) {
         r.verity.detail = "no " + roothash + " or " + tree;
         no_signature(r, trusted, p7s);
@@ -154,7 +157,8 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
     try {
         disk = ddi::read_gpt(fd.get(), size, r.path);
         for (const auto& p : disk.partitions)
-            r.partitions.push_back({p.name, partition_type_name(p.type), p.uuid.to_string(), p.offset(), p.size()});
+            r.partitions.push_back(
+                {p.name, partition_type_name(p.type), p.uuid.to_string(), p.offset(), p.size()});
         parts = ddi::find_usr_partitions(disk, r.path);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Verify && e.kind() != ErrorKind::Input)
@@ -166,15 +170,16 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
     inspect_squashfs(r, parts.usr.offset(), parts.usr.size());
     const std::string* release_arch = release_architecture(r);
     if (release_arch != nullptr && *release_arch != "_any" && *release_arch != arch)
-        r.problems.push_back("release: ARCHITECTURE=" + *release_arch + " but the partitions are for " + arch);
+        r.problems.push_back("release: ARCHITECTURE=" + *release_arch +
+                             " but the partitions are for " + arch);
 
     const std::string sig_what = r.path + ": usr-verity-sig partition";
     ddi::VeritySignature sig;
     std::optional<Digest> root;
     try {
         std::string content(parts.signature.size(), '\0');
-        if (pread_full(fd.get(), content.data(), content.size(), static_cast<off_t>(parts.signature.offset()),
-                       r.path) != content.size())
+        if (pread_full(fd.get(), content.data(), content.size(),
+                       static_cast<off_t>(parts.signature.offset()), r.path) != content.size())
             throw_verify(sig_what + ": ends early");
         sig = ddi::decode_verity_signature(content, sig_what);
         root = parse_root_hash(sig.root_hash_hex);
@@ -194,10 +199,13 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
         r.problems.push_back("verity: partition UUIDs " + parts.usr.uuid.to_string() + " and " +
                              parts.verity.uuid.to_string() + " are not the halves of root hash " +
                              sig.root_hash_hex + "; systemd would not pair them");
-    verify(r, {fd.get(), parts.usr.offset(), parts.usr.size(), r.path + ": usr partition"},
-           {fd.get(), parts.verity.offset(), parts.verity.size(), r.path + ": usr-verity partition"}, *root);
+    verify(
+        r, {fd.get(), parts.usr.offset(), parts.usr.size(), r.path + ": usr partition"},
+        {fd.get(), parts.verity.offset(), parts.verity.size(), r.path + ": usr-verity partition"},
+        *root);
     check_signature_into(r, sig.signature_der, trusted, sig_what);
-    if (!r.signature.fingerprint.empty() && sig.certificate_fingerprint_hex != r.signature.fingerprint) {
+    if (!r.signature.fingerprint.empty() &&
+        sig.certificate_fingerprint_hex != r.signature.fingerprint) {
         r.signature.status = "invalid";
         r.problems.push_back("signature: " + sig_what + ": certificateFingerprint " +
                              quote(sig.certificate_fingerprint_hex) + " is not the signer's (" +

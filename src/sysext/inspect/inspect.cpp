@@ -47,19 +47,27 @@ std::string detect_kind(const std::string& path) {
         }
         found += " " + verity::quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
     }
-    throw_input(path + ": not a squashfs image, GPT disk image or Flatcar update payload (" + found + ")");
+    throw_input(path + ": not a squashfs image, GPT disk image or Flatcar update payload (" +
+                found + ")");
 }
 
 release::Fields to_fields(const std::map<std::string, std::string>& m) {
     release::Fields f;
     for (const auto& [key, value] : m) {
-        if (key == "ID") f.os_id = value;
-        else if (key == "VERSION_ID") f.version_id = value;
-        else if (key == "SYSEXT_LEVEL") f.sysext_level = value;
-        else if (key == "ARCHITECTURE") f.architecture = value;
-        else if (key == "SYSEXT_SCOPE") f.scope = value;
-        else if (key == "EXTENSION_RELOAD_MANAGER") f.reload_manager = value == "1";
-        else f.extra.emplace_back(key, value);
+        if (key == "ID")
+            f.os_id = value;
+        else if (key == "VERSION_ID")
+            f.version_id = value;
+        else if (key == "SYSEXT_LEVEL")
+            f.sysext_level = value;
+        else if (key == "ARCHITECTURE")
+            f.architecture = value;
+        else if (key == "SYSEXT_SCOPE")
+            f.scope = value;
+        else if (key == "EXTENSION_RELOAD_MANAGER")
+            f.reload_manager = value == "1";
+        else
+            f.extra.emplace_back(key, value);
     }
     return f;
 }
@@ -84,7 +92,8 @@ void read_releases(Inspection& r) {
         file.matches_image = release_matches(suffix, r.image_name);
         // systemd takes a differently named file when it is marked non-strict.
         auto strict = e.xattrs.find("user.extension-release.strict");
-        bool lenient = strict != e.xattrs.end() && (strict->second == "0" || strict->second == "false");
+        bool lenient =
+            strict != e.xattrs.end() && (strict->second == "0" || strict->second == "false");
         if (e.type != 'f') {
             r.notes.push_back(e.path + ": not a regular file; not read");
         } else {
@@ -98,14 +107,17 @@ void read_releases(Inspection& r) {
         }
         if (!file.matches_image && lenient) {
             file.matches_image = true;
-            r.notes.push_back(name + ": name differs from the image's, accepted: user.extension-release.strict=0");
+            r.notes.push_back(
+                name +
+                ": name differs from the image's, accepted: user.extension-release.strict=0");
         }
         r.releases.push_back(std::move(file));
     }
 }
 
 void check_release_rules(Inspection& r) {
-    const std::string wanted = std::string(k_release_dir) + std::string(k_release_prefix) + r.image_name;
+    const std::string wanted =
+        std::string(k_release_dir) + std::string(k_release_prefix) + r.image_name;
     if (r.releases.empty()) {
         r.problems.push_back("release: no " + wanted + " in the image; systemd-sysext refuses it");
         return;
@@ -118,8 +130,9 @@ void check_release_rules(Inspection& r) {
         std::string names;
         for (const auto& f : r.releases)
             names += (names.empty() ? "" : ", ") + f.name;
-        r.problems.push_back("release: the image holds " + names + " but systemd-sysext looks for " + wanted +
-                             " for an image file named " + r.image_name + ".raw; it refuses the image");
+        r.problems.push_back(
+            "release: the image holds " + names + " but systemd-sysext looks for " + wanted +
+            " for an image file named " + r.image_name + ".raw; it refuses the image");
         return;
     }
     for (auto& problem : release::check(to_fields(chosen->fields), "release: " + chosen->name))
@@ -129,8 +142,10 @@ void check_release_rules(Inspection& r) {
 void check_layout(Inspection& r) {
     for (const auto& e : r.listing.entries) {
         if (e.path == "usr/lib/os-release")
-            r.problems.push_back("usr/lib/os-release: an extension must not carry it; systemd-sysext refuses the image");
-        if (!e.path.empty() && e.path.find('/') == std::string::npos && e.path != "usr" && e.path != "opt")
+            r.problems.push_back("usr/lib/os-release: an extension must not carry it; "
+                                 "systemd-sysext refuses the image");
+        if (!e.path.empty() && e.path.find('/') == std::string::npos && e.path != "usr" &&
+            e.path != "opt")
             r.notes.push_back(e.path + ": outside usr/ and opt/; systemd-sysext does not merge it");
     }
 }
@@ -145,7 +160,8 @@ void inspect_payload(Inspection& r, const InspectOptions& o) {
     if (!o.cert.empty())
         keys.push_back(signing::PublicKey::load_pem(o.cert));
     if (keys.empty()) {
-        r.payload["verification"] = {{"status", "not checked"}, {"detail", "no --public-key or --cert given"}};
+        r.payload["verification"] = {{"status", "not checked"},
+                                     {"detail", "no --public-key or --cert given"}};
         return;
     }
     payload::VerifyOptions vo;
@@ -156,7 +172,8 @@ void inspect_payload(Inspection& r, const InspectOptions& o) {
         nlohmann::json matches = nlohmann::json::array();
         for (const auto& m : v.matches)
             matches.push_back({{"key", m.key}, {"signature_version", m.version}});
-        r.payload["verification"] = {{"status", "verified"}, {"checks", v.checks}, {"matches", matches}};
+        r.payload["verification"] = {
+            {"status", "verified"}, {"checks", v.checks}, {"matches", matches}};
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Verify)
             throw;

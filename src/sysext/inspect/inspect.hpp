@@ -27,7 +27,7 @@ namespace sysext::inspect {
 
 struct InspectOptions {
     std::string path;
-    std::string cert;                     // trust: images must be signed by it; payloads checked with its key
+    std::string cert; // trust: images must be signed by it; payloads checked with its key
     std::vector<std::string> public_keys; // payload public keys (PEM)
 };
 
@@ -62,7 +62,7 @@ struct Inspection {
     SignatureStatus signature;
     // Payloads: describe's data; "verification" added when a key was given.
     nlohmann::json payload;
-    std::string payload_text; // describe's readable account
+    std::string payload_text;          // describe's readable account
     std::vector<std::string> notes;    // worth knowing, not a reason to refuse
     std::vector<std::string> problems; // a failed check, or why systemd would refuse the image
 

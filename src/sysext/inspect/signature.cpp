@@ -27,8 +27,8 @@ struct BioDeleter {
 std::optional<signing::Certificate> embedded_certificate(std::string_view der) {
     auto* p = reinterpret_cast<const unsigned char*>(der.data());
     std::unique_ptr<PKCS7, Pkcs7Deleter> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
-    if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr || p7->d.sign->cert == nullptr ||
-        sk_X509_num(p7->d.sign->cert) < 1) {
+    if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr ||
+        p7->d.sign->cert == nullptr || sk_X509_num(p7->d.sign->cert) < 1) {
         ERR_clear_error();
         return std::nullopt;
     }

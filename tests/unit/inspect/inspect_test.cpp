@@ -38,7 +38,9 @@ void pack(const std::string& path, const std::string& release_name, const std::s
     out.commit();
 }
 
-Inspection run(const std::string& path) { return inspect({path, "", {}}); }
+Inspection run(const std::string& path) {
+    return inspect({path, "", {}});
+}
 
 } // namespace
 
@@ -59,7 +61,8 @@ TEST(Inspect, UnsignedImageWithMatchingReleaseIsFine) {
     nlohmann::json j = to_json(r);
     EXPECT_EQ(j["release"]["ARCHITECTURE"], "x86-64");
     EXPECT_EQ(j["contents"]["files"], 3);
-    EXPECT_NE(to_text(r).find("  release: extension-release.demo\n    ARCHITECTURE=x86-64\n"), std::string::npos)
+    EXPECT_NE(to_text(r).find("  release: extension-release.demo\n    ARCHITECTURE=x86-64\n"),
+              std::string::npos)
         << to_text(r);
 }
 
@@ -76,20 +79,27 @@ TEST(Inspect, ReportsWhatSystemdWouldRefuse) {
     ASSERT_EQ(r.problems.size(), 1u) << testing::PrintToString(r.problems);
     EXPECT_EQ(r.problems[0],
               "release: the image holds extension-release.demo but systemd-sysext looks for "
-              "usr/lib/extension-release.d/extension-release.renamed for an image file named renamed.raw; "
+              "usr/lib/extension-release.d/extension-release.renamed for an image file named "
+              "renamed.raw; "
               "it refuses the image");
 
     pack(dir / "bad.raw", "bad", "ARCHITECTURE=aarch64\n", true);
     r = run(dir / "bad.raw");
     ASSERT_EQ(r.problems.size(), 3u) << testing::PrintToString(r.problems);
-    EXPECT_EQ(r.problems[0], "release: extension-release.bad: ID is missing (give the host's os-release ID, or _any)");
-    EXPECT_EQ(r.problems[1], "release: extension-release.bad: unknown architecture \"aarch64\" (did you mean \"arm64\"?)");
-    EXPECT_EQ(r.problems[2], "usr/lib/os-release: an extension must not carry it; systemd-sysext refuses the image");
+    EXPECT_EQ(
+        r.problems[0],
+        "release: extension-release.bad: ID is missing (give the host's os-release ID, or _any)");
+    EXPECT_EQ(r.problems[1], "release: extension-release.bad: unknown architecture \"aarch64\" "
+                             "(did you mean \"arm64\"?)");
+    EXPECT_EQ(
+        r.problems[2],
+        "usr/lib/os-release: an extension must not carry it; systemd-sysext refuses the image");
 
     pack(dir / "demo.img", "demo", "ID=_any\n");
     r = run(dir / "demo.img"); // and its name is "demo.img", not "demo"
     ASSERT_EQ(r.problems.size(), 2u) << testing::PrintToString(r.problems);
-    EXPECT_EQ(r.problems[0], dir / "demo.img" + ": systemd-sysext only picks up images named NAME.raw");
+    EXPECT_EQ(r.problems[0],
+              dir / "demo.img" + ": systemd-sysext only picks up images named NAME.raw");
 }
 
 TEST(Inspect, DamagedContentsAreAProblemNotACrash) {
@@ -100,7 +110,8 @@ TEST(Inspect, DamagedContentsAreAProblemNotACrash) {
     Inspection r = run(dir / "demo.raw");
     EXPECT_FALSE(r.contents_read);
     ASSERT_EQ(r.problems.size(), 1u);
-    EXPECT_EQ(r.problems[0].rfind("contents: " + dir / "demo.raw" + ": truncated", 0), 0u) << r.problems[0];
+    EXPECT_EQ(r.problems[0].rfind("contents: " + dir / "demo.raw" + ": truncated", 0), 0u)
+        << r.problems[0];
 }
 
 TEST(Inspect, UnknownFilesAreInputErrorsNamingTheMagic) {
@@ -111,9 +122,10 @@ TEST(Inspect, UnknownFilesAreInputErrorsNamingTheMagic) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
-        EXPECT_EQ(std::string(e.what()), dir / "x.bin" +
-                                             ": not a squashfs image, GPT disk image or Flatcar update payload "
-                                             "(it starts with 50 4b 03 04 72 65 73 74 \"PK\\x03\\x04rest\")");
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "x.bin" +
+                      ": not a squashfs image, GPT disk image or Flatcar update payload "
+                      "(it starts with 50 4b 03 04 72 65 73 74 \"PK\\x03\\x04rest\")");
     }
 }
 

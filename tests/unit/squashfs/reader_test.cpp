@@ -21,8 +21,12 @@ tree::Node text_file(std::string text, uint32_t mode = 0644) {
     n.type = tree::NodeType::File;
     n.mode = mode;
     auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline, "",
-                 bytes, nullptr, 0, bytes->size()};
+    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline,
+                 "",
+                 bytes,
+                 nullptr,
+                 0,
+                 bytes->size()};
     return n;
 }
 
@@ -58,7 +62,8 @@ tree::Tree sample_tree() {
     tree::Node& owned = t.add("usr/share/owned", text_file("x"));
     owned.uid = 1000;
     owned.gid = 100;
-    owned.xattrs = {{"user.comment", "hello"}, {"security.capability", std::string("\x01\x00\x00\x02", 4)}};
+    owned.xattrs = {{"user.comment", "hello"},
+                    {"security.capability", std::string("\x01\x00\x00\x02", 4)}};
     t.add("usr/lib/extension-release.d/extension-release.demo", text_file("ID=_any\n"));
     t.finalize();
     return t;
@@ -141,8 +146,9 @@ TEST(Reader, ReadsOneFileAndRefusesWhatIsNotOne) {
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
-        EXPECT_EQ(std::string(e.what()), img + ": usr/share/big.txt: " + std::to_string(big_text().size()) +
-                                             " bytes, more than the 1000 allowed");
+        EXPECT_EQ(std::string(e.what()),
+                  img + ": usr/share/big.txt: " + std::to_string(big_text().size()) +
+                      " bytes, more than the 1000 allowed");
     }
     try {
         read_image_file(img, "usr/share/missing", 1000);
@@ -172,7 +178,8 @@ TEST(Reader, ReadsAnImageAtAnOffsetInsideALargerFile) {
 TEST(Reader, TruncatedImageThrowsNamingTheFile) {
     test::TempDir dir;
     std::string bytes = pack(sample_tree(), dir / "img.raw");
-    for (size_t keep : {size_t(0), size_t(10), size_t(96), bytes.size() / 2, bytes.size() - 4096 - 1}) {
+    for (size_t keep :
+         {size_t(0), size_t(10), size_t(96), bytes.size() / 2, bytes.size() - 4096 - 1}) {
         test::write_text(dir / "cut.raw", bytes.substr(0, keep));
         try {
             read_image(dir / "cut.raw");
@@ -186,7 +193,8 @@ TEST(Reader, TruncatedImageThrowsNamingTheFile) {
     try {
         read_image(dir / "cut.raw");
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("truncated: the superblock says the image has"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("truncated: the superblock says the image has"),
+                  std::string::npos)
             << e.what();
     }
 }
@@ -219,7 +227,8 @@ TEST(Reader, DamagedImagesThrowOrReadNeverCrash) {
             test::write_text(dir / "bad.raw", damaged);
             try {
                 read_image(dir / "bad.raw");
-                read_image_file(dir / "bad.raw", "usr/lib/extension-release.d/extension-release.demo", 4096);
+                read_image_file(dir / "bad.raw",
+                                "usr/lib/extension-release.d/extension-release.demo", 4096);
             } catch (const Error& e) {
                 ++errors;
                 EXPECT_EQ(e.kind(), ErrorKind::Input) << e.what();
