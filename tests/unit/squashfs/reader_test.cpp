@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 
+#include <filesystem>
+
 namespace sysext::squashfs {
 
 namespace {
@@ -237,6 +239,42 @@ TEST(Reader, DamagedImagesThrowOrReadNeverCrash) {
         }
     }
     EXPECT_GT(errors, offsets.size()) << "of " << 3 * offsets.size() << " damaged images";
+}
+
+// A directory entry rewritten to point at the root inode makes a loop; the
+// reader must stop at the second visit. mksquashfs with -noI -noD stores the
+// inode and directory tables uncompressed, so the entry can be patched in place.
+TEST(Reader, DirectoryLoopIsAnErrorNotAHang) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / "t/usr/zz");
+    test::write_text(dir / "t/usr/file", "x");
+    int status = 0;
+    std::string out = test::run("mksquashfs " + dir / "t" + " " + dir / "img.raw" +
+                                    " -noI -noD -noF -noX -all-root -noappend -quiet 2>&1",
+                                &status);
+    ASSERT_EQ(status, 0) << out;
+    std::string bytes = read_file(dir / "img.raw");
+    auto le = [&](size_t at, size_t n) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+        return v;
+    };
+    const uint64_t root_ref = le(32, 8), dir_table = le(72, 8);
+    ASSERT_EQ(root_ref >> 16, 0u) << "the test expects one inode meta data block";
+    // entry: offset u16, inode_diff s16, type u16 (1 = directory), size u16 (length - 1), name
+    size_t at = bytes.find(std::string("\x01\x00\x01\x00zz", 6), dir_table);
+    ASSERT_NE(at, std::string::npos);
+    bytes[at - 4] = static_cast<char>(root_ref & 0xff);
+    bytes[at - 3] = static_cast<char>((root_ref >> 8) & 0xff);
+    test::write_text(dir / "loop.raw", bytes);
+    try {
+        read_image(dir / "loop.raw");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "loop.raw" + ": usr/zz: directory reached twice (a directory loop)");
+    }
 }
 
 // Superblock fields set to extremes one at a time.
