@@ -27,7 +27,9 @@ std::string escaped(const std::string& s) {
     return out;
 }
 
-std::string shown_path(const std::string& path) { return path.empty() ? "." : escaped(path); }
+std::string shown_path(const std::string& path) {
+    return path.empty() ? "." : escaped(path);
+}
 
 // squashfs stores device numbers in the kernel's "new" 32-bit encoding.
 std::string device_string(uint32_t rdev) {
@@ -59,7 +61,8 @@ std::vector<const squashfs::ImageEntry*> by_path(const std::vector<squashfs::Ima
     sorted.reserve(entries.size());
     for (const auto& e : entries)
         sorted.push_back(&e);
-    std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->path < b->path; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto* a, const auto* b) { return a->path < b->path; });
     return sorted;
 }
 
@@ -155,10 +158,18 @@ ContentsTotals contents_totals(const std::vector<squashfs::ImageEntry>& entries)
     for (const auto& e : entries) {
         ++t.entries;
         switch (e.type) {
-        case 'd': ++t.directories; break;
-        case 'f': ++t.files; break;
-        case 'l': ++t.symlinks; break;
-        default: ++t.other; break;
+        case 'd':
+            ++t.directories;
+            break;
+        case 'f':
+            ++t.files;
+            break;
+        case 'l':
+            ++t.symlinks;
+            break;
+        default:
+            ++t.other;
+            break;
         }
         if (counts(e, seen_links))
             t.file_bytes += e.size;
@@ -166,7 +177,8 @@ ContentsTotals contents_totals(const std::vector<squashfs::ImageEntry>& entries)
     return t;
 }
 
-std::vector<squashfs::ImageEntry> largest_files(const std::vector<squashfs::ImageEntry>& entries, size_t n) {
+std::vector<squashfs::ImageEntry> largest_files(const std::vector<squashfs::ImageEntry>& entries,
+                                                size_t n) {
     std::vector<squashfs::ImageEntry> files;
     for (const auto& e : entries)
         if (e.type == 'f')

@@ -37,12 +37,13 @@ struct ContentsTotals {
     uint64_t directories = 0;
     uint64_t files = 0;
     uint64_t symlinks = 0;
-    uint64_t other = 0;       // devices, fifos, sockets
-    uint64_t file_bytes = 0;  // each hard-linked inode counted once
+    uint64_t other = 0;      // devices, fifos, sockets
+    uint64_t file_bytes = 0; // each hard-linked inode counted once
 };
 ContentsTotals contents_totals(const std::vector<squashfs::ImageEntry>& entries);
 
 // The n largest regular files, largest first (ties by path).
-std::vector<squashfs::ImageEntry> largest_files(const std::vector<squashfs::ImageEntry>& entries, size_t n);
+std::vector<squashfs::ImageEntry> largest_files(const std::vector<squashfs::ImageEntry>& entries,
+                                                size_t n);
 
 } // namespace sysext::inspect

@@ -25,9 +25,13 @@ struct WindowFile {
     uint64_t size;
 };
 
-WindowFile* window(sqfs_file_t* f) { return reinterpret_cast<WindowFile*>(f); }
+WindowFile* window(sqfs_file_t* f) {
+    return reinterpret_cast<WindowFile*>(f);
+}
 
-void window_destroy(sqfs_object_t* obj) { delete reinterpret_cast<WindowFile*>(obj); }
+void window_destroy(sqfs_object_t* obj) {
+    delete reinterpret_cast<WindowFile*>(obj);
+}
 
 int window_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
     WindowFile* w = window(f);
@@ -48,8 +52,12 @@ int window_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
     return 0;
 }
 
-int window_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_UNSUPPORTED; }
-int window_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_UNSUPPORTED; }
+int window_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {
+    return SQFS_ERROR_UNSUPPORTED;
+}
+int window_truncate(sqfs_file_t*, sqfs_u64) {
+    return SQFS_ERROR_UNSUPPORTED;
+}
 sqfs_u64 window_get_size(const sqfs_file_t* f) {
     return reinterpret_cast<const WindowFile*>(f)->size;
 }
@@ -82,13 +90,14 @@ ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size
         throw_errno(path);
     uint64_t file_size = static_cast<uint64_t>(st.st_size);
     if (offset > file_size)
-        throw_input(path + ": image offset " + std::to_string(offset) + " lies beyond the end of the file (" +
-                    std::to_string(file_size) + " bytes)");
+        throw_input(path + ": image offset " + std::to_string(offset) +
+                    " lies beyond the end of the file (" + std::to_string(file_size) + " bytes)");
     if (size == 0)
         size = file_size - offset;
     if (size > file_size - offset)
-        throw_input(path + ": image of " + std::to_string(size) + " bytes at offset " + std::to_string(offset) +
-                    " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
+        throw_input(path + ": image of " + std::to_string(size) + " bytes at offset " +
+                    std::to_string(offset) + " runs past the end of the file (" +
+                    std::to_string(file_size) + " bytes)");
     m_file = make_window(m_fd.get(), offset, size);
 
     int ret = sqfs_super_read(&m_super, m_file.get());
@@ -100,18 +109,21 @@ ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size
     if (s.bytes_used > size)
         corrupt("truncated: the superblock says the image has " + std::to_string(s.bytes_used) +
                 " bytes, only " + std::to_string(size) + " are there");
-    if (!(sizeof(sqfs_super_t) <= s.inode_table_start && s.inode_table_start < s.directory_table_start &&
-          s.directory_table_start < s.bytes_used && s.id_table_start < s.bytes_used))
+    if (!(sizeof(sqfs_super_t) <= s.inode_table_start &&
+          s.inode_table_start < s.directory_table_start && s.directory_table_start < s.bytes_used &&
+          s.id_table_start < s.bytes_used))
         corrupt("superblock tables are out of order or out of bounds");
-    uint64_t frag_locations = (static_cast<uint64_t>(s.fragment_entry_count) * 16 + SQFS_META_BLOCK_SIZE - 1) /
-                              SQFS_META_BLOCK_SIZE * 8;
-    if (s.fragment_entry_count > 0 &&
-        (s.fragment_table_start >= s.bytes_used || frag_locations > s.bytes_used - s.fragment_table_start))
-        corrupt("fragment table of " + std::to_string(s.fragment_entry_count) + " entries does not fit the image");
+    uint64_t frag_locations =
+        (static_cast<uint64_t>(s.fragment_entry_count) * 16 + SQFS_META_BLOCK_SIZE - 1) /
+        SQFS_META_BLOCK_SIZE * 8;
+    if (s.fragment_entry_count > 0 && (s.fragment_table_start >= s.bytes_used ||
+                                       frag_locations > s.bytes_used - s.fragment_table_start))
+        corrupt("fragment table of " + std::to_string(s.fragment_entry_count) +
+                " entries does not fit the image");
 
     sqfs_compressor_config_t cfg{};
-    ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(s.compression_id), s.block_size,
-                                      SQFS_COMP_FLAG_UNCOMPRESS);
+    ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(s.compression_id),
+                                      s.block_size, SQFS_COMP_FLAG_UNCOMPRESS);
     sqfs_compressor_t* cmp = nullptr;
     if (ret == 0)
         ret = sqfs_compressor_create(&cfg, &cmp);
@@ -126,7 +138,8 @@ ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size
     if (ret != 0)
         fail("reading the ID table", ret);
 
-    m_inodes.reset(sqfs_meta_reader_create(m_file.get(), cmp, s.inode_table_start, s.directory_table_start));
+    m_inodes.reset(
+        sqfs_meta_reader_create(m_file.get(), cmp, s.inode_table_start, s.directory_table_start));
     uint64_t dir_limit = s.id_table_start;
     if (s.fragment_table_start < dir_limit)
         dir_limit = s.fragment_table_start;
@@ -180,7 +193,8 @@ InodePtr ImageSource::read_inode(uint64_t ref, const std::string& what) const {
     }
     uint64_t table = m_super.directory_table_start - m_super.inode_table_start;
     if (claimed > table * k_max_expansion)
-        corrupt(what + ": inode claims " + std::to_string(claimed) + " bytes of block list, more than the inode table holds");
+        corrupt(what + ": inode claims " + std::to_string(claimed) +
+                " bytes of block list, more than the inode table holds");
 
     sqfs_inode_generic_t* inode = nullptr;
     ret = sqfs_meta_reader_read_inode(m_inodes.get(), &m_super, ref >> 16, offset, &inode);
@@ -193,7 +207,8 @@ sqfs_xattr_reader_t* ImageSource::xattrs() {
     if (m_xattrs_loaded)
         return m_xattrs.get();
     m_xattrs_loaded = true;
-    if ((m_super.flags & SQFS_FLAG_NO_XATTRS) || m_super.xattr_id_table_start == 0xFFFFFFFFFFFFFFFFULL)
+    if ((m_super.flags & SQFS_FLAG_NO_XATTRS) ||
+        m_super.xattr_id_table_start == 0xFFFFFFFFFFFFFFFFULL)
         return nullptr;
     m_xattrs.reset(sqfs_xattr_reader_create(0));
     if (!m_xattrs)
@@ -223,6 +238,8 @@ void ImageSource::fail(const std::string& what, int ret) const {
     throw Error(kind, m_name + ": " + what + ": " + error_text(ret));
 }
 
-void ImageSource::corrupt(const std::string& what) const { throw_input(m_name + ": " + what); }
+void ImageSource::corrupt(const std::string& what) const {
+    throw_input(m_name + ": " + what);
+}
 
 } // namespace sysext::squashfs

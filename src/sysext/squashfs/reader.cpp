@@ -32,10 +32,13 @@ std::string join(const std::string& dir, const std::string& name) {
     return dir.empty() ? name : dir + "/" + name;
 }
 
-std::string shown(const std::string& path) { return path.empty() ? "/" : path; }
+std::string shown(const std::string& path) {
+    return path.empty() ? "/" : path;
+}
 
 // The entries of one directory, checked: sane names, no duplicates.
-std::vector<Child> list_dir(ImageSource& img, const sqfs_inode_generic_t& dir, const std::string& path) {
+std::vector<Child> list_dir(ImageSource& img, const sqfs_inode_generic_t& dir,
+                            const std::string& path) {
     sqfs_readdir_state_t state;
     int ret = sqfs_readdir_state_init(&state, &img.super(), &dir);
     if (ret != 0)
@@ -50,14 +53,17 @@ std::vector<Child> list_dir(ImageSource& img, const sqfs_inode_generic_t& dir, c
         if (ret < 0)
             img.fail(shown(path) + ": reading the directory", ret);
         FreePtr<sqfs_dir_entry_t> ent(raw);
-        std::string name(reinterpret_cast<const char*>(ent->name), static_cast<size_t>(ent->size) + 1);
-        if (name == "." || name == ".." || name.find_first_of(std::string("/\0", 2)) != std::string::npos)
+        std::string name(reinterpret_cast<const char*>(ent->name),
+                         static_cast<size_t>(ent->size) + 1);
+        if (name == "." || name == ".." ||
+            name.find_first_of(std::string("/\0", 2)) != std::string::npos)
             img.corrupt(shown(path) + ": invalid entry name " + quote(name));
         if (children.size() >= k_max_entries)
             img.corrupt(shown(path) + ": more than " + std::to_string(k_max_entries) + " entries");
         children.push_back({std::move(name), ref});
     }
-    std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) { return a.name < b.name; });
+    std::sort(children.begin(), children.end(),
+              [](const Child& a, const Child& b) { return a.name < b.name; });
     for (size_t i = 1; i < children.size(); ++i)
         if (children[i].name == children[i - 1].name)
             img.corrupt(shown(path) + ": entry " + quote(children[i].name) + " appears twice");
@@ -102,30 +108,39 @@ ImageEntry make_entry(ImageSource& img, const sqfs_inode_generic_t& inode, std::
     e.uid = img.id(inode.base.uid_idx, shown(e.path));
     e.gid = img.id(inode.base.gid_idx, shown(e.path));
     e.inode = inode.base.inode_number;
+    // Types 1-7 are the basic inodes, 8-14 the same kinds extended.
+    const uint16_t type = inode.base.type;
+    if (type < SQFS_INODE_DIR || type > SQFS_INODE_EXT_SOCKET)
+        img.corrupt(shown(e.path) + ": unknown inode type " + std::to_string(type));
+    e.type = "dflbcps"[(type - 1) % 7];
+    const bool ext = type >= SQFS_INODE_EXT_DIR;
     const auto& d = inode.data;
-    switch (inode.base.type) {
-    case SQFS_INODE_DIR: e.type = 'd'; e.nlink = d.dir.nlink; break;
-    case SQFS_INODE_EXT_DIR: e.type = 'd'; e.nlink = d.dir_ext.nlink; break;
-    case SQFS_INODE_FILE: e.type = 'f'; e.nlink = 1; break;
-    case SQFS_INODE_EXT_FILE: e.type = 'f'; e.nlink = d.file_ext.nlink; break;
-    case SQFS_INODE_SLINK: e.type = 'l'; e.nlink = d.slink.nlink; break;
-    case SQFS_INODE_EXT_SLINK: e.type = 'l'; e.nlink = d.slink_ext.nlink; break;
-    case SQFS_INODE_BDEV: e.type = 'b'; e.nlink = d.dev.nlink; e.rdev = d.dev.devno; break;
-    case SQFS_INODE_EXT_BDEV: e.type = 'b'; e.nlink = d.dev_ext.nlink; e.rdev = d.dev_ext.devno; break;
-    case SQFS_INODE_CDEV: e.type = 'c'; e.nlink = d.dev.nlink; e.rdev = d.dev.devno; break;
-    case SQFS_INODE_EXT_CDEV: e.type = 'c'; e.nlink = d.dev_ext.nlink; e.rdev = d.dev_ext.devno; break;
-    case SQFS_INODE_FIFO: e.type = 'p'; e.nlink = d.ipc.nlink; break;
-    case SQFS_INODE_EXT_FIFO: e.type = 'p'; e.nlink = d.ipc_ext.nlink; break;
-    case SQFS_INODE_SOCKET: e.type = 's'; e.nlink = d.ipc.nlink; break;
-    case SQFS_INODE_EXT_SOCKET: e.type = 's'; e.nlink = d.ipc_ext.nlink; break;
-    default: img.corrupt(shown(e.path) + ": unknown inode type " + std::to_string(inode.base.type));
+    switch (e.type) {
+    case 'd':
+        e.nlink = ext ? d.dir_ext.nlink : d.dir.nlink;
+        break;
+    case 'f':
+        e.nlink = ext ? d.file_ext.nlink : 1;
+        break;
+    case 'l':
+        e.nlink = ext ? d.slink_ext.nlink : d.slink.nlink;
+        break;
+    case 'b':
+    case 'c':
+        e.nlink = ext ? d.dev_ext.nlink : d.dev.nlink;
+        e.rdev = ext ? d.dev_ext.devno : d.dev.devno;
+        break;
+    default: // fifo, socket
+        e.nlink = ext ? d.ipc_ext.nlink : d.ipc.nlink;
+        break;
     }
     if (e.type == 'f') {
         sqfs_u64 size = 0;
         sqfs_inode_get_file_size(&inode, &size);
         e.size = size;
     } else if (e.type == 'l') {
-        size_t n = inode.base.type == SQFS_INODE_SLINK ? d.slink.target_size : d.slink_ext.target_size;
+        size_t n =
+            inode.base.type == SQFS_INODE_SLINK ? d.slink.target_size : d.slink_ext.target_size;
         e.target.assign(reinterpret_cast<const char*>(inode.extra), n);
         e.size = n;
     }
@@ -133,7 +148,9 @@ ImageEntry make_entry(ImageSource& img, const sqfs_inode_generic_t& inode, std::
     return e;
 }
 
-uint64_t root_ref(const ImageSource& img) { return img.super().root_inode_ref; }
+uint64_t root_ref(const ImageSource& img) {
+    return img.super().root_inode_ref;
+}
 
 ImageSummary summarize(const ImageSource& img) {
     const sqfs_super_t& s = img.super();
@@ -175,7 +192,8 @@ ImageListing read_image(const std::string& path, uint64_t offset, uint64_t size)
         for (Child& child : list_dir(img, *dir, dir_path)) {
             std::string child_path = join(dir_path, child.name);
             if (child_path.size() > k_max_path)
-                img.corrupt(child_path.substr(0, 64) + "...: path longer than " + std::to_string(k_max_path) + " bytes");
+                img.corrupt(child_path.substr(0, 64) + "...: path longer than " +
+                            std::to_string(k_max_path) + " bytes");
             if (listing.entries.size() >= k_max_entries)
                 img.corrupt("more than " + std::to_string(k_max_entries) + " entries");
             InodePtr inode = img.read_inode(child.ref, child_path);
@@ -192,8 +210,8 @@ ImageListing read_image(const std::string& path, uint64_t offset, uint64_t size)
     return listing;
 }
 
-std::string read_image_file(const std::string& path, const std::string& file_path, uint64_t max_bytes,
-                            uint64_t offset, uint64_t size) {
+std::string read_image_file(const std::string& path, const std::string& file_path,
+                            uint64_t max_bytes, uint64_t offset, uint64_t size) {
     ImageSource img(path, offset, size);
     InodePtr inode = img.read_inode(root_ref(img), "/");
     std::string walked;
@@ -203,7 +221,8 @@ std::string read_image_file(const std::string& path, const std::string& file_pat
         if (!is_dir(*inode))
             img.corrupt(file_path + ": " + shown(walked) + " is not a directory");
         std::vector<Child> children = list_dir(img, *inode, walked);
-        auto it = std::find_if(children.begin(), children.end(), [&](const Child& c) { return c.name == part; });
+        auto it = std::find_if(children.begin(), children.end(),
+                               [&](const Child& c) { return c.name == part; });
         walked = join(walked, part);
         if (it == children.end())
             throw_input(path + ": " + walked + ": no such file in the image");
@@ -214,8 +233,8 @@ std::string read_image_file(const std::string& path, const std::string& file_pat
     sqfs_u64 file_size = 0;
     sqfs_inode_get_file_size(inode.get(), &file_size);
     if (file_size > max_bytes)
-        throw_input(path + ": " + walked + ": " + std::to_string(file_size) + " bytes, more than the " +
-                    std::to_string(max_bytes) + " allowed");
+        throw_input(path + ": " + walked + ": " + std::to_string(file_size) +
+                    " bytes, more than the " + std::to_string(max_bytes) + " allowed");
     std::string out(file_size, '\0');
     uint64_t done = 0;
     while (done < file_size) {
@@ -224,7 +243,8 @@ std::string read_image_file(const std::string& path, const std::string& file_pat
         if (n < 0)
             img.fail(walked + ": reading data", n);
         if (n == 0)
-            img.corrupt(walked + ": data ends after " + std::to_string(done) + " of " + std::to_string(file_size) + " bytes");
+            img.corrupt(walked + ": data ends after " + std::to_string(done) + " of " +
+                        std::to_string(file_size) + " bytes");
         done += static_cast<uint64_t>(n);
     }
     return out;

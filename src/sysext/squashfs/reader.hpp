@@ -17,16 +17,17 @@
 namespace sysext::squashfs {
 
 struct ImageEntry {
-    std::string path;      // relative, no leading slash: "usr", "usr/bin/podman"; the root is ""
-    char type = 'f';       // 'd' dir, 'f' file, 'l' symlink, 'c' char dev, 'b' block dev, 'p' fifo, 's' socket
-    uint32_t mode = 0;     // permission bits incl. setuid/setgid/sticky (no type bits)
+    std::string path; // relative, no leading slash: "usr", "usr/bin/podman"; the root is ""
+    char type =
+        'f'; // 'd' dir, 'f' file, 'l' symlink, 'c' char dev, 'b' block dev, 'p' fifo, 's' socket
+    uint32_t mode = 0; // permission bits incl. setuid/setgid/sticky (no type bits)
     uint32_t uid = 0, gid = 0;
-    uint64_t size = 0;     // file bytes; symlink: target length; dir: 0
-    std::string target;    // symlink target
+    uint64_t size = 0;  // file bytes; symlink: target length; dir: 0
+    std::string target; // symlink target
     uint32_t nlink = 1;
-    uint32_t inode = 0;    // inode number (hard links share it)
+    uint32_t inode = 0; // inode number (hard links share it)
     std::map<std::string, std::string> xattrs;
-    uint32_t rdev = 0;     // device number of 'c' and 'b' entries (squashfs encoding)
+    uint32_t rdev = 0; // device number of 'c' and 'b' entries (squashfs encoding)
 };
 
 struct ImageSummary {

@@ -10,8 +10,8 @@ namespace sysext::inspect {
 
 namespace {
 
-squashfs::ImageEntry entry(std::string path, char type, uint32_t mode, uint64_t size = 0, uint32_t inode = 0,
-                           uint32_t nlink = 1) {
+squashfs::ImageEntry entry(std::string path, char type, uint32_t mode, uint64_t size = 0,
+                           uint32_t inode = 0, uint32_t nlink = 1) {
     squashfs::ImageEntry e;
     e.path = std::move(path);
     e.type = type;
@@ -58,28 +58,26 @@ TEST(Contents, ModeStringsAsLsShowsThem) {
 }
 
 TEST(Contents, ListingHasOneStableLinePerEntry) {
-    EXPECT_EQ(contents_listing(sample()),
-              "drwxr-xr-x 0:0 0 .\n"
-              "drwxr-xr-x 0:0 0 usr\n"
-              "drwxr-xr-x 0:0 0 usr/bin\n"
-              "lrwxrwxrwx 0:0 6 usr/bin/docker -> podman\n"
-              "-rwsr-xr-x 0:0 12345 usr/bin/podman\n"
-              "drwxr-xr-x 0:0 0 usr/lib\n"
-              "-rw-r--r-- 0:0 100 usr/lib/a\n"
-              "-rw-r--r-- 0:0 100 usr/lib/b\n"
-              "drwx------ 0:0 0 usr/lib/deep\n"
-              "drwxrwxrwt 0:0 0 usr/lib/deep/er\n"
-              "-rw-r-S--- 1000:100 7 usr/lib/deep/er/x\\x0ay\n"
-              "crw------- 0:0 1,3 usr/lib/dev\n");
+    EXPECT_EQ(contents_listing(sample()), "drwxr-xr-x 0:0 0 .\n"
+                                          "drwxr-xr-x 0:0 0 usr\n"
+                                          "drwxr-xr-x 0:0 0 usr/bin\n"
+                                          "lrwxrwxrwx 0:0 6 usr/bin/docker -> podman\n"
+                                          "-rwsr-xr-x 0:0 12345 usr/bin/podman\n"
+                                          "drwxr-xr-x 0:0 0 usr/lib\n"
+                                          "-rw-r--r-- 0:0 100 usr/lib/a\n"
+                                          "-rw-r--r-- 0:0 100 usr/lib/b\n"
+                                          "drwx------ 0:0 0 usr/lib/deep\n"
+                                          "drwxrwxrwt 0:0 0 usr/lib/deep/er\n"
+                                          "-rw-r-S--- 1000:100 7 usr/lib/deep/er/x\\x0ay\n"
+                                          "crw------- 0:0 1,3 usr/lib/dev\n");
 }
 
 TEST(Contents, UsageIsCumulativeDepthLimitedAndCountsHardLinksOnce) {
-    EXPECT_EQ(usage_by_directory(sample(), 3),
-              "12452\t.\n"
-              "12452\tusr\n"
-              "12345\tusr/bin\n"
-              "107\tusr/lib\n"
-              "7\tusr/lib/deep\n");
+    EXPECT_EQ(usage_by_directory(sample(), 3), "12452\t.\n"
+                                               "12452\tusr\n"
+                                               "12345\tusr/bin\n"
+                                               "107\tusr/lib\n"
+                                               "7\tusr/lib/deep\n");
     EXPECT_EQ(usage_by_directory(sample(), 1), "12452\t.\n12452\tusr\n");
     EXPECT_EQ(usage_by_directory(sample(), 0), "12452\t.\n");
 }

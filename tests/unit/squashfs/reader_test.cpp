@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 
+#include <filesystem>
+
 namespace sysext::squashfs {
 
 namespace {
@@ -21,8 +23,12 @@ tree::Node text_file(std::string text, uint32_t mode = 0644) {
     n.type = tree::NodeType::File;
     n.mode = mode;
     auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline, "",
-                 bytes, nullptr, 0, bytes->size()};
+    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline,
+                 "",
+                 bytes,
+                 nullptr,
+                 0,
+                 bytes->size()};
     return n;
 }
 
@@ -58,7 +64,8 @@ tree::Tree sample_tree() {
     tree::Node& owned = t.add("usr/share/owned", text_file("x"));
     owned.uid = 1000;
     owned.gid = 100;
-    owned.xattrs = {{"user.comment", "hello"}, {"security.capability", std::string("\x01\x00\x00\x02", 4)}};
+    owned.xattrs = {{"user.comment", "hello"},
+                    {"security.capability", std::string("\x01\x00\x00\x02", 4)}};
     t.add("usr/lib/extension-release.d/extension-release.demo", text_file("ID=_any\n"));
     t.finalize();
     return t;
@@ -141,8 +148,9 @@ TEST(Reader, ReadsOneFileAndRefusesWhatIsNotOne) {
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
-        EXPECT_EQ(std::string(e.what()), img + ": usr/share/big.txt: " + std::to_string(big_text().size()) +
-                                             " bytes, more than the 1000 allowed");
+        EXPECT_EQ(std::string(e.what()),
+                  img + ": usr/share/big.txt: " + std::to_string(big_text().size()) +
+                      " bytes, more than the 1000 allowed");
     }
     try {
         read_image_file(img, "usr/share/missing", 1000);
@@ -172,7 +180,8 @@ TEST(Reader, ReadsAnImageAtAnOffsetInsideALargerFile) {
 TEST(Reader, TruncatedImageThrowsNamingTheFile) {
     test::TempDir dir;
     std::string bytes = pack(sample_tree(), dir / "img.raw");
-    for (size_t keep : {size_t(0), size_t(10), size_t(96), bytes.size() / 2, bytes.size() - 4096 - 1}) {
+    for (size_t keep :
+         {size_t(0), size_t(10), size_t(96), bytes.size() / 2, bytes.size() - 4096 - 1}) {
         test::write_text(dir / "cut.raw", bytes.substr(0, keep));
         try {
             read_image(dir / "cut.raw");
@@ -186,36 +195,86 @@ TEST(Reader, TruncatedImageThrowsNamingTheFile) {
     try {
         read_image(dir / "cut.raw");
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("truncated: the superblock says the image has"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("truncated: the superblock says the image has"),
+                  std::string::npos)
             << e.what();
     }
 }
 
-// Flips bytes all over the image, one offset at a time: every read either
-// succeeds (the byte was padding or file data) or throws sysext::Error.
+// Flips bytes of the superblock and of every meta data table (inodes,
+// directories, fragments, IDs, xattrs: everything from the inode table on),
+// one at a time: every read either succeeds (the byte did not matter) or
+// throws sysext::Error. File data is not covered: squashfs has no checksums.
 TEST(Reader, DamagedImagesThrowOrReadNeverCrash) {
     test::TempDir dir;
     std::string bytes = pack(sample_tree(), dir / "img.raw");
+    auto le64 = [&](size_t at) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < 8; ++i)
+            v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+        return v;
+    };
+    const size_t inode_table = le64(64), used = le64(40);
+    ASSERT_LT(inode_table, used);
+    std::vector<size_t> offsets;
+    for (size_t at = 0; at < 96; ++at)
+        offsets.push_back(at);
+    for (size_t at = inode_table; at < used; ++at)
+        offsets.push_back(at);
     size_t errors = 0;
-    size_t used = bytes.size();
-    while (used > 0 && bytes[used - 1] == '\0')
-        --used; // skip the 4 KiB padding: damage there changes nothing
-    size_t step = std::max<size_t>(1, used / 400);
-    for (size_t at = 0; at < used; at += step) {
+    for (size_t at : offsets) {
         for (unsigned char x : {0xffu, 0x01u, 0x80u}) {
             std::string damaged = bytes;
             damaged[at] = static_cast<char>(damaged[at] ^ x);
             test::write_text(dir / "bad.raw", damaged);
             try {
                 read_image(dir / "bad.raw");
-                read_image_file(dir / "bad.raw", "usr/lib/extension-release.d/extension-release.demo", 4096);
+                read_image_file(dir / "bad.raw",
+                                "usr/lib/extension-release.d/extension-release.demo", 4096);
             } catch (const Error& e) {
                 ++errors;
-                EXPECT_TRUE(e.kind() == ErrorKind::Input) << e.what();
+                EXPECT_EQ(e.kind(), ErrorKind::Input) << e.what();
+                EXPECT_EQ(std::string(e.what()).rfind(dir / "bad.raw: ", 0), 0u) << e.what();
             }
         }
     }
-    EXPECT_GT(errors, 50u);
+    EXPECT_GT(errors, offsets.size()) << "of " << 3 * offsets.size() << " damaged images";
+}
+
+// A directory entry rewritten to point at the root inode makes a loop; the
+// reader must stop at the second visit. mksquashfs with -noI -noD stores the
+// inode and directory tables uncompressed, so the entry can be patched in place.
+TEST(Reader, DirectoryLoopIsAnErrorNotAHang) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / "t/usr/zz");
+    test::write_text(dir / "t/usr/file", "x");
+    int status = 0;
+    std::string out = test::run("mksquashfs " + dir / "t" + " " + dir / "img.raw" +
+                                    " -noI -noD -noF -noX -all-root -noappend -quiet 2>&1",
+                                &status);
+    ASSERT_EQ(status, 0) << out;
+    std::string bytes = read_file(dir / "img.raw");
+    auto le = [&](size_t at, size_t n) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+        return v;
+    };
+    const uint64_t root_ref = le(32, 8), dir_table = le(72, 8);
+    ASSERT_EQ(root_ref >> 16, 0u) << "the test expects one inode meta data block";
+    // entry: offset u16, inode_diff s16, type u16 (1 = directory), size u16 (length - 1), name
+    size_t at = bytes.find(std::string("\x01\x00\x01\x00zz", 6), dir_table);
+    ASSERT_NE(at, std::string::npos);
+    bytes[at - 4] = static_cast<char>(root_ref & 0xff);
+    bytes[at - 3] = static_cast<char>((root_ref >> 8) & 0xff);
+    test::write_text(dir / "loop.raw", bytes);
+    try {
+        read_image(dir / "loop.raw");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "loop.raw" + ": usr/zz: directory reached twice (a directory loop)");
+    }
 }
 
 // Superblock fields set to extremes one at a time.
