@@ -76,18 +76,4 @@ std::string sha256sums(const std::vector<PublishedFile>& files) {
     return out;
 }
 
-std::string components_report(const PublishRequest& r,
-                              const std::vector<source::LockEntry>& locked) {
-    std::string out =
-        "# " + r.name + " " + r.version + " (" + r.target + ", " + r.architecture + ")\n";
-    out += "# component  package version\n";
-    for (const auto& [name, version] : r.components)
-        out += name + "  " + (version.empty() ? "-" : version) + "\n";
-    out += "\n# inputs: kind  name  version  architecture  sha256\n";
-    for (const auto& e : locked)
-        out += e.kind + "  " + e.name + "  " + (e.version.empty() ? "-" : e.version) + "  " +
-               (e.architecture.empty() ? "-" : e.architecture) + "  " + e.sha256 + "\n";
-    return out;
-}
-
 } // namespace sysext::publish

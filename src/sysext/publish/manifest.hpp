@@ -31,8 +31,5 @@ struct ManifestInputs {
 
 nlohmann::json manifest(const ManifestInputs& in);
 std::string sha256sums(const std::vector<PublishedFile>& files);
-// components.txt: each component with its package version, then every locked input.
-std::string components_report(const PublishRequest& request,
-                              const std::vector<source::LockEntry>& locked);
 
 } // namespace sysext::publish

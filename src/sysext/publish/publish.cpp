@@ -1,5 +1,6 @@
 #include "sysext/publish/publish.hpp"
 
+#include "sysext/inspect/components.hpp"
 #include "sysext/publish/manifest.hpp"
 #include "sysext/publish/release_dir.hpp"
 #include "sysext/publish/reports.hpp"
@@ -133,7 +134,10 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     Reports reports = contents_reports(dir.staging_path() + "/" + d.image_file, r.ddi);
     dir.add("contents.txt", reports.listing);
     dir.add("usage.txt", reports.usage);
-    dir.add("components.txt", components_report(r, lock.entries()));
+    std::vector<pipeline::BuiltInput> packages;
+    for (const auto& e : lock.entries())
+        packages.push_back({e.name, e.version, e.sha256});
+    dir.add("components.txt", inspect::components_listing(r.components, packages));
 
     // What went in and came out, then the checksums of everything.
     std::vector<PublishedFile> outputs;
