@@ -83,7 +83,7 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
 
     // The image and what belongs to it, renamed after the image.
     reporter.stage("publishing: copying the image");
-    dir.add_copy(d.image_file, r.image);
+    dir.add_copy(d.image_file, r.image, reporter);
     const std::string built_stem = without_raw(r.image);
     for (const auto& sidecar : r.sidecars) {
         if (sidecar == r.image)

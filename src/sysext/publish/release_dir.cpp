@@ -111,10 +111,15 @@ void ReleaseDir::add(const std::string& name, const std::string& content) {
     m_files[name] = {name, content.size(), to_hex(sha256(content))};
 }
 
-void ReleaseDir::add_copy(const std::string& name, const std::string& source_path) {
+void ReleaseDir::add_copy(const std::string& name, const std::string& source_path,
+                          Reporter& reporter) {
     std::string path = m_staging + "/" + name;
     Fd in = open_or_throw(source_path, O_RDONLY | O_CLOEXEC);
     Fd out = open_or_throw(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    struct stat st;
+    if (::fstat(in.get(), &st) != 0)
+        throw_errno(source_path);
+    const uint64_t total = static_cast<uint64_t>(st.st_size);
     std::vector<char> buf(1 << 20);
     Sha256 hash;
     uint64_t size = 0;
@@ -126,6 +131,7 @@ void ReleaseDir::add_copy(const std::string& name, const std::string& source_pat
         hash.update(buf.data(), n);
         write_all(out.get(), buf.data(), n, path);
         size += n;
+        reporter.progress(size, total);
     }
     if (::fsync(out.get()) != 0)
         throw_errno(path + ": cannot flush to disk");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "sysext/util/fd.hpp"
+#include "sysext/util/reporter.hpp"
 
 #include <cstdint>
 #include <map>
@@ -42,7 +43,8 @@ public:
 
     // Stages a file with the given bytes, or a copy of a file on disk.
     void add(const std::string& name, const std::string& content);
-    void add_copy(const std::string& name, const std::string& source_path);
+    void add_copy(const std::string& name, const std::string& source_path,
+                  Reporter& reporter = null_reporter());
     // Every staged file so far, sorted by name.
     std::vector<StagedFile> files() const;
 
