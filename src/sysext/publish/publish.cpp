@@ -137,7 +137,10 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     std::vector<pipeline::BuiltInput> packages;
     for (const auto& e : lock.entries())
         packages.push_back({e.name, e.version, e.sha256});
-    dir.add("components.txt", inspect::components_listing(r.components, packages));
+    dir.add("components.txt",
+            "# " + r.name + " " + r.version + " (" + r.target + ", " + r.architecture +
+                "): component NAME VERSION, package NAME VERSION SHA256, tab-separated\n" +
+                inspect::components_listing(r.components, packages));
 
     // What went in and came out, then the checksums of everything.
     std::vector<PublishedFile> outputs;
