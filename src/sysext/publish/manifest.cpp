@@ -26,11 +26,12 @@ json manifest(const ManifestInputs& in) {
     json inputs = json::array();
     // The profile is an input too; by file name, so the manifest does not
     // depend on where the tree was checked out.
-    inputs.push_back({{"kind", "profile"},
-                      {"name", base_name(r.profile)},
-                      {"source", base_name(r.profile)},
-                      {"version", nullptr},
-                      {"sha256", in.profile_sha256}});
+    if (!r.profile.empty())
+        inputs.push_back({{"kind", "profile"},
+                          {"name", base_name(r.profile)},
+                          {"source", base_name(r.profile)},
+                          {"version", nullptr},
+                          {"sha256", in.profile_sha256}});
     for (const auto& e : in.locked)
         inputs.push_back({{"kind", e.kind},
                           {"name", e.name},
@@ -56,7 +57,9 @@ json manifest(const ManifestInputs& in) {
               {"target", r.target},
               {"image", in.image_file},
               {"base_url", optional(r.base_url)},
-              {"profile", {{"name", base_name(r.profile)}, {"sha256", in.profile_sha256}}},
+              {"profile", r.profile.empty() ? json(nullptr)
+                                            : json{{"name", base_name(r.profile)},
+                                                   {"sha256", in.profile_sha256}}},
               {"extension_release", release::parse(r.release_text, "extension-release")},
               {"components", r.components},
               {"inputs", inputs},

@@ -146,8 +146,12 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     std::vector<PublishedFile> outputs;
     for (const auto& f : dir.files())
         outputs.push_back({f.name, f.size, f.sha256});
-    ManifestInputs mi{r,       d.image_file, to_hex(sha256_file(r.profile)), lock.entries(),
-                      outputs, deployment};
+    ManifestInputs mi{r,
+                      d.image_file,
+                      r.profile.empty() ? "" : to_hex(sha256_file(r.profile)),
+                      lock.entries(),
+                      outputs,
+                      deployment};
     dir.add("manifest.json", manifest(mi).dump(2) + "\n");
     outputs.clear();
     for (const auto& f : dir.files())
