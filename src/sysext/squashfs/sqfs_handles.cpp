@@ -68,7 +68,24 @@ int fd_file_truncate(sqfs_file_t* f, sqfs_u64 size) {
     return 0;
 }
 
-const char* sqfs_reason(int ret) {
+} // namespace
+
+SqfsPtr<sqfs_file_t> make_fd_file(int fd, const std::string& name) {
+    auto* file = new FdFile{};
+    file->base.base.destroy = fd_file_destroy;
+    file->base.base.copy = nullptr;
+    file->base.read_at = fd_file_read_at;
+    file->base.write_at = fd_file_write_at;
+    file->base.get_size = fd_file_get_size;
+    file->base.truncate = fd_file_truncate;
+    file->fd = fd;
+    file->name = name;
+    off_t end = ::lseek(fd, 0, SEEK_END);
+    file->size = end > 0 ? static_cast<sqfs_u64>(end) : 0;
+    return SqfsPtr<sqfs_file_t>(&file->base);
+}
+
+const char* error_text(int ret) {
     switch (ret) {
     case SQFS_ERROR_ALLOC: return "out of memory";
     case SQFS_ERROR_IO: return "input/output error";
@@ -91,28 +108,11 @@ const char* sqfs_reason(int ret) {
     }
 }
 
-} // namespace
-
-SqfsPtr<sqfs_file_t> make_fd_file(int fd, const std::string& name) {
-    auto* file = new FdFile{};
-    file->base.base.destroy = fd_file_destroy;
-    file->base.base.copy = nullptr;
-    file->base.read_at = fd_file_read_at;
-    file->base.write_at = fd_file_write_at;
-    file->base.get_size = fd_file_get_size;
-    file->base.truncate = fd_file_truncate;
-    file->fd = fd;
-    file->name = name;
-    off_t end = ::lseek(fd, 0, SEEK_END);
-    file->size = end > 0 ? static_cast<sqfs_u64>(end) : 0;
-    return SqfsPtr<sqfs_file_t>(&file->base);
-}
-
 void check(int ret, const std::string& what) {
     if (ret == 0)
         return;
     ErrorKind kind = ret == SQFS_ERROR_IO ? ErrorKind::Io : ErrorKind::Internal;
-    throw Error(kind, what + ": " + sqfs_reason(ret));
+    throw Error(kind, what + ": " + error_text(ret));
 }
 
 } // namespace sysext::squashfs

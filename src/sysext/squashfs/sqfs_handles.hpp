@@ -37,6 +37,9 @@ using InodePtr = std::unique_ptr<sqfs_inode_generic_t, FreeDeleter>;
 // An sqfs_file_t writing through pread/pwrite on fd; does not close fd.
 SqfsPtr<sqfs_file_t> make_fd_file(int fd, const std::string& name);
 
+// libsquashfs's reason for a negative SQFS_ERROR value, e.g. "data is corrupted".
+const char* error_text(int ret);
+
 // Throws an Error "<what>: <libsquashfs's reason>" when ret is non-zero.
 void check(int ret, const std::string& what);
 

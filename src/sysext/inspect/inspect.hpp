@@ -1,0 +1,81 @@
+// `sysext-build inspect`: what a file is and whether a systemd host would take
+// it, without mounting anything. The file's kind comes from its magic, never
+// its name: a squashfs image ("hsqs"), a GPT disk image ("EFI PART" in LBA 1,
+// our DDI: usr, usr-verity and usr-verity-sig partitions) or a Flatcar update
+// payload ("CrAU").
+//
+// For images: the squashfs summary and contents, the extension-release
+// file(s) and what systemd-sysext would refuse (no release file, a release
+// name that does not match the image file name, ID missing, an unknown
+// ARCHITECTURE, usr/lib/os-release present), and the dm-verity tree and PKCS#7
+// signature (sidecars NAME.roothash, NAME.verity, NAME.roothash.p7s next to a
+// bare image, or the partitions of a disk image) checked against the root hash.
+// For payloads: payload/describe's account, checked by payload/verifier when a
+// key is given.
+#pragma once
+
+#include "sysext/inspect/signature.hpp"
+#include "sysext/squashfs/reader.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sysext::inspect {
+
+struct InspectOptions {
+    std::string path;
+    std::string cert; // trust: images must be signed by it; payloads checked with its key
+    std::vector<std::string> public_keys; // payload public keys (PEM)
+};
+
+struct ReleaseFile {
+    std::string name; // "extension-release.podman"
+    std::map<std::string, std::string> fields;
+    bool matches_image = false; // the one systemd would read for this image file name
+};
+
+struct Partition {
+    std::string name, type, uuid;
+    uint64_t offset = 0, size = 0;
+};
+
+struct VerityStatus {
+    std::string status = "none"; // "verified", "failed" or "none" (unsigned)
+    std::string root_hash;
+    std::string detail;
+};
+
+struct Inspection {
+    std::string path;
+    std::string kind;       // "squashfs", "disk-image" or "payload"
+    std::string image_name; // the extension name systemd derives from the file name
+    // Images: the squashfs (for a disk image, its usr partition).
+    bool contents_read = false;
+    squashfs::ImageListing listing;
+    uint64_t image_offset = 0, image_size = 0;
+    std::vector<ReleaseFile> releases;
+    std::vector<Partition> partitions;
+    VerityStatus verity;
+    SignatureStatus signature;
+    // Payloads: describe's data; "verification" added when a key was given.
+    nlohmann::json payload;
+    std::string payload_text;          // describe's readable account
+    std::vector<std::string> notes;    // worth knowing, not a reason to refuse
+    std::vector<std::string> problems; // a failed check, or why systemd would refuse the image
+
+    bool ok() const { return problems.empty(); }
+};
+
+// Throws Input when the file is none of the three kinds (naming its magic).
+Inspection inspect(const InspectOptions& options);
+
+// The report as one JSON object: kind, release, contents, verity, signature,
+// problems (and partitions, payload where they apply).
+nlohmann::json to_json(const Inspection& r, size_t largest = 10);
+// A readable summary.
+std::string to_text(const Inspection& r, size_t largest = 10);
+
+} // namespace sysext::inspect

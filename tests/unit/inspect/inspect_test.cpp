@@ -1,0 +1,132 @@
+// inspect() on images our writer packs: release rules and detection. Signed
+// images, disk images and payloads are covered end to end (tests/e2e/inspect.sh).
+#include "sysext/inspect/inspect.hpp"
+#include "sysext/squashfs/writer.hpp"
+#include "sysext/util/atomic_file.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sysext::inspect {
+
+namespace {
+
+tree::Node text_file(std::string text) {
+    tree::Node n;
+    n.type = tree::NodeType::File;
+    n.mode = 0644;
+    auto bytes = std::make_shared<std::string>(std::move(text));
+    n.content = {tree::Content::Kind::Inline, "", bytes, nullptr, 0, bytes->size()};
+    return n;
+}
+
+void pack(const std::string& path, const std::string& release_name, const std::string& release_text,
+          bool os_release = false) {
+    tree::Tree t;
+    t.add("usr/bin/tool", text_file("#!/bin/sh\n"));
+    t.add("usr/lib/extension-release.d/extension-release." + release_name, text_file(release_text));
+    if (os_release)
+        t.add("usr/lib/os-release", text_file("ID=debian\n"));
+    t.add("etc/stray", text_file("x"));
+    t.finalize();
+    AtomicFile out(path);
+    squashfs::WriterOptions o;
+    o.jobs = 1;
+    squashfs::write_image(t, out.fd(), o, null_reporter());
+    out.commit();
+}
+
+Inspection run(const std::string& path) {
+    return inspect({path, "", {}});
+}
+
+} // namespace
+
+TEST(Inspect, UnsignedImageWithMatchingReleaseIsFine) {
+    test::TempDir dir;
+    pack(dir / "demo.raw", "demo", "ID=_any\nARCHITECTURE=x86-64\nVERSION_ID=\"1.0\"\n");
+    Inspection r = run(dir / "demo.raw");
+    EXPECT_EQ(r.kind, "squashfs");
+    EXPECT_EQ(r.image_name, "demo");
+    EXPECT_TRUE(r.ok()) << testing::PrintToString(r.problems);
+    ASSERT_EQ(r.releases.size(), 1u);
+    EXPECT_TRUE(r.releases[0].matches_image);
+    EXPECT_EQ(r.releases[0].fields.at("VERSION_ID"), "1.0");
+    EXPECT_EQ(r.verity.status, "none");
+    EXPECT_EQ(r.signature.status, "none");
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0], "etc: outside usr/ and opt/; systemd-sysext does not merge it");
+    nlohmann::json j = to_json(r);
+    EXPECT_EQ(j["release"]["ARCHITECTURE"], "x86-64");
+    EXPECT_EQ(j["contents"]["files"], 3);
+    EXPECT_NE(to_text(r).find("  release: extension-release.demo\n    ARCHITECTURE=x86-64\n"),
+              std::string::npos)
+        << to_text(r);
+}
+
+TEST(Inspect, VersionedImageNameMatchesItsPrefix) {
+    test::TempDir dir;
+    pack(dir / "demo_1.2.raw", "demo", "ID=_any\n");
+    EXPECT_TRUE(run(dir / "demo_1.2.raw").ok());
+}
+
+TEST(Inspect, ReportsWhatSystemdWouldRefuse) {
+    test::TempDir dir;
+    pack(dir / "renamed.raw", "demo", "ID=_any\n");
+    Inspection r = run(dir / "renamed.raw");
+    ASSERT_EQ(r.problems.size(), 1u) << testing::PrintToString(r.problems);
+    EXPECT_EQ(r.problems[0],
+              "release: the image holds extension-release.demo but systemd-sysext looks for "
+              "usr/lib/extension-release.d/extension-release.renamed for an image file named "
+              "renamed.raw; "
+              "it refuses the image");
+
+    pack(dir / "bad.raw", "bad", "ARCHITECTURE=aarch64\n", true);
+    r = run(dir / "bad.raw");
+    ASSERT_EQ(r.problems.size(), 3u) << testing::PrintToString(r.problems);
+    EXPECT_EQ(
+        r.problems[0],
+        "release: extension-release.bad: ID is missing (give the host's os-release ID, or _any)");
+    EXPECT_EQ(r.problems[1], "release: extension-release.bad: unknown architecture \"aarch64\" "
+                             "(did you mean \"arm64\"?)");
+    EXPECT_EQ(
+        r.problems[2],
+        "usr/lib/os-release: an extension must not carry it; systemd-sysext refuses the image");
+
+    pack(dir / "demo.img", "demo", "ID=_any\n");
+    r = run(dir / "demo.img"); // and its name is "demo.img", not "demo"
+    ASSERT_EQ(r.problems.size(), 2u) << testing::PrintToString(r.problems);
+    EXPECT_EQ(r.problems[0],
+              dir / "demo.img" + ": systemd-sysext only picks up images named NAME.raw");
+}
+
+TEST(Inspect, DamagedContentsAreAProblemNotACrash) {
+    test::TempDir dir;
+    pack(dir / "demo.raw", "demo", "ID=_any\n");
+    std::string bytes = read_file(dir / "demo.raw");
+    test::write_text(dir / "demo.raw", bytes.substr(0, 200));
+    Inspection r = run(dir / "demo.raw");
+    EXPECT_FALSE(r.contents_read);
+    ASSERT_EQ(r.problems.size(), 1u);
+    EXPECT_EQ(r.problems[0].rfind("contents: " + dir / "demo.raw" + ": truncated", 0), 0u)
+        << r.problems[0];
+}
+
+TEST(Inspect, UnknownFilesAreInputErrorsNamingTheMagic) {
+    test::TempDir dir;
+    test::write_text(dir / "x.bin", "PK\x03\x04rest");
+    try {
+        run(dir / "x.bin");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "x.bin" +
+                      ": not a squashfs image, GPT disk image or Flatcar update payload "
+                      "(it starts with 50 4b 03 04 72 65 73 74 \"PK\\x03\\x04rest\")");
+    }
+}
+
+} // namespace sysext::inspect
