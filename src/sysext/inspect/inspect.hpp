@@ -29,6 +29,18 @@ struct InspectOptions {
     std::string path;
     std::string cert; // trust: images must be signed by it; payloads checked with its key
     std::vector<std::string> public_keys; // payload public keys (PEM)
+    // A host to match the image against as systemd-sysext would (its
+    // os-release file); "" = no host check. host_arch "" = this machine's.
+    std::string os_release;
+    std::string host_arch;
+    std::string scope = "system";
+};
+
+struct HostCheck {
+    bool checked = false;
+    bool accepted = false;
+    std::string os_release, architecture, scope;
+    std::string reason; // which rule refused it, or which accepted it
 };
 
 struct ReleaseFile {
@@ -60,6 +72,7 @@ struct Inspection {
     std::vector<Partition> partitions;
     VerityStatus verity;
     SignatureStatus signature;
+    HostCheck host;
     // Payloads: describe's data; "verification" added when a key was given.
     nlohmann::json payload;
     std::string payload_text;          // describe's readable account

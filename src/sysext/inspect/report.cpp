@@ -77,6 +77,12 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
             {{"name", f.name}, {"matches_image", f.matches_image}, {"fields", f.fields}});
     j["release_files"] = files;
     j["contents"] = r.contents_read ? contents_summary(r, largest) : nlohmann::json(nullptr);
+    if (r.host.checked)
+        j["host"] = {{"os_release", r.host.os_release},
+                     {"architecture", r.host.architecture},
+                     {"scope", r.host.scope},
+                     {"accepted", r.host.accepted},
+                     {"reason", r.host.reason}};
     j["verity"] = {{"status", r.verity.status},
                    {"root_hash", r.verity.root_hash},
                    {"detail", r.verity.detail}};
@@ -148,6 +154,9 @@ std::string to_text(const Inspection& r, size_t largest) {
         line(out, "  signature: " + r.signature.status + who +
                       (r.signature.detail.empty() ? "" : " (" + r.signature.detail + ")"));
     }
+    if (r.host.checked)
+        line(out, "  host: " + std::string(r.host.accepted ? "merges it" : "skips it") + " (" +
+                      r.host.os_release + ", " + r.host.architecture + "): " + r.host.reason);
     for (const auto& n : r.notes)
         line(out, "note: " + n);
     for (const auto& p : r.problems)
