@@ -7,7 +7,6 @@
 #include "signing/key.hpp"
 #include "sysext/ddi/gpt.hpp"
 #include "sysext/inspect/image_checks.hpp"
-#include "sysext/release/host_match.hpp"
 #include "sysext/release/release.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -140,33 +139,6 @@ void check_release_rules(Inspection& r) {
         r.problems.push_back(std::move(problem));
 }
 
-// systemd-sysext's own decision for the given host: the reason it would skip
-// the image silently is the one thing a user cannot see on the host.
-void check_host(Inspection& r, const InspectOptions& o) {
-    if (o.os_release.empty() || r.releases.empty())
-        return;
-    const ReleaseFile* chosen = nullptr;
-    for (const auto& f : r.releases)
-        if (f.matches_image && chosen == nullptr)
-            chosen = &f;
-    if (chosen == nullptr)
-        return; // already a problem: systemd finds no release file to match
-    HostCheck& h = r.host;
-    h.checked = true;
-    h.os_release = o.os_release;
-    h.architecture = o.host_arch.empty() ? release::running_architecture() : o.host_arch;
-    h.scope = o.scope;
-    const auto host = release::parse(read_file(o.os_release), o.os_release);
-    auto m = release::match_host(chosen->fields, host, h.architecture, h.scope);
-    h.accepted = m.accepted;
-    h.reason = m.reason;
-    if (!m.accepted)
-        r.problems.push_back("host: " + m.reason +
-                             "; systemd-sysext skips the image on this host "
-                             "(" +
-                             o.os_release + ")");
-}
-
 void check_layout(Inspection& r) {
     for (const auto& e : r.listing.entries) {
         if (e.path == "usr/lib/os-release")
@@ -210,6 +182,25 @@ void inspect_payload(Inspection& r, const InspectOptions& o) {
     }
 }
 
+// The release file systemd would read for this image, or null.
+const ReleaseFile* matching_release(const Inspection& r) {
+    for (const auto& f : r.releases)
+        if (f.matches_image)
+            return &f;
+    return nullptr;
+}
+
+void match_host(Inspection& r, const InspectOptions& o) {
+    release::KeyValues host = release::parse(read_file(o.os_release), o.os_release);
+    r.host_arch = o.host_arch.empty() ? release::running_architecture() : o.host_arch;
+    const ReleaseFile* ext = matching_release(r);
+    r.host =
+        release::match_host(ext ? ext->fields : release::KeyValues{}, host, r.host_arch, o.scope);
+    r.host_checked = true;
+    if (!r.host.accepted)
+        r.problems.push_back("host: " + o.os_release + ": " + r.host.reason);
+}
+
 } // namespace
 
 void inspect_squashfs(Inspection& r, uint64_t offset, uint64_t size) {
@@ -249,7 +240,8 @@ Inspection inspect(const InspectOptions& o) {
     } else {
         inspect_disk_image(r, cert ? &*cert : nullptr);
     }
-    check_host(r, o);
+    if (!o.os_release.empty())
+        match_host(r, o);
     return r;
 }
 

@@ -77,12 +77,6 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
             {{"name", f.name}, {"matches_image", f.matches_image}, {"fields", f.fields}});
     j["release_files"] = files;
     j["contents"] = r.contents_read ? contents_summary(r, largest) : nlohmann::json(nullptr);
-    if (r.host.checked)
-        j["host"] = {{"os_release", r.host.os_release},
-                     {"architecture", r.host.architecture},
-                     {"scope", r.host.scope},
-                     {"accepted", r.host.accepted},
-                     {"reason", r.host.reason}};
     j["verity"] = {{"status", r.verity.status},
                    {"root_hash", r.verity.root_hash},
                    {"detail", r.verity.detail}};
@@ -90,6 +84,10 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
                       {"subject", r.signature.subject},
                       {"fingerprint", r.signature.fingerprint},
                       {"detail", r.signature.detail}};
+    if (r.host_checked)
+        j["host"] = {{"architecture", r.host_arch},
+                     {"accepted", r.host.accepted},
+                     {"reason", r.host.reason}};
     if (r.kind == "disk-image") {
         nlohmann::json parts = nlohmann::json::array();
         for (const auto& p : r.partitions)
@@ -145,6 +143,9 @@ std::string to_text(const Inspection& r, size_t largest) {
             for (const auto& e : big)
                 line(out, "    " + format_size(e.size) + "  " + e.path);
         }
+        if (r.host_checked)
+            line(out, std::string("  host: ") + (r.host.accepted ? "merges it: " : "ignores it: ") +
+                          r.host.reason);
         line(out, "  verity: " + r.verity.status +
                       (r.verity.root_hash.empty() ? "" : ", root hash " + r.verity.root_hash) +
                       (r.verity.detail.empty() ? "" : " (" + r.verity.detail + ")"));
@@ -154,9 +155,6 @@ std::string to_text(const Inspection& r, size_t largest) {
         line(out, "  signature: " + r.signature.status + who +
                       (r.signature.detail.empty() ? "" : " (" + r.signature.detail + ")"));
     }
-    if (r.host.checked)
-        line(out, "  host: " + std::string(r.host.accepted ? "merges it" : "skips it") + " (" +
-                      r.host.os_release + ", " + r.host.architecture + "): " + r.host.reason);
     for (const auto& n : r.notes)
         line(out, "note: " + n);
     for (const auto& p : r.problems)
