@@ -77,8 +77,8 @@ sysext::cli::CommandRegistration reg{
             "manifest, "
             "verified when --public-key or --cert is given.\n"
             "Exit status: 0 when everything checked is fine; 4 when a verity or signature check "
-            "fails or systemd would refuse the image (each problem printed); 3 when FILE is none "
-            "of the three kinds.");
+            "fails, systemd would refuse the image or the --os-release host would not merge it "
+            "(each problem printed); 3 when FILE is none of the three kinds.");
         sub->add_option("FILE", f->options.path, "NAME.raw, a disk image or a payload")->required();
         sub->add_option(
             "--cert", f->options.cert,
@@ -87,6 +87,15 @@ sysext::cli::CommandRegistration reg{
             "for a payload, its public key must verify a signature");
         sub->add_option("--public-key", f->options.public_keys,
                         "Payload public key (PEM) that must verify a signature (repeatable)");
+        sub->add_option("--os-release", f->options.os_release,
+                        "A host's os-release file: report whether systemd-sysext on that host "
+                        "would merge the image, and if not why (exit 4)");
+        sub->add_option("--host-arch", f->options.host_arch,
+                        "The host's architecture for --os-release (default: this machine's)");
+        sub->add_option(
+               "--scope", f->options.scope,
+               "The host's scope for --os-release: system, initrd or portable (default system)")
+            ->check(CLI::IsMember({"system", "initrd", "portable"}));
         sub->add_flag("--list", f->list,
                       "Print every path: MODE UID:GID SIZE PATH[ -> TARGET], sorted, no times");
         sub->add_flag("--usage", f->usage,

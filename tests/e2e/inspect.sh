@@ -3,8 +3,9 @@
 # unsquashfs -lln, hard links and xattrs against the tree unsquashfs extracts,
 # sizes and the signer against openssl and sfdisk. Signed images (sidecars and
 # disk image) and payloads verify; a damaged verity tree, signature or payload,
-# a wrong certificate, a release name that does not match or a bad release
-# file exit 4 naming the reason; a file of no known kind exits 3.
+# a wrong certificate, a release name that does not match, a bad release
+# file or a host that would not merge the image exit 4 naming the reason; a
+# file of no known kind exits 3.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
 require_tool unsquashfs openssl sfdisk python3 cmp
@@ -210,6 +211,20 @@ rm bad/usr/lib/extension-release.d/extension-release.bad
 mksquashfs bad bad.raw -all-root -noappend -quiet >/dev/null
 expect_exit 4 "release: no usr/lib/extension-release.d/extension-release.bad in the image" \
     "$SYSEXT_BUILD" inspect bad.raw
+
+step "--os-release: whether a host would merge the image, and why not"
+printf 'ID=debian\nVERSION_ID="13"\n' >debian-os-release
+mkdir -p fedora
+"$SYSEXT_BUILD" -q pack tree -o fedora/e2e.raw --name e2e --os-id fedora --os-version-id 40
+expect_exit 4 "host: debian-os-release: ID=fedora, but the host is ID=debian" \
+    "$SYSEXT_BUILD" inspect fedora/e2e.raw --os-release debian-os-release
+mkdir -p anyhost
+cp "$image" anyhost/e2e.raw # without the sidecars, some damaged above
+"$SYSEXT_BUILD" inspect anyhost/e2e.raw --os-release debian-os-release --host-arch x86-64 >host.txt ||
+    fail "an ID=_any image is refused: $(cat host.txt)"
+grep -q '^  host: merges it: ID=_any matches every host$' host.txt || fail "host line: $(cat host.txt)"
+expect_exit 4 "ARCHITECTURE=x86-64, but the host is arm64" \
+    "$SYSEXT_BUILD" inspect anyhost/e2e.raw --os-release debian-os-release --host-arch arm64
 
 step "a payload: described; verified with its key, exit 4 with another or after damage"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k1.pem 2>/dev/null

@@ -182,6 +182,9 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
                        static_cast<off_t>(parts.signature.offset()), r.path) != content.size())
             throw_verify(sig_what + ": ends early");
         sig = ddi::decode_verity_signature(content, sig_what);
+        // As verify: no byte of the partition goes unchecked.
+        if (ddi::encode_verity_signature(sig) != content)
+            throw_verify(sig_what + ": not in the canonical form (changed JSON text or padding)");
         root = parse_root_hash(sig.root_hash_hex);
         if (!root)
             throw_verify(sig_what + ": rootHash is not a lowercase hex SHA-256");

@@ -182,6 +182,25 @@ void inspect_payload(Inspection& r, const InspectOptions& o) {
     }
 }
 
+// The release file systemd would read for this image, or null.
+const ReleaseFile* matching_release(const Inspection& r) {
+    for (const auto& f : r.releases)
+        if (f.matches_image)
+            return &f;
+    return nullptr;
+}
+
+void match_host(Inspection& r, const InspectOptions& o) {
+    release::KeyValues host = release::parse(read_file(o.os_release), o.os_release);
+    r.host_arch = o.host_arch.empty() ? release::running_architecture() : o.host_arch;
+    const ReleaseFile* ext = matching_release(r);
+    r.host =
+        release::match_host(ext ? ext->fields : release::KeyValues{}, host, r.host_arch, o.scope);
+    r.host_checked = true;
+    if (!r.host.accepted)
+        r.problems.push_back("host: " + o.os_release + ": " + r.host.reason);
+}
+
 } // namespace
 
 void inspect_squashfs(Inspection& r, uint64_t offset, uint64_t size) {
@@ -221,6 +240,8 @@ Inspection inspect(const InspectOptions& o) {
     } else {
         inspect_disk_image(r, cert ? &*cert : nullptr);
     }
+    if (!o.os_release.empty())
+        match_host(r, o);
     return r;
 }
 

@@ -7,7 +7,8 @@
 // For images: the squashfs summary and contents, the extension-release
 // file(s) and what systemd-sysext would refuse (no release file, a release
 // name that does not match the image file name, ID missing, an unknown
-// ARCHITECTURE, usr/lib/os-release present), and the dm-verity tree and PKCS#7
+// ARCHITECTURE, usr/lib/os-release present; with a host's os-release, whether
+// that host would merge it: release/host_match.hpp), and the dm-verity tree and PKCS#7
 // signature (sidecars NAME.roothash, NAME.verity, NAME.roothash.p7s next to a
 // bare image, or the partitions of a disk image) checked against the root hash.
 // For payloads: payload/describe's account, checked by payload/verifier when a
@@ -15,6 +16,7 @@
 #pragma once
 
 #include "sysext/inspect/signature.hpp"
+#include "sysext/release/host_match.hpp"
 #include "sysext/squashfs/reader.hpp"
 
 #include <nlohmann/json.hpp>
@@ -29,6 +31,11 @@ struct InspectOptions {
     std::string path;
     std::string cert; // trust: images must be signed by it; payloads checked with its key
     std::vector<std::string> public_keys; // payload public keys (PEM)
+    // A host to match images against, as systemd-sysext would: its os-release
+    // file ("" = no host check), architecture ("" = this machine's) and scope.
+    std::string os_release;
+    std::string host_arch;
+    std::string scope = "system";
 };
 
 struct ReleaseFile {
@@ -60,6 +67,10 @@ struct Inspection {
     std::vector<Partition> partitions;
     VerityStatus verity;
     SignatureStatus signature;
+    // With InspectOptions::os_release: would that host merge the image, and why.
+    bool host_checked = false;
+    std::string host_arch;
+    release::HostMatch host;
     // Payloads: describe's data; "verification" added when a key was given.
     nlohmann::json payload;
     std::string payload_text;          // describe's readable account

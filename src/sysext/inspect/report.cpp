@@ -84,6 +84,10 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
                       {"subject", r.signature.subject},
                       {"fingerprint", r.signature.fingerprint},
                       {"detail", r.signature.detail}};
+    if (r.host_checked)
+        j["host"] = {{"architecture", r.host_arch},
+                     {"accepted", r.host.accepted},
+                     {"reason", r.host.reason}};
     if (r.kind == "disk-image") {
         nlohmann::json parts = nlohmann::json::array();
         for (const auto& p : r.partitions)
@@ -139,6 +143,9 @@ std::string to_text(const Inspection& r, size_t largest) {
             for (const auto& e : big)
                 line(out, "    " + format_size(e.size) + "  " + e.path);
         }
+        if (r.host_checked)
+            line(out, std::string("  host: ") + (r.host.accepted ? "merges it: " : "ignores it: ") +
+                          r.host.reason);
         line(out, "  verity: " + r.verity.status +
                       (r.verity.root_hash.empty() ? "" : ", root hash " + r.verity.root_hash) +
                       (r.verity.detail.empty() ? "" : " (" + r.verity.detail + ")"));

@@ -2,17 +2,19 @@
 
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/atomic_file.hpp"
-#include "sysext/util/sha256.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
 
 #include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -31,7 +33,8 @@ constexpr size_t k_block = 1 << 20;
 
 // Formats chosen on purpose: no mtree (it names files on the build host) and
 // no raw format (any file would "succeed" as one entry).
-ArchivePtr open_archive(const std::string& path) {
+// With fd >= 0 the archive is read from it (the caller keeps it open).
+ArchivePtr open_archive(const std::string& path, int fd = -1) {
     ArchivePtr a(archive_read_new());
     if (!a)
         throw Error(ErrorKind::Internal, "out of memory creating an archive reader");
@@ -43,8 +46,11 @@ ArchivePtr open_archive(const std::string& path) {
     archive_read_support_format_7zip(a.get());
     archive_read_support_format_ar(a.get());
     // Our own open first: "path: Permission denied" says more than libarchive's text.
-    open_or_throw(path, O_RDONLY);
-    if (archive_read_open_filename(a.get(), path.c_str(), k_block) != ARCHIVE_OK)
+    if (fd < 0)
+        open_or_throw(path, O_RDONLY);
+    int r = fd < 0 ? archive_read_open_filename(a.get(), path.c_str(), k_block)
+                   : archive_read_open_fd(a.get(), fd, k_block);
+    if (r != ARCHIVE_OK)
         throw_input(path + ": " + archive_error_string(a.get()));
     return a;
 }
@@ -87,22 +93,39 @@ std::string entry_name(archive_entry* e) {
 }
 
 bool charset_warning(const char* why) {
-    return why != nullptr && std::string_view(why).find("can't be converted") != std::string_view::npos;
+    return why != nullptr &&
+           std::string_view(why).find("can't be converted") != std::string_view::npos;
 }
+
+constexpr uint64_t k_not_direct = ~0ull;
 
 struct EntryInfo {
     std::string path;
     uint64_t size = 0;
     bool wanted = false; // its data is a file's content
+    // Where its data lies in the archive file when it can be read from there
+    // directly (an uncompressed tar keeps each file's bytes in one piece).
+    uint64_t offset = k_not_direct;
+};
+
+// The archive file as seen by the first pass: direct reads check it is still
+// that file.
+struct ArchiveFile {
+    Fd fd;
+    struct stat st {};
 };
 
 // Pass two: delivers entries' data in whatever order the writer asks.
 class ArchiveStream : public tree::StreamedContent {
 public:
-    ArchiveStream(std::string path, std::vector<EntryInfo> entries)
-        : m_path(std::move(path)), m_entries(std::move(entries)) {}
+    ArchiveStream(std::string path, std::vector<EntryInfo> entries, ArchiveFile file)
+        : m_path(std::move(path)), m_entries(std::move(entries)), m_file(std::move(file)) {}
 
     void read(uint64_t index, const tree::ByteSink& sink) override {
+        if (m_entries.at(index).offset != k_not_direct) {
+            read_direct(m_entries[index], sink);
+            return;
+        }
         if (auto it = m_parked.find(index); it != m_parked.end()) {
             deliver_parked(it->second, sink);
             m_parked.erase(it);
@@ -125,7 +148,7 @@ public:
                 copy_data(m_entries[seq], sink);
                 return;
             }
-            if (m_entries[seq].wanted)
+            if (m_entries[seq].wanted && m_entries[seq].offset == k_not_direct)
                 park(seq);
         }
     }
@@ -135,6 +158,33 @@ private:
         uint64_t offset;
         uint64_t size;
     };
+
+    // No libarchive, no copy to a temporary file: the bytes are read where the
+    // first pass found them, in whatever order the writer asks.
+    void read_direct(const EntryInfo& entry, const tree::ByteSink& sink) {
+        if (!m_checked) {
+            struct stat now;
+            if (::fstat(m_file.fd.get(), &now) != 0)
+                throw_errno(m_path);
+            if (now.st_size != m_file.st.st_size ||
+                now.st_mtim.tv_sec != m_file.st.st_mtim.tv_sec ||
+                now.st_mtim.tv_nsec != m_file.st.st_mtim.tv_nsec)
+                throw_input(m_path + ": changed while it was being read");
+            m_checked = true;
+        }
+        if (m_buffer.empty())
+            m_buffer.resize(k_block);
+        for (uint64_t done = 0; done < entry.size;) {
+            size_t want =
+                static_cast<size_t>(std::min<uint64_t>(m_buffer.size(), entry.size - done));
+            size_t got = pread_full(m_file.fd.get(), m_buffer.data(), want,
+                                    static_cast<off_t>(entry.offset + done), m_path);
+            if (got != want)
+                throw_input(m_path + ": " + entry.path + ": truncated archive");
+            sink(m_buffer.data(), got);
+            done += got;
+        }
+    }
 
     void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
         std::vector<char> buf(k_block);
@@ -161,7 +211,8 @@ private:
         }
         Parked p{m_spill_end, 0};
         copy_data(m_entries[seq], [&](const void* data, size_t size) {
-            pwrite_all(m_spill.get(), data, size, p.offset + p.size, "temporary file for " + m_path);
+            pwrite_all(m_spill.get(), data, size, p.offset + p.size,
+                       "temporary file for " + m_path);
             p.size += size;
         });
         m_spill_end += p.size;
@@ -186,6 +237,9 @@ private:
 
     std::string m_path;
     std::vector<EntryInfo> m_entries;
+    ArchiveFile m_file;
+    bool m_checked = false;
+    std::vector<char> m_buffer;
     ArchivePtr m_archive;
     uint64_t m_next = 0;
     Fd m_spill;
@@ -217,14 +271,22 @@ std::string store_blob(archive* a, const std::string& blob_dir, const std::strin
 
 tree::NodeType node_type(mode_t type) {
     switch (type) {
-    case AE_IFDIR: return tree::NodeType::Directory;
-    case AE_IFREG: return tree::NodeType::File;
-    case AE_IFLNK: return tree::NodeType::Symlink;
-    case AE_IFIFO: return tree::NodeType::Fifo;
-    case AE_IFSOCK: return tree::NodeType::Socket;
-    case AE_IFCHR: return tree::NodeType::CharDevice;
-    case AE_IFBLK: return tree::NodeType::BlockDevice;
-    default: return tree::NodeType::File;
+    case AE_IFDIR:
+        return tree::NodeType::Directory;
+    case AE_IFREG:
+        return tree::NodeType::File;
+    case AE_IFLNK:
+        return tree::NodeType::Symlink;
+    case AE_IFIFO:
+        return tree::NodeType::Fifo;
+    case AE_IFSOCK:
+        return tree::NodeType::Socket;
+    case AE_IFCHR:
+        return tree::NodeType::CharDevice;
+    case AE_IFBLK:
+        return tree::NodeType::BlockDevice;
+    default:
+        return tree::NodeType::File;
     }
 }
 
@@ -232,6 +294,38 @@ std::string join(const std::string& prefix, const std::string& path) {
     if (prefix.empty())
         return path;
     return prefix + "/" + path;
+}
+
+// Whether entries' data can be read straight from the archive file: a tar with
+// no compression filter stores each file's bytes contiguously after its header.
+bool direct_reads_possible(archive* a) {
+    return archive_filter_count(a) == 1 &&
+           (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+}
+
+// The offset of the current entry's data in the archive file, or k_not_direct.
+// The first bytes are compared with what libarchive reads, so a format detail
+// we did not foresee costs speed, never correctness.
+uint64_t locate_data(archive* a, archive_entry* e, int fd, uint64_t size, uint64_t file_size) {
+    if (archive_entry_sparse_count(e) != 0)
+        return k_not_direct;
+    const la_int64_t pos = archive_filter_bytes(a, 0);
+    if (pos < 0 || static_cast<uint64_t>(pos) > file_size ||
+        size > file_size - static_cast<uint64_t>(pos))
+        return k_not_direct;
+    char expected[512], found[512];
+    const size_t probe = static_cast<size_t>(std::min<uint64_t>(sizeof expected, size));
+    size_t got = 0;
+    while (got < probe) {
+        la_ssize_t n = archive_read_data(a, expected + got, probe - got);
+        if (n <= 0)
+            return k_not_direct; // libarchive reports the problem again in the second pass
+        got += static_cast<size_t>(n);
+    }
+    if (pread_full(fd, found, probe, static_cast<off_t>(pos), "archive") != probe ||
+        std::memcmp(expected, found, probe) != 0)
+        return k_not_direct;
+    return static_cast<uint64_t>(pos);
 }
 
 } // namespace
@@ -244,11 +338,16 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         throw_errno(path);
     if (!S_ISREG(st.st_mode))
         throw_input(path + ": not a directory or an archive file");
-    const uint64_t limit = std::min(options.max_content_bytes,
-                                    std::max<uint64_t>(1ull << 30, options.max_expand_ratio *
-                                                                       static_cast<uint64_t>(st.st_size)));
+    const uint64_t limit =
+        std::min(options.max_content_bytes,
+                 std::max<uint64_t>(1ull << 30,
+                                    options.max_expand_ratio * static_cast<uint64_t>(st.st_size)));
 
-    ArchivePtr a = open_archive(path);
+    ArchiveFile file{open_or_throw(path, O_RDONLY | O_CLOEXEC), {}};
+    if (::fstat(file.fd.get(), &file.st) != 0)
+        throw_errno(path);
+    ArchivePtr a = open_archive(path, file.fd.get());
+    std::optional<bool> direct; // known once the first header was read
     std::vector<EntryInfo> entries;
     bool gzip_checked = false;
     // Nodes waiting for the stream object, which needs the full entry list.
@@ -261,6 +360,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             gzip_checked = true; // the filter is known once the first header was read
             check_gzip(a.get(), path);
         }
+        if (!direct && r >= ARCHIVE_WARN && r != ARCHIVE_EOF)
+            direct = direct_reads_possible(a.get());
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
@@ -272,12 +373,14 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
         const uint64_t seq = entries.size() - 1;
         const std::string origin = path + ": " + name;
         if (r == ARCHIVE_WARN && !name.empty() && charset_warning(archive_error_string(a.get())))
-            r = ARCHIVE_OK; // only the name's conversion to the locale failed: the UTF-8 name is used
+            r = ARCHIVE_OK; // only the name's conversion to the locale failed: the UTF-8 name is
+                            // used
         if (r == ARCHIVE_WARN) {
             // libarchive read on, but says something is wrong (a damaged header,
             // skipped bytes): for hostile input that is a problem, not a remark.
             const char* why = archive_error_string(a.get());
-            problems.push_back(path + ": " + (name.empty() ? "" : name + ": ") + (why ? why : "damaged entry"));
+            problems.push_back(path + ": " + (name.empty() ? "" : name + ": ") +
+                               (why ? why : "damaged entry"));
             continue;
         }
         if (name.empty())
@@ -327,7 +430,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                                        [](const auto& x, const auto& y) { return x.key == y.key; }),
                            n.xattrs.end());
         }
-        const uint64_t size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+        const uint64_t size =
+            archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
         if (const char* link = archive_entry_hardlink(e)) {
             tree::Node* target = nullptr;
             try {
@@ -343,16 +447,23 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                 // cpio keeps a hard-linked file's data with its last name.
                 content_total += size;
                 if (content_total > limit)
-                    throw_input(origin + ": the archive expands to more than " + format_size(limit) +
-                                "; refusing a possible decompression bomb");
+                    throw_input(origin + ": the archive expands to more than " +
+                                format_size(limit) + "; refusing a possible decompression bomb");
                 if (!options.blob_dir.empty()) {
                     target->content = {tree::Content::Kind::Disk,
-                                       store_blob(a.get(), options.blob_dir, path, name), nullptr,
-                                       nullptr, 0, size};
+                                       store_blob(a.get(), options.blob_dir, path, name),
+                                       nullptr,
+                                       nullptr,
+                                       0,
+                                       size};
                 } else {
-                    target->content = {tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
+                    target->content = {
+                        tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
                     entries[seq].size = size;
                     entries[seq].wanted = true;
+                    if (direct.value_or(false))
+                        entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
+                                                          static_cast<uint64_t>(file.st.st_size));
                     streamed.emplace_back(target, seq);
                 }
             }
@@ -389,6 +500,9 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                     n.content.stream_index = seq;
                     entries[seq].size = size;
                     entries[seq].wanted = true;
+                    if (direct.value_or(false))
+                        entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
+                                                          static_cast<uint64_t>(file.st.st_size));
                 }
             }
             break;
@@ -399,7 +513,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             throw_input(origin + ": the archive expands to more than " + format_size(limit) +
                         " (archive is " + format_size(static_cast<uint64_t>(st.st_size)) +
                         "); refusing a possible decompression bomb");
-        if (tree::Node* existing = tree.find(where); existing && !(existing->is_dir() && n.is_dir())) {
+        if (tree::Node* existing = tree.find(where);
+            existing && !(existing->is_dir() && n.is_dir())) {
             problems.push_back(origin + ": " + quote(where) + " appears twice in the archive");
             continue;
         }
@@ -409,7 +524,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
     }
     if (streamed.empty())
         return;
-    auto stream = std::make_shared<ArchiveStream>(path, std::move(entries));
+    auto stream = std::make_shared<ArchiveStream>(path, std::move(entries), std::move(file));
     for (auto& [node, seq] : streamed)
         node->content.stream = stream;
 }

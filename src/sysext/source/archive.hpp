@@ -5,7 +5,9 @@
 // later, as the squashfs writer asks for it in the tree's order: an archive in
 // that order (e.g. `tar --sort=name`) streams straight through; an entry that
 // arrives before its turn is parked in an unlinked temporary file until it is
-// asked for. The archive must be a regular file (it is read twice).
+// asked for. An uncompressed tar needs neither: each file's bytes lie in one
+// piece in the archive and are read from there in place. The archive must be a
+// regular file (it is read twice).
 #pragma once
 
 #include "sysext/source/options.hpp"

@@ -102,6 +102,32 @@ TEST(Inspect, ReportsWhatSystemdWouldRefuse) {
               dir / "demo.img" + ": systemd-sysext only picks up images named NAME.raw");
 }
 
+TEST(Inspect, SaysWhetherAHostWouldMergeTheImage) {
+    test::TempDir dir;
+    pack(dir / "demo.raw", "demo", "ID=fedora\nVERSION_ID=40\nARCHITECTURE=x86-64\n");
+    test::write_text(dir / "debian", "ID=debian\nVERSION_ID=\"13\"\n");
+    test::write_text(dir / "fedora", "ID=fedora\nVERSION_ID=40\n");
+    InspectOptions o{dir / "demo.raw", "", {}};
+    o.os_release = dir / "debian";
+    o.host_arch = "x86-64";
+    Inspection r = inspect(o);
+    ASSERT_TRUE(r.host_checked);
+    EXPECT_FALSE(r.host.accepted);
+    ASSERT_EQ(r.problems.size(), 1u) << testing::PrintToString(r.problems);
+    EXPECT_EQ(r.problems[0], "host: " + dir / "debian" + ": ID=fedora, but the host is ID=debian");
+
+    o.os_release = dir / "fedora";
+    r = inspect(o);
+    EXPECT_TRUE(r.ok()) << testing::PrintToString(r.problems);
+    EXPECT_TRUE(r.host.accepted);
+    EXPECT_EQ(to_json(r)["host"]["reason"], "ID and VERSION_ID match");
+
+    o.host_arch = "arm64";
+    r = inspect(o);
+    ASSERT_EQ(r.problems.size(), 1u);
+    EXPECT_EQ(r.problems[0], "host: " + dir / "fedora" + ": ARCHITECTURE=x86-64, but the host is arm64");
+}
+
 TEST(Inspect, DamagedContentsAreAProblemNotACrash) {
     test::TempDir dir;
     pack(dir / "demo.raw", "demo", "ID=_any\n");

@@ -57,7 +57,8 @@ void write_tar(const std::string& path, const std::vector<Entry>& entries, bool 
 
 std::string content_of(const tree::Node& n) {
     std::string out;
-    tree::read_content(n.inode(), [&](const void* p, size_t s) { out.append(static_cast<const char*>(p), s); });
+    tree::read_content(
+        n.inode(), [&](const void* p, size_t s) { out.append(static_cast<const char*>(p), s); });
     return out;
 }
 
@@ -69,12 +70,13 @@ TEST(Archive, EntriesInAnyOrderAreDeliveredInTreeOrder) {
     for (size_t i = 0; i < big.size(); i += 4096)
         big[i] = static_cast<char>('a' + i % 26);
     // Deliberately not in tree order: z before a, nested dir after its sibling.
-    write_tar(dir / "t.tar.zst", {{"usr/z", "last"},
-                                  {"usr/m/big", big},
-                                  {"usr/a", "first"},
-                                  {"usr/bin/", "", AE_IFDIR},
-                                  {"usr/bin/link", "", AE_IFLNK, "../a"},
-                                  {"usr/hard", "", AE_IFREG, "usr/a", true}},
+    write_tar(dir / "t.tar.zst",
+              {{"usr/z", "last"},
+               {"usr/m/big", big},
+               {"usr/a", "first"},
+               {"usr/bin/", "", AE_IFDIR},
+               {"usr/bin/link", "", AE_IFLNK, "../a"},
+               {"usr/hard", "", AE_IFREG, "usr/a", true}},
               /*zstd=*/true);
     tree::Tree t;
     std::vector<std::string> problems;
@@ -89,6 +91,68 @@ TEST(Archive, EntriesInAnyOrderAreDeliveredInTreeOrder) {
     ASSERT_EQ(t.find("usr/a")->xattrs.size(), 1u);
     EXPECT_EQ(t.find("usr/a")->xattrs[0].key, "user.k");
     EXPECT_EQ(t.find("usr/a")->uid, 0u);
+}
+
+TEST(Archive, UncompressedTarIsReadInPlaceInAnyOrder) {
+    // A plain tar's data is read where the first pass found it; long names
+    // (pax headers before the entry's own) must not shift the offsets.
+    test::TempDir dir;
+    const std::string long_dir = "usr/" + std::string(120, 'd');
+    std::string big(2 << 20, 'x');
+    for (size_t i = 0; i < big.size(); i += 511)
+        big[i] = static_cast<char>(i % 251);
+    write_tar(dir / "t.tar", {{"usr/z", "last"},
+                              {long_dir + "/" + std::string(90, 'n'), big},
+                              {"usr/a", "first"},
+                              {"usr/empty", ""},
+                              {"usr/hard", "", AE_IFREG, "usr/a", true}});
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty()) << problems[0];
+    EXPECT_EQ(content_of(*t.find("usr/z")), "last");
+    EXPECT_EQ(content_of(*t.find("usr/a")), "first");
+    EXPECT_EQ(content_of(*t.find(long_dir + "/" + std::string(90, 'n'))), big);
+    EXPECT_EQ(content_of(*t.find("usr/empty")), "");
+    EXPECT_EQ(content_of(*t.find("usr/hard")), "first");
+}
+
+TEST(Archive, SparseTarEntriesAreExpanded) {
+    test::TempDir dir;
+    const std::string root = dir / "root";
+    std::filesystem::create_directories(root + "/usr");
+    test::run("truncate -s 3M " + root + "/usr/sparse && printf data | dd of=" + root +
+              "/usr/sparse bs=1 seek=1048576 conv=notrunc status=none");
+    int status = 0;
+    test::run("tar --format=gnu -S -C " + root + " -cf " + (dir / "s.tar") + " usr", &status);
+    ASSERT_EQ(status, 0);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "s.tar", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty()) << problems[0];
+    std::string expected(3 << 20, '\0');
+    expected.replace(1 << 20, 4, "data");
+    EXPECT_EQ(content_of(*t.find("usr/sparse")), expected);
+}
+
+TEST(Archive, TarChangedBetweenThePassesIsRefused) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar", {{"usr/b", "bbbb"}, {"usr/a", "aaaa"}});
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    // Same size, new bytes: only the file's change time tells.
+    test::run("sleep 0.01; printf X | dd of=" + (dir / "t.tar") +
+              " bs=1 seek=1100 conv=notrunc status=none");
+    try {
+        content_of(*t.find("usr/a"));
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_NE(std::string(e.what()).find("changed while it was being read"), std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(Archive, HostilePathsAreProblemsNamingTheEntry) {
@@ -106,12 +170,15 @@ TEST(Archive, HostilePathsAreProblemsNamingTheEntry) {
     EXPECT_EQ(problems[0], a + ": ../etc/passwd: path leaves the tree");
     EXPECT_EQ(problems[1], a + ": /usr/abs: absolute path (entries must be relative to the tree)");
     EXPECT_EQ(problems[2], a + ": usr/ok: \"usr/ok\" appears twice in the archive");
-    EXPECT_EQ(problems[3], a + ": usr/h: hard link to \"usr/missing\", which is not a file earlier in the archive");
+    EXPECT_EQ(
+        problems[3],
+        a + ": usr/h: hard link to \"usr/missing\", which is not a file earlier in the archive");
 }
 
 TEST(Archive, TruncatedArchiveIsAnInputError) {
     test::TempDir dir;
-    write_tar(dir / "t.tar", {{"usr/a", std::string(100000, 'a')}, {"usr/b", std::string(100000, 'b')}});
+    write_tar(dir / "t.tar",
+              {{"usr/a", std::string(100000, 'a')}, {"usr/b", std::string(100000, 'b')}});
     std::filesystem::resize_file(dir / "t.tar", 60000);
     tree::Tree t;
     std::vector<std::string> problems;
@@ -159,7 +226,8 @@ TEST(Archive, DecompressionBombIsRefused) {
         add_archive(t, dir / "bomb.tar.zst", o, problems, null_reporter());
         FAIL() << "expected an error";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("refusing a possible decompression bomb"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("refusing a possible decompression bomb"),
+                  std::string::npos)
             << e.what();
     }
 }
@@ -178,7 +246,9 @@ namespace sysext::source {
 
 TEST(Archive, BlobModeKeepsContentsOnDiskByHash) {
     test::TempDir dir;
-    write_tar(dir / "t.tar", {{"usr/b", "same"}, {"usr/a", "same"}, {"usr/c", "other"},
+    write_tar(dir / "t.tar", {{"usr/b", "same"},
+                              {"usr/a", "same"},
+                              {"usr/c", "other"},
                               {"usr/h", "", AE_IFREG, "usr/b", true}});
     std::filesystem::create_directory(dir / "blobs");
     tree::Tree t;
@@ -190,7 +260,9 @@ TEST(Archive, BlobModeKeepsContentsOnDiskByHash) {
     const auto& a = t.find("usr/a")->content;
     EXPECT_EQ(a.kind, tree::Content::Kind::Disk);
     EXPECT_EQ(a.disk_path, t.find("usr/b")->content.disk_path); // stored once
-    EXPECT_EQ(a.disk_path, dir / "blobs/" + std::string("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"));
+    EXPECT_EQ(a.disk_path,
+              dir / "blobs/" +
+                  std::string("0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"));
     // Read twice: blobs are not a one-shot stream.
     EXPECT_EQ(content_of(*t.find("usr/c")), "other");
     EXPECT_EQ(content_of(*t.find("usr/c")), "other");
