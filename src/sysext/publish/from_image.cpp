@@ -30,7 +30,10 @@ PublishResult publish_image(const PublishImageOptions& o, Reporter& reporter) {
     if (o.target.empty())
         throw_usage("publish: --target is needed (the release directory's first level)");
     reporter.stage("inspecting " + o.image);
-    const inspect::Inspection ins = inspect::inspect({o.image, o.cert, {}});
+    inspect::InspectOptions io;
+    io.path = o.image;
+    io.cert = o.cert;
+    const inspect::Inspection ins = inspect::inspect(io);
     if (ins.kind != "squashfs" && ins.kind != "disk-image")
         throw_input(o.image + ": a " + ins.kind + " is not an extension image");
     if (!ins.ok())
