@@ -50,7 +50,12 @@ HostMatch match_host(const KeyValues& ext, const KeyValues& host, const std::str
         return accept("ID=_any matches every host");
 
     const std::string host_id = get(host, "ID");
-    if (id != host_id && !contains_word(get(host, "ID_LIKE"), id))
+    const bool id_like = id != host_id && contains_word(get(host, "ID_LIKE"), id);
+    // Older systemd (252, Debian 12's) compares ID only: say so with the verdict.
+    const std::string like_note =
+        id_like ? " (ID matched through the host's ID_LIKE, which systemd 252 and older ignore)"
+                : "";
+    if (id != host_id && !id_like)
         return refuse(
             "ID=" + id + ", but the host is ID=" + host_id +
             (get(host, "ID_LIKE").empty() ? "" : " (ID_LIKE=" + quote(get(host, "ID_LIKE")) + ")"));
@@ -58,17 +63,18 @@ HostMatch match_host(const KeyValues& ext, const KeyValues& host, const std::str
     const std::string host_version = get(host, "VERSION_ID");
     const std::string host_level = get(host, "SYSEXT_LEVEL");
     if (host_version.empty() && host_level.empty())
-        return accept("ID matches and the host has neither VERSION_ID nor SYSEXT_LEVEL");
+        return accept("ID matches and the host has neither VERSION_ID nor SYSEXT_LEVEL" +
+                      like_note);
 
     const std::string level = get(ext, "SYSEXT_LEVEL");
     if (!host_level.empty() && !level.empty()) {
         if (level != host_level)
             return refuse("SYSEXT_LEVEL=" + level +
                           ", but the host has SYSEXT_LEVEL=" + host_level);
-        return accept("ID and SYSEXT_LEVEL match");
+        return accept("ID and SYSEXT_LEVEL match" + like_note);
     }
     if (host_version.empty())
-        return accept("ID matches; the host has no VERSION_ID");
+        return accept("ID matches; the host has no VERSION_ID" + like_note);
     const std::string version = get(ext, "VERSION_ID");
     if (version.empty())
         return refuse(
@@ -76,7 +82,7 @@ HostMatch match_host(const KeyValues& ext, const KeyValues& host, const std::str
             " (a SYSEXT_LEVEL is compared instead only when both sides carry one)");
     if (version != host_version)
         return refuse("VERSION_ID=" + version + ", but the host has VERSION_ID=" + host_version);
-    return accept("ID and VERSION_ID match");
+    return accept("ID and VERSION_ID match" + like_note);
 }
 
 std::string running_architecture() {

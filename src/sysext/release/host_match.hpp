@@ -5,7 +5,8 @@
 //
 // Order (systemd's shared/extension-util.c): SYSEXT_SCOPE must list the
 // host's scope; ARCHITECTURE, when set and not _any, must equal the host's; ID
-// must be _any (accepted at once), the host's ID or one of its ID_LIKE words;
+// must be _any (accepted at once), the host's ID or one of its ID_LIKE words
+// (newer systemd; 252 compares ID only, and the reason says so);
 // a host without VERSION_ID and SYSEXT_LEVEL accepts any version; when both
 // sides carry SYSEXT_LEVEL those must be equal; otherwise VERSION_ID must be.
 #pragma once
