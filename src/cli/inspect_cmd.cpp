@@ -47,7 +47,10 @@ void run(const InspectFlags& f, const sysext::cli::GlobalOptions& g) {
             j["entries"] = inspect::contents_json(entries);
         if (f.usage && has_contents)
             j["usage"] = usage_json(inspect::usage_by_directory(entries, f.depth));
-        std::printf("%s\n", j.dump(2).c_str());
+        // Names are bytes; JSON wants UTF-8: an invalid sequence becomes U+FFFD
+        // here (--list's text keeps every byte).
+        std::printf("%s\n",
+                    j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else if (f.list || f.usage) {
         // Only the report asked for, so that it can be diffed or piped.
         if (f.list)

@@ -212,6 +212,19 @@ mksquashfs bad bad.raw -all-root -noappend -quiet >/dev/null
 expect_exit 4 "release: no usr/lib/extension-release.d/extension-release.bad in the image" \
     "$SYSEXT_BUILD" inspect bad.raw
 
+step "names that are not UTF-8 or hold a newline: --list escapes them, --json stays valid"
+mkdir -p odd/usr/share odd/usr/lib/extension-release.d
+printf 'ID=_any\n' >odd/usr/lib/extension-release.d/extension-release.odd
+printf x >"odd/usr/share/$(printf 'caf\351')"
+printf x >"odd/usr/share/$(printf 'a\nb')"
+mksquashfs odd odd.raw -all-root -noappend -quiet >/dev/null
+"$SYSEXT_BUILD" inspect odd.raw --list >odd.list || fail "odd names: $(cat odd.list)"
+grep -qxF -- '-rw-r--r-- 0:0 1 usr/share/a\x0ab' odd.list || fail "newline not escaped: $(cat odd.list)"
+[ "$(wc -l <odd.list)" -eq 8 ] || fail "one line per entry expected: $(cat odd.list)"
+"$SYSEXT_BUILD" --json inspect odd.raw --list >odd.json || fail "odd names in JSON"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert "usr/share/caf\ufffd" in [e["path"] for e in j["entries"]], j' odd.json ||
+    fail "invalid UTF-8 not replaced: $(cat odd.json)"
+
 step "--os-release: whether a host would merge the image, and why not"
 printf 'ID=debian\nVERSION_ID="13"\n' >debian-os-release
 mkdir -p fedora

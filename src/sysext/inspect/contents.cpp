@@ -68,6 +68,10 @@ std::vector<const squashfs::ImageEntry*> by_path(const std::vector<squashfs::Ima
 
 } // namespace
 
+std::string printable(const std::string& path) {
+    return escaped(path);
+}
+
 std::string mode_string(const squashfs::ImageEntry& e) {
     std::string s = "?---------";
     s[0] = e.type == 'f' ? '-' : e.type;

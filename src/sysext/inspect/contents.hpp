@@ -22,6 +22,10 @@ std::string mode_string(const squashfs::ImageEntry& entry);
 // targets are escaped as \xNN so that every entry stays on one line.
 std::string contents_listing(const std::vector<squashfs::ImageEntry>& entries);
 
+// A path or link target as the listing shows it: bytes below 0x20, 0x7f and
+// '\' escaped as \xNN (names come from the image and reach a terminal).
+std::string printable(const std::string& path);
+
 // Regular file bytes per directory, cumulative (like du --apparent-size, each
 // hard-linked inode counted once), for directories up to max_depth levels
 // below the root (the root "." is depth 0): "BYTES\tDIR" lines sorted by path,

@@ -6,6 +6,7 @@
 #include "payload/verifier.hpp"
 #include "signing/key.hpp"
 #include "sysext/ddi/gpt.hpp"
+#include "sysext/inspect/contents.hpp"
 #include "sysext/inspect/image_checks.hpp"
 #include "sysext/release/release.hpp"
 #include "sysext/util/error.hpp"
@@ -95,7 +96,7 @@ void read_releases(Inspection& r) {
         bool lenient =
             strict != e.xattrs.end() && (strict->second == "0" || strict->second == "false");
         if (e.type != 'f') {
-            r.notes.push_back(e.path + ": not a regular file; not read");
+            r.notes.push_back(printable(e.path) + ": not a regular file; not read");
         } else {
             try {
                 std::string text = squashfs::read_image_file(r.path, e.path, k_max_release_bytes,
@@ -108,7 +109,7 @@ void read_releases(Inspection& r) {
         if (!file.matches_image && lenient) {
             file.matches_image = true;
             r.notes.push_back(
-                name +
+                printable(name) +
                 ": name differs from the image's, accepted: user.extension-release.strict=0");
         }
         r.releases.push_back(std::move(file));
@@ -129,7 +130,7 @@ void check_release_rules(Inspection& r) {
     if (chosen == nullptr) {
         std::string names;
         for (const auto& f : r.releases)
-            names += (names.empty() ? "" : ", ") + f.name;
+            names += (names.empty() ? "" : ", ") + printable(f.name);
         r.problems.push_back(
             "release: the image holds " + names + " but systemd-sysext looks for " + wanted +
             " for an image file named " + r.image_name + ".raw; it refuses the image");
@@ -146,7 +147,8 @@ void check_layout(Inspection& r) {
                                  "systemd-sysext refuses the image");
         if (!e.path.empty() && e.path.find('/') == std::string::npos && e.path != "usr" &&
             e.path != "opt")
-            r.notes.push_back(e.path + ": outside usr/ and opt/; systemd-sysext does not merge it");
+            r.notes.push_back(printable(e.path) +
+                              ": outside usr/ and opt/; systemd-sysext does not merge it");
     }
 }
 

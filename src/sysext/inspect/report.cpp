@@ -129,19 +129,19 @@ std::string to_text(const Inspection& r, size_t largest) {
                           " in files");
             std::string top;
             for (const auto& name : top_level(r))
-                top += " " + name;
+                top += " " + printable(name);
             line(out, "  top level:" + (top.empty() ? std::string(" (empty)") : top));
             for (const auto& f : r.releases) {
-                line(out, "  release: " + f.name +
+                line(out, "  release: " + printable(f.name) +
                               (f.matches_image ? "" : " (does not match the image name)"));
                 for (const auto& [key, value] : f.fields)
-                    line(out, "    " + key + "=" + value);
+                    line(out, "    " + printable(key) + "=" + printable(value));
             }
             auto big = largest_files(r.listing.entries, largest);
             if (!big.empty())
                 line(out, "  largest files:");
             for (const auto& e : big)
-                line(out, "    " + format_size(e.size) + "  " + e.path);
+                line(out, "    " + format_size(e.size) + "  " + printable(e.path));
         }
         if (r.host_checked)
             line(out, std::string("  host: ") + (r.host.accepted ? "merges it: " : "ignores it: ") +

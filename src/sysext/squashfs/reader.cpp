@@ -12,6 +12,7 @@
 #include <sqfs/xattr.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace sysext::squashfs {
@@ -32,8 +33,21 @@ std::string join(const std::string& dir, const std::string& name) {
     return dir.empty() ? name : dir + "/" + name;
 }
 
+// A path for messages: names come from the image, so control bytes are escaped.
 std::string shown(const std::string& path) {
-    return path.empty() ? "/" : path;
+    if (path.empty())
+        return "/";
+    std::string out;
+    for (unsigned char c : path) {
+        if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
 }
 
 // The entries of one directory, checked: sane names, no duplicates.
@@ -192,16 +206,16 @@ ImageListing read_image(const std::string& path, uint64_t offset, uint64_t size)
         for (Child& child : list_dir(img, *dir, dir_path)) {
             std::string child_path = join(dir_path, child.name);
             if (child_path.size() > k_max_path)
-                img.corrupt(child_path.substr(0, 64) + "...: path longer than " +
+                img.corrupt(shown(child_path.substr(0, 64)) + "...: path longer than " +
                             std::to_string(k_max_path) + " bytes");
             if (listing.entries.size() >= k_max_entries)
                 img.corrupt("more than " + std::to_string(k_max_entries) + " entries");
-            InodePtr inode = img.read_inode(child.ref, child_path);
+            InodePtr inode = img.read_inode(child.ref, shown(child_path));
             listing.entries.push_back(make_entry(img, *inode, child_path));
             if (!is_dir(*inode))
                 continue;
             if (!entered.insert(child.ref).second)
-                img.corrupt(child_path + ": directory reached twice (a directory loop)");
+                img.corrupt(shown(child_path) + ": directory reached twice (a directory loop)");
             pending.emplace_back(std::move(child_path), std::move(inode));
         }
     }
