@@ -28,7 +28,9 @@ struct Slot {
 // unwinds safely.
 class Pool {
 public:
-    explicit Pool(unsigned threads) {
+    Pool(unsigned threads, BlockCache* cache) : m_cache(cache) {
+        if (m_cache)
+            m_context = bzip2_cache_context();
         for (unsigned i = 0; i < threads; ++i)
             m_threads.emplace_back([this] { work(); });
     }
@@ -73,7 +75,7 @@ private:
             }
             std::exception_ptr error;
             try {
-                compress(slot->chunk);
+                compress(slot->chunk, m_cache, m_context);
             } catch (...) {
                 error = std::current_exception();
             }
@@ -86,11 +88,35 @@ private:
         }
     }
 
-    static void compress(Chunk& chunk) {
+    static void compress(Chunk& chunk, BlockCache* cache, const std::string& context) {
+        Digest key{};
+        if (cache) {
+            key = block_cache_key(context, chunk.input.data(), chunk.input.size());
+            if (auto value = cache->get(key); value && from_cache(chunk, *value))
+                return;
+        }
         chunk.compressed = bzip2_compress_if_smaller(chunk.input, chunk.stored);
         if (!chunk.compressed)
             chunk.stored = chunk.input;
         chunk.stored_hash = sysext::sha256(chunk.stored);
+        if (cache)
+            cache->put(key, chunk.compressed ? "B" + chunk.stored : std::string("R"));
+    }
+
+    // False for a value that cannot be an answer for this chunk (then it is
+    // compressed again, as for a miss).
+    static bool from_cache(Chunk& chunk, const std::string& value) {
+        if (value == "R") {
+            chunk.compressed = false;
+            chunk.stored = chunk.input;
+        } else if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size()) {
+            chunk.compressed = true;
+            chunk.stored = value.substr(1);
+        } else {
+            return false;
+        }
+        chunk.stored_hash = sysext::sha256(chunk.stored);
+        return true;
     }
 
     std::mutex m_mutex;
@@ -99,6 +125,8 @@ private:
     std::deque<Slot*> m_queue;
     bool m_stopping = false;
     std::vector<std::thread> m_threads;
+    BlockCache* m_cache;
+    std::string m_context;
 };
 
 } // namespace
@@ -114,7 +142,8 @@ unsigned effective_jobs(unsigned jobs) {
 }
 
 void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
-                     unsigned jobs, const ChunkSink& sink, Reporter& reporter) {
+                     unsigned jobs, const ChunkSink& sink, Reporter& reporter,
+                     BlockCache* cache) {
     // No more threads than chunks: a small image needs no pool of 64.
     const uint64_t chunks = (size + chunk_size - 1) / chunk_size;
     const auto threads =
@@ -122,7 +151,7 @@ void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t ch
     // Two chunks per thread keep every worker busy while the caller writes.
     const size_t window = 2 * static_cast<size_t>(threads);
     std::deque<std::unique_ptr<Slot>> in_flight;
-    Pool pool(threads);
+    Pool pool(threads, cache);
 
     uint64_t handed_out = 0;
     auto take_front = [&] {

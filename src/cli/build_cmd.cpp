@@ -87,9 +87,12 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
         o.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     o.writer = a.packing.writer_options();
+    auto cache = a.packing.cache.open();
+    o.writer.cache = cache.get();
     o.mtime = resolve_mtime(a.packing.mtime);
     TerminalReporter reporter(global.quiet || global.json);
     auto r = pipeline::build(o, reporter);
+    a.packing.cache.finish(cache.get(), reporter);
     reporter.finish();
     if (global.json) {
         nlohmann::json inputs = nlohmann::json::array();

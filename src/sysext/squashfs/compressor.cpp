@@ -1,19 +1,38 @@
 #include "sysext/squashfs/compressor.hpp"
 
+#include "sysext/util/sha256.hpp"
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <memory>
+#include <vector>
+
 namespace sysext::squashfs {
 
 namespace {
 
+// Bump when anything about what the wrapper returns changes.
+constexpr const char* k_context_version = "sysext-build squashfs block v1";
+
 struct Wrapped {
     sqfs_compressor_t base; // first member: libsquashfs casts between the two
     sqfs_compressor_t* inner;
+    BlockCache* cache;
+    std::shared_ptr<const std::string> context; // "" without a cache
 };
 
-sqfs_compressor_t* inner_of(const sqfs_compressor_t* c) {
-    return reinterpret_cast<const Wrapped*>(c)->inner;
+Wrapped* wrapped(const sqfs_compressor_t* c) {
+    return reinterpret_cast<Wrapped*>(const_cast<sqfs_compressor_t*>(c));
 }
 
-sqfs_compressor_t* make(sqfs_compressor_t* inner);
+sqfs_compressor_t* inner_of(const sqfs_compressor_t* c) {
+    return wrapped(c)->inner;
+}
+
+sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
+                        std::shared_ptr<const std::string> context);
 
 void destroy(sqfs_object_t* obj) {
     auto* w = reinterpret_cast<Wrapped*>(obj);
@@ -22,11 +41,11 @@ void destroy(sqfs_object_t* obj) {
 }
 
 sqfs_object_t* copy(const sqfs_object_t* obj) {
-    auto* inner = static_cast<sqfs_compressor_t*>(
-        sqfs_copy(reinterpret_cast<const Wrapped*>(obj)->inner));
+    const auto* w = reinterpret_cast<const Wrapped*>(obj);
+    auto* inner = static_cast<sqfs_compressor_t*>(sqfs_copy(w->inner));
     if (inner == nullptr)
         return nullptr;
-    return reinterpret_cast<sqfs_object_t*>(make(inner));
+    return reinterpret_cast<sqfs_object_t*>(make(inner, w->cache, w->context));
 }
 
 void get_configuration(const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
@@ -41,7 +60,7 @@ int read_options(sqfs_compressor_t* c, sqfs_file_t* file) {
     return inner_of(c)->read_options(inner_of(c), file);
 }
 
-sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+sqfs_s32 compress(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
                   sqfs_u32 outsize) {
     sqfs_s32 ret = inner_of(c)->do_block(inner_of(c), in, size, out, outsize);
     if (ret > 0 && static_cast<sqfs_u32>(ret) >= size)
@@ -49,7 +68,32 @@ sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u
     return ret;
 }
 
-sqfs_compressor_t* make(sqfs_compressor_t* inner) {
+sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                  sqfs_u32 outsize) {
+    Wrapped* w = wrapped(c);
+    if (w->cache == nullptr)
+        return compress(c, in, size, out, outsize);
+    // The output space is part of the key: an inner compressor may give up
+    // (return 0) for a smaller buffer where it succeeds with a larger one.
+    const std::string context = *w->context + ";out=" + std::to_string(outsize);
+    const Digest key = block_cache_key(context, in, size);
+    if (auto value = w->cache->get(key)) {
+        // An empty value is a cached "store raw". A value that cannot be this
+        // key's answer is ignored like a damaged entry.
+        if (value->size() < size && value->size() <= outsize) {
+            std::memcpy(out, value->data(), value->size());
+            return static_cast<sqfs_s32>(value->size());
+        }
+    }
+    sqfs_s32 ret = compress(c, in, size, out, outsize);
+    if (ret >= 0)
+        w->cache->put(
+            key, std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(ret)));
+    return ret;
+}
+
+sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
+                        std::shared_ptr<const std::string> context) {
     auto* w = new Wrapped{};
     w->base.base.destroy = destroy;
     w->base.base.copy = copy;
@@ -58,13 +102,80 @@ sqfs_compressor_t* make(sqfs_compressor_t* inner) {
     w->base.read_options = read_options;
     w->base.do_block = do_block;
     w->inner = inner;
+    w->cache = cache;
+    w->context = std::move(context);
     return &w->base;
+}
+
+// The file (symlinks resolved, so it carries the version) of the loaded
+// library defining `symbol`; "" when no loaded library defines it.
+std::string library_of(const char* symbol) {
+    void* addr = ::dlsym(RTLD_DEFAULT, symbol);
+    Dl_info info{};
+    if (addr == nullptr || ::dladdr(addr, &info) == 0 || info.dli_fname == nullptr)
+        return "";
+    char resolved[PATH_MAX];
+    if (::realpath(info.dli_fname, resolved) == nullptr)
+        return info.dli_fname;
+    return resolved;
+}
+
+const char* version_symbol(uint16_t id) {
+    switch (id) {
+    case SQFS_COMP_GZIP:
+        return "zlibVersion";
+    case SQFS_COMP_XZ:
+    case SQFS_COMP_LZMA:
+        return "lzma_version_string";
+    case SQFS_COMP_LZ4:
+        return "LZ4_versionString";
+    case SQFS_COMP_ZSTD:
+        return "ZSTD_versionString";
+    default:
+        return "";
+    }
+}
+
+// 16 KiB of compressible, deterministic text-like bytes.
+std::vector<sqfs_u8> probe_block() {
+    std::vector<sqfs_u8> block(16384);
+    uint32_t state = 0x5eed;
+    for (auto& b : block) {
+        state = state * 1103515245u + 12345u;
+        b = static_cast<sqfs_u8>('a' + (state >> 16) % 12);
+    }
+    return block;
 }
 
 } // namespace
 
-SqfsPtr<sqfs_compressor_t> wrap_compressor(SqfsPtr<sqfs_compressor_t> inner) {
-    return SqfsPtr<sqfs_compressor_t>(make(inner.release()));
+std::string cache_context(sqfs_compressor_t* inner) {
+    sqfs_compressor_config_t cfg;
+    std::memset(&cfg, 0, sizeof cfg);
+    inner->get_configuration(inner, &cfg);
+    std::string ctx = k_context_version;
+    ctx += ";id=" + std::to_string(cfg.id) + ";flags=" + std::to_string(cfg.flags) +
+           ";block=" + std::to_string(cfg.block_size) + ";level=" + std::to_string(cfg.level) +
+           ";opt=" + to_hex(&cfg.opt, sizeof cfg.opt);
+    ctx += ";sqfs=" + library_of("sqfs_compressor_create");
+    ctx += ";lib=" + library_of(version_symbol(cfg.id));
+
+    std::vector<sqfs_u8> probe = probe_block();
+    std::vector<sqfs_u8> out(probe.size());
+    SqfsPtr<sqfs_compressor_t> scratch(static_cast<sqfs_compressor_t*>(sqfs_copy(inner)));
+    sqfs_s32 ret = -1;
+    if (scratch)
+        ret = scratch->do_block(scratch.get(), probe.data(), static_cast<sqfs_u32>(probe.size()),
+                                out.data(), static_cast<sqfs_u32>(out.size()));
+    ctx += ";probe=" + std::to_string(ret);
+    if (ret > 0)
+        ctx += ":" + to_hex(sha256(out.data(), static_cast<size_t>(ret)));
+    return ctx;
+}
+
+SqfsPtr<sqfs_compressor_t> wrap_compressor(SqfsPtr<sqfs_compressor_t> inner, BlockCache* cache) {
+    auto context = std::make_shared<const std::string>(cache ? cache_context(inner.get()) : "");
+    return SqfsPtr<sqfs_compressor_t>(make(inner.release(), cache, std::move(context)));
 }
 
 } // namespace sysext::squashfs
