@@ -47,7 +47,8 @@ $READER verify damaged.gz --pubkey k1.pub --out rebuilt.raw >/dev/null
 cmp image.raw rebuilt.raw || fail "the image rebuilt from the payload differs"
 
 step "pack and payload share one cache without mixing entries"
-"$SYSEXT_BUILD" pack tree -o tree.raw --name tree --compression zstd:3 --cache-dir cache >/dev/null
+mkdir -p usr-tree/usr && cp -r "$SOURCE_DIR/src" usr-tree/usr/
+"$SYSEXT_BUILD" pack usr-tree -o tree.raw --os-id _any --compression zstd:3 --cache-dir cache >/dev/null
 create shared.gz --cache-dir cache
 cmp plain.gz shared.gz || fail "the payload changed once pack entries were in the cache"
 echo "PASS"
