@@ -142,8 +142,7 @@ unsigned effective_jobs(unsigned jobs) {
 }
 
 void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
-                     unsigned jobs, const ChunkSink& sink, Reporter& reporter,
-                     BlockCache* cache) {
+                     unsigned jobs, const ChunkSink& sink, Reporter& reporter, BlockCache* cache) {
     // No more threads than chunks: a small image needs no pool of 64.
     const uint64_t chunks = (size + chunk_size - 1) / chunk_size;
     const auto threads =

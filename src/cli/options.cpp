@@ -52,7 +52,8 @@ void CacheArgs::add_to(CLI::App& cmd) {
                    "Cache of compressed blocks (default $XDG_CACHE_HOME/sysext-build/blocks, "
                    "else ~/.cache/sysext-build/blocks); it never changes the output's bytes")
         ->group("Cache");
-    cmd.add_flag("--no-cache", disabled, "Compress everything, neither reading nor filling the cache")
+    cmd.add_flag("--no-cache", disabled,
+                 "Compress everything, neither reading nor filling the cache")
         ->group("Cache");
     cmd.add_option("--cache-max-size", max_size,
                    "After the work, remove least recently used cache entries beyond this "
@@ -90,6 +91,15 @@ void CacheArgs::finish(const BlockCache* cache, Reporter& reporter) const {
     } catch (const Error& e) {
         reporter.warn(std::string("pruning the block cache: ") + e.what());
     }
+}
+
+nlohmann::json cache_json(const BlockCache& cache) {
+    const BlockCacheCounters c = cache.counters();
+    return {{"dir", cache.dir()},
+            {"hits", c.hits},
+            {"misses", c.misses},
+            {"damaged", c.damaged},
+            {"stored", c.stored}};
 }
 
 void PackingArgs::add_to(CLI::App& cmd) {

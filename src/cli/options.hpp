@@ -8,6 +8,7 @@
 #include "sysext/util/reporter.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <optional>
@@ -40,6 +41,10 @@ struct CacheArgs {
     // tells of entries that could not be stored. Never fails the command.
     void finish(const BlockCache* cache, Reporter& reporter) const;
 };
+
+// What a command's --json tells of the cache: its directory, hits, misses,
+// damaged entries and entries stored.
+nlohmann::json cache_json(const BlockCache& cache);
 
 struct PackingArgs {
     std::string compression = "zstd";

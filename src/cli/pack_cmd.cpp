@@ -52,11 +52,8 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
             {"fragment_blocks", r.stats.fragment_blocks},
             {"sparse_blocks", r.stats.sparse_blocks},
         };
-        if (cache) {
-            const BlockCacheCounters c = cache->counters();
-            j["cache"] = {{"dir", cache->dir()},  {"hits", c.hits},         {"misses", c.misses},
-                          {"damaged", c.damaged}, {"stored", c.stored}};
-        }
+        if (cache)
+            j["cache"] = cache_json(*cache);
         std::cout << j.dump(2) << "\n";
     } else if (!global.quiet) {
         std::cout << "packed " << r.name << ": " << r.output << " (" << format_size(r.stats.image_bytes)

@@ -86,19 +86,16 @@ void run_create(const CreateFlags& f, const GlobalOptions& g) {
 
     if (g.json) {
         json j = {{"payload", f.output},
-                    {"size", r.payload_size},
-                    {"image", f.image},
-                    {"image_size", r.image_size},
-                    {"image_sha256", to_hex(r.image_hash)},
-                    {"signed_range_sha256", to_hex(r.signed_hash)},
-                    {"operations", r.operations},
-                    {"compressed_operations", r.compressed_operations},
-                    {"signatures", r.signatures}};
-        if (cache) {
-            const BlockCacheCounters c = cache->counters();
-            j["cache"] = {{"dir", cache->dir()},  {"hits", c.hits},         {"misses", c.misses},
-                          {"damaged", c.damaged}, {"stored", c.stored}};
-        }
+                  {"size", r.payload_size},
+                  {"image", f.image},
+                  {"image_size", r.image_size},
+                  {"image_sha256", to_hex(r.image_hash)},
+                  {"signed_range_sha256", to_hex(r.signed_hash)},
+                  {"operations", r.operations},
+                  {"compressed_operations", r.compressed_operations},
+                  {"signatures", r.signatures}};
+        if (cache)
+            j["cache"] = cache_json(*cache);
         print_json(j);
     } else if (!g.quiet) {
         std::string state = r.signatures > 0

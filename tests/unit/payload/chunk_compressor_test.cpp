@@ -23,12 +23,13 @@ std::vector<Seen> run(const std::string& path, uint64_t size, uint64_t chunk, un
                       BlockCache* cache = nullptr) {
     Fd fd = open_or_throw(path, O_RDONLY);
     std::vector<Seen> seen;
-    compress_chunks(fd.get(), path, size, chunk, jobs,
-                    [&](const Chunk& c) {
-                        EXPECT_EQ(c.stored_hash, sysext::sha256(c.stored));
-                        seen.push_back({c.offset, c.compressed, c.stored});
-                    },
-                    null_reporter(), cache);
+    compress_chunks(
+        fd.get(), path, size, chunk, jobs,
+        [&](const Chunk& c) {
+            EXPECT_EQ(c.stored_hash, sysext::sha256(c.stored));
+            seen.push_back({c.offset, c.compressed, c.stored});
+        },
+        null_reporter(), cache);
     return seen;
 }
 
