@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -26,6 +27,23 @@ struct Slot {
 // Worker threads and the chunks in flight. The destructor stops and joins the
 // workers before any slot they might touch is freed, so an exception anywhere
 // unwinds safely.
+bool decompresses_to(std::string_view stream, const std::string& want) {
+    size_t at = 0;
+    bool same = true;
+    try {
+        Bzip2Decoder decoder;
+        decoder.feed(stream.data(), stream.size(), [&](const char* data, size_t size) {
+            same =
+                same && size <= want.size() - at && std::memcmp(data, want.data() + at, size) == 0;
+            at += size;
+        });
+        decoder.finish();
+    } catch (const Bzip2Error&) {
+        return false;
+    }
+    return same && at == want.size();
+}
+
 class Pool {
 public:
     Pool(unsigned threads, BlockCache* cache) : m_cache(cache) {
@@ -92,8 +110,11 @@ private:
         Digest key{};
         if (cache) {
             key = block_cache_key(context, chunk.input.data(), chunk.input.size());
-            if (auto value = cache->get(key); value && from_cache(chunk, *value))
-                return;
+            if (auto value = cache->get(key)) {
+                if (from_cache(chunk, *value))
+                    return;
+                cache->reject(key);
+            }
         }
         chunk.compressed = bzip2_compress_if_smaller(chunk.input, chunk.stored);
         if (!chunk.compressed)
@@ -103,13 +124,15 @@ private:
             cache->put(key, chunk.compressed ? "B" + chunk.stored : std::string("R"));
     }
 
-    // False for a value that cannot be an answer for this chunk (then it is
-    // compressed again, as for a miss).
+    // False for a value that is no answer for this chunk (then it is compressed
+    // again, as for a miss). A bzip2 stream must decompress to the chunk: the
+    // entry's hash catches damage, this also a whole but wrong entry.
     static bool from_cache(Chunk& chunk, const std::string& value) {
         if (value == "R") {
             chunk.compressed = false;
             chunk.stored = chunk.input;
-        } else if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size()) {
+        } else if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size() &&
+                   decompresses_to(std::string_view(value).substr(1), chunk.input)) {
             chunk.compressed = true;
             chunk.stored = value.substr(1);
         } else {

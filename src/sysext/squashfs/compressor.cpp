@@ -21,6 +21,8 @@ struct Wrapped {
     sqfs_compressor_t* inner;
     BlockCache* cache;
     std::shared_ptr<const std::string> context; // "" without a cache
+    sqfs_compressor_t* checker;                 // decompressor for cache hits; null without a cache
+    std::vector<sqfs_u8> scratch;               // a hit's decompressed bytes
 };
 
 Wrapped* wrapped(const sqfs_compressor_t* c) {
@@ -32,20 +34,26 @@ sqfs_compressor_t* inner_of(const sqfs_compressor_t* c) {
 }
 
 sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
-                        std::shared_ptr<const std::string> context);
+                        std::shared_ptr<const std::string> context, sqfs_compressor_t* checker);
 
 void destroy(sqfs_object_t* obj) {
     auto* w = reinterpret_cast<Wrapped*>(obj);
     sqfs_destroy(w->inner);
+    if (w->checker)
+        sqfs_destroy(w->checker);
     delete w;
 }
 
 sqfs_object_t* copy(const sqfs_object_t* obj) {
     const auto* w = reinterpret_cast<const Wrapped*>(obj);
-    auto* inner = static_cast<sqfs_compressor_t*>(sqfs_copy(w->inner));
-    if (inner == nullptr)
+    SqfsPtr<sqfs_compressor_t> inner(static_cast<sqfs_compressor_t*>(sqfs_copy(w->inner)));
+    SqfsPtr<sqfs_compressor_t> checker;
+    if (w->checker)
+        checker.reset(static_cast<sqfs_compressor_t*>(sqfs_copy(w->checker)));
+    if (!inner || (w->checker && !checker))
         return nullptr;
-    return reinterpret_cast<sqfs_object_t*>(make(inner, w->cache, w->context));
+    return reinterpret_cast<sqfs_object_t*>(
+        make(inner.release(), w->cache, w->context, checker.release()));
 }
 
 void get_configuration(const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
@@ -68,6 +76,23 @@ sqfs_s32 compress(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u
     return ret;
 }
 
+// Whether a cached value is an answer for this block: empty ("store raw"), or
+// smaller than the block and decompressing to exactly its bytes. The entry's
+// own hash already catches damage; this also catches an entry that is whole
+// but wrong (a bug, a hand-made file), so no such entry reaches an image.
+bool answers(Wrapped* w, const std::string& value, const sqfs_u8* in, sqfs_u32 size,
+             sqfs_u32 outsize) {
+    if (value.empty())
+        return true;
+    if (value.size() >= size || value.size() > outsize)
+        return false;
+    w->scratch.resize(size);
+    sqfs_s32 got =
+        w->checker->do_block(w->checker, reinterpret_cast<const sqfs_u8*>(value.data()),
+                             static_cast<sqfs_u32>(value.size()), w->scratch.data(), size);
+    return got == static_cast<sqfs_s32>(size) && std::memcmp(w->scratch.data(), in, size) == 0;
+}
+
 sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
                   sqfs_u32 outsize) {
     Wrapped* w = wrapped(c);
@@ -78,12 +103,11 @@ sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u
     const std::string context = *w->context + ";out=" + std::to_string(outsize);
     const Digest key = block_cache_key(context, in, size);
     if (auto value = w->cache->get(key)) {
-        // An empty value is a cached "store raw". A value that cannot be this
-        // key's answer is ignored like a damaged entry.
-        if (value->size() < size && value->size() <= outsize) {
+        if (answers(w, *value, in, size, outsize)) {
             std::memcpy(out, value->data(), value->size());
             return static_cast<sqfs_s32>(value->size());
         }
+        w->cache->reject(key);
     }
     sqfs_s32 ret = compress(c, in, size, out, outsize);
     if (ret >= 0)
@@ -93,7 +117,7 @@ sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u
 }
 
 sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
-                        std::shared_ptr<const std::string> context) {
+                        std::shared_ptr<const std::string> context, sqfs_compressor_t* checker) {
     auto* w = new Wrapped{};
     w->base.base.destroy = destroy;
     w->base.base.copy = copy;
@@ -104,6 +128,7 @@ sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
     w->inner = inner;
     w->cache = cache;
     w->context = std::move(context);
+    w->checker = checker;
     return &w->base;
 }
 
@@ -174,8 +199,19 @@ std::string cache_context(sqfs_compressor_t* inner) {
 }
 
 SqfsPtr<sqfs_compressor_t> wrap_compressor(SqfsPtr<sqfs_compressor_t> inner, BlockCache* cache) {
+    SqfsPtr<sqfs_compressor_t> checker;
+    if (cache) {
+        sqfs_compressor_config_t cfg;
+        std::memset(&cfg, 0, sizeof cfg);
+        inner->get_configuration(inner.get(), &cfg);
+        cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
+        sqfs_compressor_t* made = nullptr;
+        check(sqfs_compressor_create(&cfg, &made), "creating the cache's decompressor");
+        checker.reset(made);
+    }
     auto context = std::make_shared<const std::string>(cache ? cache_context(inner.get()) : "");
-    return SqfsPtr<sqfs_compressor_t>(make(inner.release(), cache, std::move(context)));
+    return SqfsPtr<sqfs_compressor_t>(
+        make(inner.release(), cache, std::move(context), checker.release()));
 }
 
 } // namespace sysext::squashfs

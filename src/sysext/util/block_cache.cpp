@@ -212,6 +212,13 @@ void BlockCache::put(const Digest& key, std::string_view value) {
     }
 }
 
+void BlockCache::reject(const Digest& key) {
+    m_hits--;
+    m_misses++;
+    m_damaged++;
+    ::unlink(entry_path(key).c_str());
+}
+
 BlockCacheCounters BlockCache::counters() const {
     return {m_hits.load(), m_misses.load(), m_damaged.load(), m_stored.load(),
             m_store_failures.load()};

@@ -65,6 +65,9 @@ public:
     // Keeps value under key. A cache that cannot be written never fails a build:
     // the failure is counted and the first cause kept (first_store_error()).
     void put(const Digest& key, std::string_view value);
+    // The caller found the value get() gave for key wrong for its input: the
+    // hit counts as a damaged miss and the entry is removed.
+    void reject(const Digest& key);
 
     BlockCacheCounters counters() const;
     std::string first_store_error() const;

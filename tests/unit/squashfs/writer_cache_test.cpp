@@ -116,6 +116,44 @@ TEST_P(WriterCache, SameBytesWithoutColdWarmAndDamagedCache) {
     EXPECT_GT(damaged.counters().damaged, 0u);
 }
 
+TEST_P(WriterCache, WholeButWrongEntriesAreNotUsed) {
+    test::TempDir dir;
+    auto t = cache_tree();
+    WriterOptions o;
+    o.compression = Compression::parse(GetParam());
+    o.block_size = 64 * 1024;
+    const std::string plain = pack(t, dir / "plain.raw", o);
+    BlockCache cold(dir / "cache");
+    o.cache = &cold;
+    pack(t, dir / "cold.raw", o);
+
+    // Each key gets the next entry's value, under a header that is right for
+    // it: only decompressing the value shows that it is wrong.
+    auto files = entries(dir / "cache");
+    std::vector<std::string> values;
+    for (const auto& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        values.emplace_back(std::string(std::istreambuf_iterator<char>(in), {}).substr(84));
+    }
+    BlockCache forger(dir / "cache");
+    size_t forged = 0;
+    for (size_t i = 0; i < files.size(); ++i) {
+        const std::string& other = values[(i + 1) % files.size()];
+        if (other.empty() || other == values[i])
+            continue;
+        Digest key;
+        std::string raw = from_hex(std::filesystem::path(files[i]).filename().string());
+        std::copy(raw.begin(), raw.end(), key.begin());
+        forger.put(key, other);
+        forged++;
+    }
+    ASSERT_GT(forged, 2u);
+    BlockCache forged_cache(dir / "cache");
+    o.cache = &forged_cache;
+    EXPECT_EQ(pack(t, dir / "forged.raw", o), plain);
+    EXPECT_GE(forged_cache.counters().damaged, forged);
+}
+
 INSTANTIATE_TEST_SUITE_P(Compressors, WriterCache,
                          ::testing::Values("zstd:3", "xz", "gzip:9", "lz4:hc", "lz4"));
 
