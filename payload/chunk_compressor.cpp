@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -27,23 +26,6 @@ struct Slot {
 // Worker threads and the chunks in flight. The destructor stops and joins the
 // workers before any slot they might touch is freed, so an exception anywhere
 // unwinds safely.
-bool decompresses_to(std::string_view stream, const std::string& want) {
-    size_t at = 0;
-    bool same = true;
-    try {
-        Bzip2Decoder decoder;
-        decoder.feed(stream.data(), stream.size(), [&](const char* data, size_t size) {
-            same =
-                same && size <= want.size() - at && std::memcmp(data, want.data() + at, size) == 0;
-            at += size;
-        });
-        decoder.finish();
-    } catch (const Bzip2Error&) {
-        return false;
-    }
-    return same && at == want.size();
-}
-
 class Pool {
 public:
     Pool(unsigned threads, BlockCache* cache) : m_cache(cache) {
@@ -107,39 +89,48 @@ private:
     }
 
     static void compress(Chunk& chunk, BlockCache* cache, const std::string& context) {
+        // One pass over the chunk: its hash keys the cache and is the stored
+        // form's hash when the chunk is stored raw (most chunks of an image
+        // that is compressed already).
+        const Digest input_hash = sysext::sha256(chunk.input);
         Digest key{};
         if (cache) {
-            key = block_cache_key(context, chunk.input.data(), chunk.input.size());
+            key = block_cache_key(context, input_hash.data(), input_hash.size());
             if (auto value = cache->get(key)) {
-                if (from_cache(chunk, *value))
+                if (from_cache(chunk, *value, input_hash))
                     return;
                 cache->reject(key);
             }
         }
         chunk.compressed = bzip2_compress_if_smaller(chunk.input, chunk.stored);
-        if (!chunk.compressed)
+        if (chunk.compressed) {
+            chunk.stored_hash = sysext::sha256(chunk.stored);
+        } else {
             chunk.stored = chunk.input;
-        chunk.stored_hash = sysext::sha256(chunk.stored);
+            chunk.stored_hash = input_hash;
+        }
         if (cache)
             cache->put(key, chunk.compressed ? "B" + chunk.stored : std::string("R"));
     }
 
     // False for a value that is no answer for this chunk (then it is compressed
-    // again, as for a miss). A bzip2 stream must decompress to the chunk: the
-    // entry's hash catches damage, this also a whole but wrong entry.
-    static bool from_cache(Chunk& chunk, const std::string& value) {
+    // again, as for a miss). A bzip2 stream is not decompressed to check it:
+    // that costs a third of compressing it, and the entry's key and hash
+    // already tie it to this chunk's bytes.
+    static bool from_cache(Chunk& chunk, const std::string& value, const Digest& input_hash) {
         if (value == "R") {
             chunk.compressed = false;
             chunk.stored = chunk.input;
-        } else if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size() &&
-                   decompresses_to(std::string_view(value).substr(1), chunk.input)) {
+            chunk.stored_hash = input_hash;
+            return true;
+        }
+        if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size()) {
             chunk.compressed = true;
             chunk.stored = value.substr(1);
-        } else {
-            return false;
+            chunk.stored_hash = sysext::sha256(chunk.stored);
+            return true;
         }
-        chunk.stored_hash = sysext::sha256(chunk.stored);
-        return true;
+        return false;
     }
 
     std::mutex m_mutex;

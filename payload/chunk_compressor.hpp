@@ -7,8 +7,8 @@
 // the bytes never depend on the number of threads.
 //
 // Cache values: "R" (bzip2 does not make the chunk smaller: store it raw) or
-// "B" followed by the bzip2 stream; the key covers the chunk and bzip2's
-// settings, so a cached answer is the one compressing would give.
+// "B" followed by the bzip2 stream; the key is the SHA-256 of bzip2's settings
+// and the chunk's SHA-256, so a cached answer is the one compressing would give.
 #pragma once
 
 #include "sysext/util/block_cache.hpp"
