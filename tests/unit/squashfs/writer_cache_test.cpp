@@ -1,5 +1,6 @@
 // The block cache must never change an image: cold, warm, damaged or absent,
 // the bytes are the same.
+#include "sysext/squashfs/compressor.hpp"
 #include "sysext/squashfs/writer.hpp"
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/block_cache.hpp"
@@ -180,6 +181,26 @@ TEST(WriterCacheKey, AnotherLevelDoesNotReuseEntries) {
     bigger.cache = &third;
     pack(t, dir / "big.raw", bigger);
     EXPECT_EQ(third.counters().hits, 0u);
+}
+
+TEST(WriterCacheKey, ContextNamesSettingsLibrariesAndProbe) {
+    for (auto [id, lib] : {std::pair{SQFS_COMP_ZSTD, "libzstd.so."},
+                           {SQFS_COMP_XZ, "liblzma.so."},
+                           {SQFS_COMP_GZIP, "libz.so."},
+                           {SQFS_COMP_LZ4, "liblz4.so."}}) {
+        sqfs_compressor_config_t cfg;
+        ASSERT_EQ(sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(id), 131072, 0),
+                  0);
+        sqfs_compressor_t* made = nullptr;
+        ASSERT_EQ(sqfs_compressor_create(&cfg, &made), 0);
+        SqfsPtr<sqfs_compressor_t> cmp(made);
+        const std::string ctx = cache_context(cmp.get());
+        EXPECT_NE(ctx.find("block=131072"), std::string::npos) << ctx;
+        EXPECT_NE(ctx.find("libsquashfs.so.1."), std::string::npos) << ctx;
+        EXPECT_NE(ctx.find(lib), std::string::npos) << ctx;
+        EXPECT_NE(ctx.find(";probe="), std::string::npos) << ctx;
+        EXPECT_EQ(ctx.find(";probe=-"), std::string::npos) << ctx;
+    }
 }
 
 } // namespace sysext::squashfs
