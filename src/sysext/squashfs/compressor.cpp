@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 namespace sysext::squashfs {
@@ -16,14 +17,22 @@ namespace {
 // Bump when anything about what the wrapper returns changes.
 constexpr const char* k_context_version = "sysext-build squashfs block v1";
 
+// What a wrapper with a cache needs; one per copy, since the decompressor and
+// its buffer serve one worker thread.
+struct CacheUse {
+    BlockCache* cache;
+    std::shared_ptr<const std::string> context; // see cache_context
+    SqfsPtr<sqfs_compressor_t> checker;         // decompresses hits to check them
+    std::vector<sqfs_u8> scratch;               // a hit's decompressed bytes
+};
+
+// Only pointers, so that it stays standard-layout and `base` stays at its start.
 struct Wrapped {
     sqfs_compressor_t base; // first member: libsquashfs casts between the two
     sqfs_compressor_t* inner;
-    BlockCache* cache;
-    std::shared_ptr<const std::string> context; // "" without a cache
-    sqfs_compressor_t* checker;                 // decompressor for cache hits; null without a cache
-    std::vector<sqfs_u8> scratch;               // a hit's decompressed bytes
+    CacheUse* use; // owned; null without a cache
 };
+static_assert(std::is_standard_layout_v<Wrapped>);
 
 Wrapped* wrapped(const sqfs_compressor_t* c) {
     return reinterpret_cast<Wrapped*>(const_cast<sqfs_compressor_t*>(c));
@@ -33,27 +42,29 @@ sqfs_compressor_t* inner_of(const sqfs_compressor_t* c) {
     return wrapped(c)->inner;
 }
 
-sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
-                        std::shared_ptr<const std::string> context, sqfs_compressor_t* checker);
+sqfs_compressor_t* make(SqfsPtr<sqfs_compressor_t> inner, std::unique_ptr<CacheUse> use);
 
 void destroy(sqfs_object_t* obj) {
     auto* w = reinterpret_cast<Wrapped*>(obj);
     sqfs_destroy(w->inner);
-    if (w->checker)
-        sqfs_destroy(w->checker);
+    delete w->use;
     delete w;
 }
 
 sqfs_object_t* copy(const sqfs_object_t* obj) {
     const auto* w = reinterpret_cast<const Wrapped*>(obj);
     SqfsPtr<sqfs_compressor_t> inner(static_cast<sqfs_compressor_t*>(sqfs_copy(w->inner)));
-    SqfsPtr<sqfs_compressor_t> checker;
-    if (w->checker)
-        checker.reset(static_cast<sqfs_compressor_t*>(sqfs_copy(w->checker)));
-    if (!inner || (w->checker && !checker))
+    if (!inner)
         return nullptr;
-    return reinterpret_cast<sqfs_object_t*>(
-        make(inner.release(), w->cache, w->context, checker.release()));
+    std::unique_ptr<CacheUse> use;
+    if (w->use) {
+        SqfsPtr<sqfs_compressor_t> checker(
+            static_cast<sqfs_compressor_t*>(sqfs_copy(w->use->checker.get())));
+        if (!checker)
+            return nullptr;
+        use.reset(new CacheUse{w->use->cache, w->use->context, std::move(checker), {}});
+    }
+    return reinterpret_cast<sqfs_object_t*>(make(std::move(inner), std::move(use)));
 }
 
 void get_configuration(const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
@@ -80,44 +91,43 @@ sqfs_s32 compress(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u
 // smaller than the block and decompressing to exactly its bytes. The entry's
 // own hash already catches damage; this also catches an entry that is whole
 // but wrong (a bug, a hand-made file), so no such entry reaches an image.
-bool answers(Wrapped* w, const std::string& value, const sqfs_u8* in, sqfs_u32 size,
+bool answers(CacheUse& use, const std::string& value, const sqfs_u8* in, sqfs_u32 size,
              sqfs_u32 outsize) {
     if (value.empty())
         return true;
     if (value.size() >= size || value.size() > outsize)
         return false;
-    w->scratch.resize(size);
-    sqfs_s32 got =
-        w->checker->do_block(w->checker, reinterpret_cast<const sqfs_u8*>(value.data()),
-                             static_cast<sqfs_u32>(value.size()), w->scratch.data(), size);
-    return got == static_cast<sqfs_s32>(size) && std::memcmp(w->scratch.data(), in, size) == 0;
+    use.scratch.resize(size);
+    sqfs_compressor_t* checker = use.checker.get();
+    sqfs_s32 got = checker->do_block(checker, reinterpret_cast<const sqfs_u8*>(value.data()),
+                                     static_cast<sqfs_u32>(value.size()), use.scratch.data(), size);
+    return got == static_cast<sqfs_s32>(size) && std::memcmp(use.scratch.data(), in, size) == 0;
 }
 
 sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
                   sqfs_u32 outsize) {
-    Wrapped* w = wrapped(c);
-    if (w->cache == nullptr)
+    CacheUse* use = wrapped(c)->use;
+    if (use == nullptr)
         return compress(c, in, size, out, outsize);
     // The output space is part of the key: an inner compressor may give up
     // (return 0) for a smaller buffer where it succeeds with a larger one.
-    const std::string context = *w->context + ";out=" + std::to_string(outsize);
+    const std::string context = *use->context + ";out=" + std::to_string(outsize);
     const Digest key = block_cache_key(context, in, size);
-    if (auto value = w->cache->get(key)) {
-        if (answers(w, *value, in, size, outsize)) {
+    if (auto value = use->cache->get(key)) {
+        if (answers(*use, *value, in, size, outsize)) {
             std::memcpy(out, value->data(), value->size());
             return static_cast<sqfs_s32>(value->size());
         }
-        w->cache->reject(key);
+        use->cache->reject(key);
     }
     sqfs_s32 ret = compress(c, in, size, out, outsize);
     if (ret >= 0)
-        w->cache->put(
+        use->cache->put(
             key, std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(ret)));
     return ret;
 }
 
-sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
-                        std::shared_ptr<const std::string> context, sqfs_compressor_t* checker) {
+sqfs_compressor_t* make(SqfsPtr<sqfs_compressor_t> inner, std::unique_ptr<CacheUse> use) {
     auto* w = new Wrapped{};
     w->base.base.destroy = destroy;
     w->base.base.copy = copy;
@@ -125,10 +135,8 @@ sqfs_compressor_t* make(sqfs_compressor_t* inner, BlockCache* cache,
     w->base.write_options = write_options;
     w->base.read_options = read_options;
     w->base.do_block = do_block;
-    w->inner = inner;
-    w->cache = cache;
-    w->context = std::move(context);
-    w->checker = checker;
+    w->inner = inner.release();
+    w->use = use.release();
     return &w->base;
 }
 
@@ -199,19 +207,20 @@ std::string cache_context(sqfs_compressor_t* inner) {
 }
 
 SqfsPtr<sqfs_compressor_t> wrap_compressor(SqfsPtr<sqfs_compressor_t> inner, BlockCache* cache) {
-    SqfsPtr<sqfs_compressor_t> checker;
+    std::unique_ptr<CacheUse> use;
     if (cache) {
         sqfs_compressor_config_t cfg;
         std::memset(&cfg, 0, sizeof cfg);
         inner->get_configuration(inner.get(), &cfg);
         cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
-        sqfs_compressor_t* made = nullptr;
-        check(sqfs_compressor_create(&cfg, &made), "creating the cache's decompressor");
-        checker.reset(made);
+        sqfs_compressor_t* checker = nullptr;
+        check(sqfs_compressor_create(&cfg, &checker), "creating the cache's decompressor");
+        use.reset(new CacheUse{cache,
+                               std::make_shared<const std::string>(cache_context(inner.get())),
+                               SqfsPtr<sqfs_compressor_t>(checker),
+                               {}});
     }
-    auto context = std::make_shared<const std::string>(cache ? cache_context(inner.get()) : "");
-    return SqfsPtr<sqfs_compressor_t>(
-        make(inner.release(), cache, std::move(context), checker.release()));
+    return SqfsPtr<sqfs_compressor_t>(make(std::move(inner), std::move(use)));
 }
 
 } // namespace sysext::squashfs
