@@ -46,6 +46,11 @@ bool bzip2_compress_if_smaller(std::string_view input, std::string& out) {
     return true;
 }
 
+std::string bzip2_cache_context() {
+    return "sysext-build payload chunk v1;bzip2 block=" + std::to_string(k_block_size_100k) +
+           ";work=0;lib=" + BZ2_bzlibVersion();
+}
+
 Bzip2Decoder::Bzip2Decoder() {
     int rc = BZ2_bzDecompressInit(&m_stream, 0, 0);
     if (rc != BZ_OK)

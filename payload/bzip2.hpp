@@ -17,6 +17,10 @@ namespace sysext::payload {
 // smaller, in which case the chunk is stored raw and `out` holds nothing useful.
 bool bzip2_compress_if_smaller(std::string_view input, std::string& out);
 
+// What decides bzip2_compress_if_smaller's result besides the input (settings,
+// libbz2's version), for keys of the block cache.
+std::string bzip2_cache_context();
+
 // Corrupt or truncated bzip2 data (a Verify error).
 class Bzip2Error : public Error {
 public:

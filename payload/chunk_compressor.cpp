@@ -28,7 +28,9 @@ struct Slot {
 // unwinds safely.
 class Pool {
 public:
-    explicit Pool(unsigned threads) {
+    Pool(unsigned threads, BlockCache* cache) : m_cache(cache) {
+        if (m_cache)
+            m_context = bzip2_cache_context();
         for (unsigned i = 0; i < threads; ++i)
             m_threads.emplace_back([this] { work(); });
     }
@@ -73,7 +75,7 @@ private:
             }
             std::exception_ptr error;
             try {
-                compress(slot->chunk);
+                compress(slot->chunk, m_cache, m_context);
             } catch (...) {
                 error = std::current_exception();
             }
@@ -86,11 +88,49 @@ private:
         }
     }
 
-    static void compress(Chunk& chunk) {
+    static void compress(Chunk& chunk, BlockCache* cache, const std::string& context) {
+        // One pass over the chunk: its hash keys the cache and is the stored
+        // form's hash when the chunk is stored raw (most chunks of an image
+        // that is compressed already).
+        const Digest input_hash = sysext::sha256(chunk.input);
+        Digest key{};
+        if (cache) {
+            key = block_cache_key(context, input_hash.data(), input_hash.size());
+            if (auto value = cache->get(key)) {
+                if (from_cache(chunk, *value, input_hash))
+                    return;
+                cache->reject(key);
+            }
+        }
         chunk.compressed = bzip2_compress_if_smaller(chunk.input, chunk.stored);
-        if (!chunk.compressed)
+        if (chunk.compressed) {
+            chunk.stored_hash = sysext::sha256(chunk.stored);
+        } else {
             chunk.stored = chunk.input;
-        chunk.stored_hash = sysext::sha256(chunk.stored);
+            chunk.stored_hash = input_hash;
+        }
+        if (cache)
+            cache->put(key, chunk.compressed ? "B" + chunk.stored : std::string("R"));
+    }
+
+    // False for a value that is no answer for this chunk (then it is compressed
+    // again, as for a miss). A bzip2 stream is not decompressed to check it:
+    // that costs a third of compressing it, and the entry's key and hash
+    // already tie it to this chunk's bytes.
+    static bool from_cache(Chunk& chunk, const std::string& value, const Digest& input_hash) {
+        if (value == "R") {
+            chunk.compressed = false;
+            chunk.stored = chunk.input;
+            chunk.stored_hash = input_hash;
+            return true;
+        }
+        if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size()) {
+            chunk.compressed = true;
+            chunk.stored = value.substr(1);
+            chunk.stored_hash = sysext::sha256(chunk.stored);
+            return true;
+        }
+        return false;
     }
 
     std::mutex m_mutex;
@@ -99,6 +139,8 @@ private:
     std::deque<Slot*> m_queue;
     bool m_stopping = false;
     std::vector<std::thread> m_threads;
+    BlockCache* m_cache;
+    std::string m_context;
 };
 
 } // namespace
@@ -114,7 +156,7 @@ unsigned effective_jobs(unsigned jobs) {
 }
 
 void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t chunk_size,
-                     unsigned jobs, const ChunkSink& sink, Reporter& reporter) {
+                     unsigned jobs, const ChunkSink& sink, Reporter& reporter, BlockCache* cache) {
     // No more threads than chunks: a small image needs no pool of 64.
     const uint64_t chunks = (size + chunk_size - 1) / chunk_size;
     const auto threads =
@@ -122,7 +164,7 @@ void compress_chunks(int fd, const std::string& what, uint64_t size, uint64_t ch
     // Two chunks per thread keep every worker busy while the caller writes.
     const size_t window = 2 * static_cast<size_t>(threads);
     std::deque<std::unique_ptr<Slot>> in_flight;
-    Pool pool(threads);
+    Pool pool(threads, cache);
 
     uint64_t handed_out = 0;
     auto take_front = [&] {

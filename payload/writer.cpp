@@ -96,7 +96,7 @@ CreateResult create_payload(const CreateOptions& options, Reporter& reporter) {
         result.compressed_operations += chunk.compressed ? 1 : 0;
     };
     compress_chunks(image.get(), options.image, result.image_size, k_chunk_size, options.jobs,
-                    add_chunk, reporter);
+                    add_chunk, reporter, options.cache);
     result.operations = static_cast<size_t>(manifest.partition_operations_size());
     result.image_hash = image_hasher.finish();
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "signing/key.hpp"
+#include "sysext/util/block_cache.hpp"
 #include "sysext/util/reporter.hpp"
 #include "sysext/util/sha256.hpp"
 
@@ -29,6 +30,9 @@ struct CreateOptions {
     // If set, the raw 32-byte SHA-256 of the signed range is written here.
     std::string hash_file;
     unsigned jobs = 0; // compression threads; 0: one per core
+    // Chunks' stored forms are looked up here first and kept after (null: no
+    // cache); the payload's bytes are the same either way.
+    BlockCache* cache = nullptr;
 };
 
 struct CreateResult {

@@ -117,11 +117,14 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
         o.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     o.writer = a.packing.writer_options();
+    auto cache = a.packing.cache.open();
+    o.writer.cache = cache.get();
     o.mtime = resolve_mtime(a.packing.mtime);
     TerminalReporter reporter(global.quiet || global.json);
     if (!a.base_url.empty() && a.release_dir.empty())
         throw_usage("--base-url: only meaningful with --release-dir");
     auto r = pipeline::build(o, reporter);
+    a.packing.cache.finish(cache.get(), reporter);
     std::optional<publish::PublishResult> published;
     if (!a.release_dir.empty())
         published = publish_build(a, o, r, reporter);

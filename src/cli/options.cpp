@@ -47,6 +47,61 @@ std::optional<release::Fields> ReleaseArgs::fields() const {
     return f;
 }
 
+void CacheArgs::add_to(CLI::App& cmd) {
+    cmd.add_option("--cache-dir", dir,
+                   "Cache of compressed blocks (default $XDG_CACHE_HOME/sysext-build/blocks, "
+                   "else ~/.cache/sysext-build/blocks); it never changes the output's bytes")
+        ->group("Cache");
+    cmd.add_flag("--no-cache", disabled,
+                 "Compress everything, neither reading nor filling the cache")
+        ->group("Cache");
+    cmd.add_option("--cache-max-size", max_size,
+                   "After the work, remove least recently used cache entries beyond this "
+                   "size (default 4G)")
+        ->group("Cache");
+}
+
+std::unique_ptr<BlockCache> CacheArgs::open() const {
+    if (disabled)
+        return nullptr;
+    // Checked before any work, so a typo does not cost a whole build.
+    parse_size(max_size, "--cache-max-size");
+    if (!dir.empty())
+        return std::make_unique<BlockCache>(dir);
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    if (!(xdg && xdg[0] == '/') && !(home && home[0] == '/'))
+        return nullptr;
+    return std::make_unique<BlockCache>(default_block_cache());
+}
+
+void CacheArgs::finish(const BlockCache* cache, Reporter& reporter) const {
+    if (cache == nullptr)
+        return;
+    const BlockCacheCounters c = cache->counters();
+    if (c.store_failures > 0)
+        reporter.warn(std::to_string(c.store_failures) +
+                      " block(s) could not be stored in the cache: " + cache->first_store_error());
+    if (c.damaged > 0)
+        reporter.warn(std::to_string(c.damaged) + " damaged cache entr" +
+                      (c.damaged == 1 ? "y was" : "ies were") + " ignored and removed in " +
+                      cache->dir());
+    try {
+        prune_block_cache(cache->dir(), parse_size(max_size, "--cache-max-size"));
+    } catch (const Error& e) {
+        reporter.warn(std::string("pruning the block cache: ") + e.what());
+    }
+}
+
+nlohmann::json cache_json(const BlockCache& cache) {
+    const BlockCacheCounters c = cache.counters();
+    return {{"dir", cache.dir()},
+            {"hits", c.hits},
+            {"misses", c.misses},
+            {"damaged", c.damaged},
+            {"stored", c.stored}};
+}
+
 void PackingArgs::add_to(CLI::App& cmd) {
     cmd.add_option("--compression", compression,
                    "zstd[:1-22], xz[:0-9], gzip[:1-9] or lz4[:hc] (default zstd:15)")
@@ -64,6 +119,7 @@ void PackingArgs::add_to(CLI::App& cmd) {
     cmd.add_flag("--tail-packing", tail_packing,
                  "Pack the last partial block of large files into fragment blocks too")
         ->group("Packing");
+    cache.add_to(cmd);
 }
 
 uint32_t resolve_mtime(const std::string& flag) {

@@ -4,9 +4,13 @@
 #include "sysext/release/release.hpp"
 #include "sysext/source/options.hpp"
 #include "sysext/squashfs/writer.hpp"
+#include "sysext/util/block_cache.hpp"
+#include "sysext/util/reporter.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +27,25 @@ struct ReleaseArgs {
     std::optional<release::Fields> fields() const;
 };
 
+// The block cache of compressed blocks and payload chunks (pack, build, payload create).
+struct CacheArgs {
+    std::string dir; // "" = default_block_cache()
+    bool disabled = false;
+    std::string max_size = "4G";
+
+    void add_to(CLI::App& cmd);
+    // The cache the flags ask for; null with --no-cache, or when there is no
+    // home directory to put the default one in.
+    std::unique_ptr<BlockCache> open() const;
+    // After the work: prunes least recently used entries down to the bound, and
+    // tells of entries that could not be stored. Never fails the command.
+    void finish(const BlockCache* cache, Reporter& reporter) const;
+};
+
+// What a command's --json tells of the cache: its directory, hits, misses,
+// damaged entries and entries stored.
+nlohmann::json cache_json(const BlockCache& cache);
+
 struct PackingArgs {
     std::string compression = "zstd";
     std::string block_size = "128K";
@@ -31,6 +54,7 @@ struct PackingArgs {
     bool keep_owners = false;
     bool no_xattrs = false;
     bool tail_packing = false;
+    CacheArgs cache;
 
     void add_to(CLI::App& cmd);
     source::SourceOptions source_options() const;

@@ -28,10 +28,13 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
     o.release = args.release.fields();
     o.source_options = args.packing.source_options();
     o.writer = args.packing.writer_options();
+    auto cache = args.packing.cache.open();
+    o.writer.cache = cache.get();
     // Reading the image back to hash it costs time; only --json and --sha256 ask for it.
     o.hash = global.json || args.sha256;
     TerminalReporter reporter(global.quiet || global.json);
     auto r = pipeline::pack(o, reporter);
+    args.packing.cache.finish(cache.get(), reporter);
     reporter.finish();
     if (global.json) {
         nlohmann::json j = {
@@ -49,6 +52,8 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
             {"fragment_blocks", r.stats.fragment_blocks},
             {"sparse_blocks", r.stats.sparse_blocks},
         };
+        if (cache)
+            j["cache"] = cache_json(*cache);
         std::cout << j.dump(2) << "\n";
     } else if (!global.quiet) {
         std::cout << "packed " << r.name << ": " << r.output << " (" << format_size(r.stats.image_bytes)

@@ -5,6 +5,7 @@
 // signatures made elsewhere; verify makes every check the host client makes;
 // inspect shows the manifest.
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "payload/describe.hpp"
 #include "payload/signer.hpp"
@@ -48,6 +49,7 @@ struct CreateFlags {
     std::vector<std::string> signature_sizes;
     std::string hash_file;
     unsigned jobs = 0;
+    CacheArgs cache;
 };
 
 void run_create(const CreateFlags& f, const GlobalOptions& g) {
@@ -75,20 +77,26 @@ void run_create(const CreateFlags& f, const GlobalOptions& g) {
         options.reserved_signature_sizes.push_back(parse_size(s, "--signature-size"));
     options.hash_file = f.hash_file;
     options.jobs = f.jobs;
+    auto cache = f.cache.open();
+    options.cache = cache.get();
     TerminalReporter reporter(g.quiet);
     payload::CreateResult r = payload::create_payload(options, reporter);
+    f.cache.finish(cache.get(), reporter);
     reporter.finish();
 
     if (g.json) {
-        print_json({{"payload", f.output},
-                    {"size", r.payload_size},
-                    {"image", f.image},
-                    {"image_size", r.image_size},
-                    {"image_sha256", to_hex(r.image_hash)},
-                    {"signed_range_sha256", to_hex(r.signed_hash)},
-                    {"operations", r.operations},
-                    {"compressed_operations", r.compressed_operations},
-                    {"signatures", r.signatures}});
+        json j = {{"payload", f.output},
+                  {"size", r.payload_size},
+                  {"image", f.image},
+                  {"image_size", r.image_size},
+                  {"image_sha256", to_hex(r.image_hash)},
+                  {"signed_range_sha256", to_hex(r.signed_hash)},
+                  {"operations", r.operations},
+                  {"compressed_operations", r.compressed_operations},
+                  {"signatures", r.signatures}};
+        if (cache)
+            j["cache"] = cache_json(*cache);
+        print_json(j);
     } else if (!g.quiet) {
         std::string state = r.signatures > 0
                                 ? "signed with " + std::to_string(r.signatures) + " key(s)"
@@ -228,6 +236,7 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
         ->excludes("--key");
     create->add_option("--hash-file", c.hash_file, "Write the SHA-256 of the signed range here (32 raw bytes)");
     create->add_option("-j,--jobs", c.jobs, "Compression threads (default: one per core)");
+    c.cache.add_to(*create);
     create->callback([flags, &g] { run_create(flags->create, g); });
 
     CLI::App* hash = payload->add_subcommand("hash", "Print the SHA-256 of a payload's signed range");

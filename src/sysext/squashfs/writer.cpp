@@ -109,6 +109,10 @@ private:
         sqfs_compressor_t* cmp = nullptr;
         check(sqfs_compressor_create(&cfg, &cmp), "creating the compressor");
         m_cmp = wrap_compressor(SqfsPtr<sqfs_compressor_t>(cmp));
+        // Data and fragment blocks are the cost worth caching; metadata blocks
+        // are small and change with every rebuild.
+        check(sqfs_compressor_create(&cfg, &cmp), "creating the compressor");
+        m_data_cmp = wrap_compressor(SqfsPtr<sqfs_compressor_t>(cmp), m_options.cache);
         cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
         check(sqfs_compressor_create(&cfg, &cmp), "creating the decompressor");
         m_uncmp.reset(cmp);
@@ -137,7 +141,7 @@ private:
         // Enough blocks in flight to keep every worker busy while the reader
         // waits on I/O, few enough to keep memory small.
         desc.max_backlog = desc.num_workers * 8;
-        desc.cmp = m_cmp.get();
+        desc.cmp = m_data_cmp.get();
         desc.wr = m_blkwr.get();
         desc.tbl = m_fragtbl.get();
         desc.file = m_file.get();
@@ -343,7 +347,7 @@ private:
     const WriterOptions& m_options;
     Reporter& m_reporter;
     SqfsPtr<sqfs_file_t> m_file;
-    SqfsPtr<sqfs_compressor_t> m_cmp, m_uncmp;
+    SqfsPtr<sqfs_compressor_t> m_cmp, m_data_cmp, m_uncmp;
     SqfsPtr<sqfs_block_writer_t> m_blkwr;
     SqfsPtr<sqfs_frag_table_t> m_fragtbl;
     SqfsPtr<sqfs_id_table_t> m_idtbl;

@@ -14,6 +14,7 @@
 
 #include "sysext/squashfs/compression.hpp"
 #include "sysext/tree/tree.hpp"
+#include "sysext/util/block_cache.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <cstdint>
@@ -28,6 +29,9 @@ struct WriterOptions {
     bool xattrs = true;  // store extended attributes
     // Pack the tail ends of files longer than a block into fragment blocks too.
     bool tail_packing = false;
+    // Data and fragment blocks are looked up here before being compressed, and
+    // stored after (null: no cache). It cannot change the image's bytes.
+    BlockCache* cache = nullptr;
 };
 
 struct WriteStats {

@@ -12,6 +12,9 @@ cleanup_work() {
     rm -rf "$WORK"
 }
 trap cleanup_work EXIT
+# pack, build and payload create use a block cache by default: keep the tests'
+# entries out of the user's cache (and the user's entries out of the tests).
+export XDG_CACHE_HOME=$WORK/xdg-cache
 
 fail() {
     echo "FAIL: $*" >&2

@@ -19,15 +19,17 @@ struct Seen {
     std::string stored;
 };
 
-std::vector<Seen> run(const std::string& path, uint64_t size, uint64_t chunk, unsigned jobs) {
+std::vector<Seen> run(const std::string& path, uint64_t size, uint64_t chunk, unsigned jobs,
+                      BlockCache* cache = nullptr) {
     Fd fd = open_or_throw(path, O_RDONLY);
     std::vector<Seen> seen;
-    compress_chunks(fd.get(), path, size, chunk, jobs,
-                    [&](const Chunk& c) {
-                        EXPECT_EQ(c.stored_hash, sysext::sha256(c.stored));
-                        seen.push_back({c.offset, c.compressed, c.stored});
-                    },
-                    null_reporter());
+    compress_chunks(
+        fd.get(), path, size, chunk, jobs,
+        [&](const Chunk& c) {
+            EXPECT_EQ(c.stored_hash, sysext::sha256(c.stored));
+            seen.push_back({c.offset, c.compressed, c.stored});
+        },
+        null_reporter(), cache);
     return seen;
 }
 
@@ -82,6 +84,40 @@ TEST(ChunkCompressor, AFileShorterThanAnnouncedFails) {
     } catch (const Error& e) {
         EXPECT_EQ(std::string(e.what()), "img: the file shrank while it was being read");
     }
+}
+
+TEST(ChunkCompressor, CacheGivesTheSameChunksColdWarmAndDamaged) {
+    TempDir dir;
+    const uint64_t size = 12 * 65536;
+    sysext::testing::write_all_to(dir.path("img"), sysext::testing::make_image_bytes(size, 9));
+    auto plain = run(dir.path("img"), size, 65536, 2);
+    auto same = [&](const std::vector<Seen>& got) {
+        ASSERT_EQ(got.size(), plain.size());
+        for (size_t i = 0; i < plain.size(); ++i) {
+            EXPECT_EQ(got[i].compressed, plain[i].compressed) << "chunk " << i;
+            EXPECT_EQ(got[i].stored, plain[i].stored) << "chunk " << i;
+        }
+    };
+    BlockCache cold(dir.path("cache"));
+    same(run(dir.path("img"), size, 65536, 2, &cold));
+    // Chunks 1 and 11 hold the same text: the second may find the first's entry.
+    EXPECT_EQ(cold.counters().stored + cold.counters().hits, plain.size());
+    EXPECT_GE(cold.counters().stored, plain.size() - 1);
+    BlockCache warm(dir.path("cache"));
+    same(run(dir.path("img"), size, 65536, 3, &warm));
+    EXPECT_EQ(warm.counters().hits, plain.size());
+
+    // A well-formed entry whose value is no answer for its chunk ("B" with a
+    // stream as long as the chunk) is compressed again.
+    const std::string input = sysext::testing::make_image_bytes(size, 9).substr(0, 65536);
+    const Digest input_hash = sysext::sha256(input);
+    const Digest key = block_cache_key(bzip2_cache_context(), input_hash.data(), input_hash.size());
+    BlockCache odd(dir.path("cache"));
+    odd.put(key, "B" + input);
+    same(run(dir.path("img"), size, 65536, 2, &odd));
+    EXPECT_EQ(odd.counters().hits, plain.size() - 1);
+    EXPECT_EQ(odd.counters().damaged, 1u);
+    EXPECT_EQ(odd.counters().stored, 2u); // the odd entry, then the chunk's real answer
 }
 
 } // namespace sysext::payload
