@@ -118,7 +118,8 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     }
     o.writer = a.packing.writer_options();
     auto cache = a.packing.cache.open();
-    o.writer.cache = cache.get();
+    o.writer.cache = a.packing.cache.for_blocks(cache.get(), o.writer.compression);
+    o.payload_cache = cache.get();
     o.mtime = resolve_mtime(a.packing.mtime);
     TerminalReporter reporter(global.quiet || global.json);
     if (!a.base_url.empty() && a.release_dir.empty())

@@ -52,9 +52,15 @@ void CacheArgs::add_to(CLI::App& cmd) {
                    "Cache of compressed blocks (default $XDG_CACHE_HOME/sysext-build/blocks, "
                    "else ~/.cache/sysext-build/blocks); it never changes the output's bytes")
         ->group("Cache");
-    cmd.add_flag("--no-cache", disabled,
-                 "Compress everything, neither reading nor filling the cache")
-        ->group("Cache");
+    auto* no = cmd.add_flag("--no-cache", disabled,
+                            "Compress everything, neither reading nor filling the cache")
+                   ->group("Cache");
+    cmd.add_flag("--cache", forced,
+                 "Use the cache for squashfs blocks at any compression; by default only "
+                 "where looking up costs less than compressing (xz, gzip:6 and up, lz4:hc, "
+                 "zstd:10 and up); payload chunks always use it")
+        ->group("Cache")
+        ->excludes(no);
     cmd.add_option("--cache-max-size", max_size,
                    "After the work, remove least recently used cache entries beyond this "
                    "size (default 4G)")

@@ -31,6 +31,7 @@ struct ReleaseArgs {
 struct CacheArgs {
     std::string dir; // "" = default_block_cache()
     bool disabled = false;
+    bool forced = false; // --cache: also at settings where it does not pay off
     std::string max_size = "4G";
 
     void add_to(CLI::App& cmd);
@@ -40,6 +41,11 @@ struct CacheArgs {
     // After the work: prunes least recently used entries down to the bound, and
     // tells of entries that could not be stored. Never fails the command.
     void finish(const BlockCache* cache, Reporter& reporter) const;
+    // The cache for squashfs blocks at these settings: the opened cache when
+    // it pays off (Compression::cache_pays_off) or --cache asks, else null.
+    BlockCache* for_blocks(BlockCache* cache, const squashfs::Compression& c) const {
+        return forced || c.cache_pays_off() ? cache : nullptr;
+    }
 };
 
 // What a command's --json tells of the cache: its directory, hits, misses,

@@ -29,7 +29,7 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
     o.source_options = args.packing.source_options();
     o.writer = args.packing.writer_options();
     auto cache = args.packing.cache.open();
-    o.writer.cache = cache.get();
+    o.writer.cache = args.packing.cache.for_blocks(cache.get(), o.writer.compression);
     // Reading the image back to hash it costs time; only --json and --sha256 ask for it.
     o.hash = global.json || args.sha256;
     TerminalReporter reporter(global.quiet || global.json);

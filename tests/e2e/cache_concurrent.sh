@@ -10,7 +10,7 @@ cd "$WORK"
 
 make_tree tree --release e2e:_any
 mkdir -p tree/usr/share/doc-copy && cp -r "$SOURCE_DIR/src" "$SOURCE_DIR/payload" tree/usr/share/doc-copy/
-flags=(--name e2e --compression zstd:6 --block-size 32K --jobs 2)
+flags=(--name e2e --compression zstd:10 --block-size 32K --jobs 2)
 # The image's file name must be the extension's name: one directory per image.
 mkdir -p plain a b pruned
 "$SYSEXT_BUILD" pack tree -o plain/e2e.raw "${flags[@]}" --no-cache >/dev/null

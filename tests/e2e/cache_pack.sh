@@ -13,7 +13,7 @@ make_tree tree --release e2e:_any
 # Text that compresses, in blocks and in fragments, beside make_tree's content.
 mkdir -p tree/usr/share/doc-copy
 cp -r "$SOURCE_DIR/src" tree/usr/share/doc-copy/
-flags=(--name e2e --compression zstd:9 --block-size 64K)
+flags=(--name e2e --compression zstd:12 --block-size 64K)
 # pack LABEL FLAGS...: packs into LABEL/e2e.raw (the file name must be the
 # extension's name), the JSON report into LABEL.json.
 pack() {
@@ -80,19 +80,19 @@ misses=$(field changed.json "d['cache']['misses']")
 
 step "another level does not reuse entries"
 # Whether twin blocks hit within one pack depends on timing, so count keys:
-# every key of a zstd:8 pack is new to a cache holding zstd:9 entries.
+# every key of a zstd:11 pack is new to a cache holding zstd:12 entries.
 count_entries() { find "$1" -type f -name '[0-9a-f]*' | wc -l; }
 pack8() {
     mkdir -p "$1"
-    "$SYSEXT_BUILD" --json pack tree -o "$1/e2e.raw" --name e2e --compression zstd:8 \
+    "$SYSEXT_BUILD" --json pack tree -o "$1/e2e.raw" --name e2e --compression zstd:11 \
         --block-size 64K --cache-dir "$2" >"$1.json"
 }
 pack8 level8-alone cache8
 before=$(count_entries cache)
 pack8 level8 cache
 [ $(($(count_entries cache) - before)) = "$(count_entries cache8)" ] ||
-    fail "zstd:8 reused zstd:9 entries: $(cat level8.json)"
-cmp level8-alone/e2e.raw level8/e2e.raw || fail "zstd:8 packs differ"
+    fail "zstd:11 reused zstd:12 entries: $(cat level8.json)"
+cmp level8-alone/e2e.raw level8/e2e.raw || fail "zstd:11 packs differ"
 
 step "cache stats --json, cache prune --max-size"
 "$SYSEXT_BUILD" --json cache stats --cache-dir cache >stats.json
@@ -113,6 +113,15 @@ pack bounded --cache-dir cache --cache-max-size 100K
 left=$(find cache -type f -name '[0-9a-f]*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
 [ "$left" -le 102400 ] || fail "--cache-max-size 100K left $left bytes"
 expect_fail "--cache-max-size: not a size" "$SYSEXT_BUILD" pack tree -o x/e2e.raw --name e2e --cache-max-size lots
+
+step "fast settings skip the cache unless --cache asks"
+mkdir -p fast fast-forced
+"$SYSEXT_BUILD" --json pack tree -o fast/e2e.raw --name e2e --compression zstd:3 --cache-dir fast-cache >fast.json
+[ "$(field fast.json "d['cache']['stored']")" = 0 ] || fail "zstd:3 stored blocks by default: $(cat fast.json)"
+"$SYSEXT_BUILD" --json pack tree -o fast-forced/e2e.raw --name e2e --compression zstd:3 --cache-dir fast-cache --cache >forced.json
+[ "$(field forced.json "d['cache']['stored']")" -gt 10 ] || fail "--cache stored nothing at zstd:3: $(cat forced.json)"
+cmp fast/e2e.raw fast-forced/e2e.raw || fail "--cache changed the zstd:3 image"
+expect_fail "excludes" "$SYSEXT_BUILD" pack tree -o x/e2e.raw --name e2e --cache --no-cache
 
 step "an unwritable cache warns and packs all the same"
 echo "a file" >not-a-dir

@@ -451,7 +451,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         po.image = r.image;
         po.output = o.output_dir + "/" + r.name + ".gz";
         po.keys = payload_keys;
-        po.cache = o.writer.cache;
+        po.cache = o.payload_cache;
         if (payload_keys.empty()) {
             po.reserved_signature_sizes = {256, 256};
             po.hash_file = po.output + ".hash";

@@ -44,6 +44,7 @@ struct BuildOptions {
     // sign elsewhere is written to IMAGE.gz.hash (see `payload attach`).
     bool payload = false;
     std::vector<std::string> payload_keys;
+    BlockCache* payload_cache = nullptr; // payload chunks; writer.cache is for squashfs blocks
     uint32_t mtime = 0;
     squashfs::WriterOptions writer;
 };

@@ -30,6 +30,16 @@ const AlgorithmInfo& info(Algorithm a) {
 
 const char* algorithm_name(Algorithm a) { return info(a).name; }
 
+bool Compression::cache_pays_off() const {
+    switch (algorithm) {
+    case Algorithm::Xz: return true;
+    case Algorithm::Gzip: return level >= 6;
+    case Algorithm::Lz4: return level != 0;
+    case Algorithm::Zstd: return level >= 10;
+    }
+    return false;
+}
+
 Compression Compression::parse(std::string_view spec) {
     auto colon = spec.find(':');
     std::string_view name = spec.substr(0, colon);
