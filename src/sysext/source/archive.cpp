@@ -159,6 +159,12 @@ private:
         uint64_t size;
     };
 
+    std::vector<char>& buffer() {
+        if (m_buffer.empty())
+            m_buffer.resize(k_block);
+        return m_buffer;
+    }
+
     // No libarchive, no copy to a temporary file: the bytes are read where the
     // first pass found them, in whatever order the writer asks.
     void read_direct(const EntryInfo& entry, const tree::ByteSink& sink) {
@@ -172,22 +178,21 @@ private:
                 throw_input(m_path + ": changed while it was being read");
             m_checked = true;
         }
-        if (m_buffer.empty())
-            m_buffer.resize(k_block);
+        std::vector<char>& buf = buffer();
         for (uint64_t done = 0; done < entry.size;) {
             size_t want =
-                static_cast<size_t>(std::min<uint64_t>(m_buffer.size(), entry.size - done));
-            size_t got = pread_full(m_file.fd.get(), m_buffer.data(), want,
+                static_cast<size_t>(std::min<uint64_t>(buf.size(), entry.size - done));
+            size_t got = pread_full(m_file.fd.get(), buf.data(), want,
                                     static_cast<off_t>(entry.offset + done), m_path);
             if (got != want)
                 throw_input(m_path + ": " + entry.path + ": truncated archive");
-            sink(m_buffer.data(), got);
+            sink(buf.data(), got);
             done += got;
         }
     }
 
     void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
-        std::vector<char> buf(k_block);
+        std::vector<char>& buf = buffer();
         for (;;) {
             la_ssize_t n = archive_read_data(m_archive.get(), buf.data(), buf.size());
             if (n < 0)
@@ -220,7 +225,7 @@ private:
     }
 
     void deliver_parked(const Parked& p, const tree::ByteSink& sink) {
-        std::vector<char> buf(k_block);
+        std::vector<char>& buf = buffer();
         for (uint64_t done = 0; done < p.size;) {
             size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), p.size - done));
             size_t got = pread_full(m_spill.get(), buf.data(), want,
@@ -239,7 +244,7 @@ private:
     std::vector<EntryInfo> m_entries;
     ArchiveFile m_file;
     bool m_checked = false;
-    std::vector<char> m_buffer;
+    std::vector<char> m_buffer; // one for every entry: no 1 MiB zero-fill per file
     ArchivePtr m_archive;
     uint64_t m_next = 0;
     Fd m_spill;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 #include <vector>
 
@@ -17,10 +18,13 @@ void read_disk(const Node& file, const ByteSink& sink) {
     const Content& c = file.content;
     // O_NOFOLLOW: the scan saw a regular file; never follow a link swapped in since.
     Fd fd = open_or_throw(c.disk_path, O_RDONLY | O_NOFOLLOW);
-    std::vector<char> buf(k_chunk);
+    // Not zero-filled: a std::vector per file cost a memset of the whole
+    // tree's size on top of reading it.
+    std::unique_ptr<char[]> buffer(new char[k_chunk]);
+    char* buf = buffer.get();
     uint64_t total = 0;
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        ssize_t n = ::read(fd.get(), buf, k_chunk);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -31,7 +35,7 @@ void read_disk(const Node& file, const ByteSink& sink) {
         total += static_cast<uint64_t>(n);
         if (total > c.size)
             break;
-        sink(buf.data(), static_cast<size_t>(n));
+        sink(buf, static_cast<size_t>(n));
     }
     if (total != c.size)
         throw_input(c.disk_path + ": file changed while it was being packed (size was " +
