@@ -24,13 +24,6 @@ namespace sysext::inspect {
 
 namespace {
 
-uint64_t file_size(int fd, const std::string& path) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-        throw_errno(path);
-    return static_cast<uint64_t>(st.st_size);
-}
-
 bool exists(const std::string& path) {
     std::error_code ec;
     return std::filesystem::exists(path, ec);

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace sysext {
@@ -65,6 +66,13 @@ size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::stri
         done += static_cast<size_t>(n);
     }
     return done;
+}
+
+uint64_t file_size(int fd, const std::string& path) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0)
+        throw_errno(path);
+    return static_cast<uint64_t>(st.st_size);
 }
 
 std::string read_file(const std::string& path) {

@@ -40,6 +40,8 @@ void write_all(int fd, const void* data, size_t size, const std::string& what);
 void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what);
 // Reads up to size bytes at offset, retrying short reads; returns bytes read (< size at EOF).
 size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what);
+// The size of the open file fd (named path in errors).
+uint64_t file_size(int fd, const std::string& path);
 // Reads a whole small file (configuration, keys, release files).
 std::string read_file(const std::string& path);
 

@@ -19,13 +19,6 @@ namespace sysext::verity {
 
 namespace {
 
-uint64_t file_size(int fd, const std::string& path) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-        throw_errno(path);
-    return static_cast<uint64_t>(st.st_size);
-}
-
 // Runs one check, recording its result instead of stopping at the first failure.
 bool run_check(ImageReport& report, const std::string& name,
                const std::function<std::string()>& body) {
