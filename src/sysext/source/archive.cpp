@@ -180,8 +180,7 @@ private:
         }
         std::vector<char>& buf = buffer();
         for (uint64_t done = 0; done < entry.size;) {
-            size_t want =
-                static_cast<size_t>(std::min<uint64_t>(buf.size(), entry.size - done));
+            size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), entry.size - done));
             size_t got = pread_full(m_file.fd.get(), buf.data(), want,
                                     static_cast<off_t>(entry.offset + done), m_path);
             if (got != want)
@@ -354,6 +353,15 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
     ArchivePtr a = open_archive(path, file.fd.get());
     std::optional<bool> direct; // known once the first header was read
     std::vector<EntryInfo> entries;
+    // The second pass delivers this entry's data: straight from the file when
+    // the archive allows it, else through libarchive.
+    auto want_data = [&](uint64_t seq, archive_entry* e, uint64_t size) {
+        entries[seq].size = size;
+        entries[seq].wanted = true;
+        if (direct.value_or(false))
+            entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
+                                              static_cast<uint64_t>(file.st.st_size));
+    };
     bool gzip_checked = false;
     // Nodes waiting for the stream object, which needs the full entry list.
     std::vector<std::pair<tree::Node*, uint64_t>> streamed;
@@ -464,11 +472,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                 } else {
                     target->content = {
                         tree::Content::Kind::Stream, "", nullptr, nullptr, seq, size};
-                    entries[seq].size = size;
-                    entries[seq].wanted = true;
-                    if (direct.value_or(false))
-                        entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
-                                                          static_cast<uint64_t>(file.st.st_size));
+                    want_data(seq, e, size);
                     streamed.emplace_back(target, seq);
                 }
             }
@@ -503,11 +507,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                 } else {
                     n.content.kind = tree::Content::Kind::Stream;
                     n.content.stream_index = seq;
-                    entries[seq].size = size;
-                    entries[seq].wanted = true;
-                    if (direct.value_or(false))
-                        entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
-                                                          static_cast<uint64_t>(file.st.st_size));
+                    want_data(seq, e, size);
                 }
             }
             break;
