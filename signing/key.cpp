@@ -9,11 +9,9 @@
 #include "sysext/util/fd.hpp"
 
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -81,18 +79,11 @@ public:
 
 private:
     void read_fd(int fd, const std::string& ref) {
+        const std::string what =
+            redact_key_ref(ref) + ": cannot read the passphrase from fd " + std::to_string(fd);
         char buf[1024];
-        for (;;) {
-            ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                throw_errno(redact_key_ref(ref) + ": cannot read the passphrase from fd " +
-                            std::to_string(fd));
-            if (n == 0)
-                break;
-            m_text.append(buf, static_cast<size_t>(n));
-        }
+        while (size_t n = read_some(fd, buf, sizeof buf, what))
+            m_text.append(buf, n);
         OPENSSL_cleanse(buf, sizeof buf);
         // A passphrase file or `echo` ends in a newline that is not part of it.
         while (!m_text.empty() && (m_text.back() == '\n' || m_text.back() == '\r'))
