@@ -46,7 +46,7 @@ std::string detect_kind(const std::string& path) {
             std::snprintf(hex, sizeof hex, " %02x", head[i]);
             found += hex;
         }
-        found += " " + verity::quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
+        found += " " + quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
     }
     throw_input(path + ": not a squashfs image, GPT disk image or Flatcar update payload (" +
                 found + ")");
