@@ -52,27 +52,6 @@ std::string detect_kind(const std::string& path) {
                 found + ")");
 }
 
-release::Fields to_fields(const std::map<std::string, std::string>& m) {
-    release::Fields f;
-    for (const auto& [key, value] : m) {
-        if (key == "ID")
-            f.os_id = value;
-        else if (key == "VERSION_ID")
-            f.version_id = value;
-        else if (key == "SYSEXT_LEVEL")
-            f.sysext_level = value;
-        else if (key == "ARCHITECTURE")
-            f.architecture = value;
-        else if (key == "SYSEXT_SCOPE")
-            f.scope = value;
-        else if (key == "EXTENSION_RELOAD_MANAGER")
-            f.reload_manager = value == "1";
-        else
-            f.extra.emplace_back(key, value);
-    }
-    return f;
-}
-
 // systemd reads extension-release.NAME for NAME.raw; see verity/release_probe.hpp
 // for the versioned-name prefix it also accepts.
 bool release_matches(const std::string& suffix, const std::string& image_name) {
@@ -136,7 +115,8 @@ void check_release_rules(Inspection& r) {
             " for an image file named " + r.image_name + ".raw; it refuses the image");
         return;
     }
-    for (auto& problem : release::check(to_fields(chosen->fields), "release: " + chosen->name))
+    const release::Fields fields = release::to_fields(chosen->fields);
+    for (auto& problem : release::check(fields, "release: " + chosen->name))
         r.problems.push_back(std::move(problem));
 }
 

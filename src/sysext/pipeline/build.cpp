@@ -224,25 +224,9 @@ release::Fields release_fields(const Context& ctx) {
         kv[k] = v;
     if (!kv.count("ARCHITECTURE"))
         kv["ARCHITECTURE"] = ctx.options.architecture;
-    release::Fields f;
-    for (const auto& [key, raw] : kv) {
-        std::string v = profile::expand(raw, ctx.vars, ctx.target.origin);
-        if (key == "ID")
-            f.os_id = v;
-        else if (key == "VERSION_ID")
-            f.version_id = v;
-        else if (key == "SYSEXT_LEVEL")
-            f.sysext_level = v;
-        else if (key == "ARCHITECTURE")
-            f.architecture = v;
-        else if (key == "SYSEXT_SCOPE")
-            f.scope = v;
-        else if (key == "EXTENSION_RELOAD_MANAGER")
-            f.reload_manager = v == "1";
-        else
-            f.extra.emplace_back(key, v);
-    }
-    return f;
+    for (auto& [key, value] : kv)
+        value = profile::expand(value, ctx.vars, ctx.target.origin);
+    return release::to_fields(kv);
 }
 
 // Every ELF file must suit the architecture and find its loader and libraries
