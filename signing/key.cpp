@@ -5,6 +5,8 @@
 // environment variable, never from the command line, and is wiped after use.
 #include "signing/key.hpp"
 
+#include "signing/bio.hpp"
+#include "signing/certificate.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
@@ -34,12 +36,6 @@ struct StoreInfoFree {
 };
 struct UiMethodFree {
     void operator()(UI_METHOD* m) const { UI_destroy_method(m); }
-};
-struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
 };
 struct PkeyCtxFree {
     void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
@@ -269,14 +265,14 @@ PublicKey::PublicKey(EvpPkeyPtr key, std::string source)
 
 PublicKey PublicKey::from_pem_text(std::string_view pem, const std::string& what) {
     ERR_clear_error();
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio)
         throw Error(ErrorKind::Internal, what + ": cannot allocate a buffer");
     EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
     if (!key) {
         // Not a bare public key: perhaps a certificate carrying one.
         BIO_reset(bio.get());
-        std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
         if (cert)
             key.reset(X509_get_pubkey(cert.get()));
     }
@@ -314,12 +310,10 @@ std::string PublicKey::description() const {
 }
 
 std::string PublicKey::to_pem() const {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+    BioPtr bio(BIO_new(BIO_s_mem()));
     if (!bio || PEM_write_bio_PUBKEY(bio.get(), m_key.get()) != 1)
         throw Error(ErrorKind::Internal, "cannot write a public key as PEM");
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<size_t>(len));
+    return bio_text(bio.get());
 }
 
 namespace {

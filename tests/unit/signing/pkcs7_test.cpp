@@ -1,4 +1,6 @@
+#include "signing/bio.hpp"
 #include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "signing/keygen.hpp"
 #include "signing/pkcs7.hpp"
 #include "sysext/util/error.hpp"
@@ -25,17 +27,10 @@ struct TempDir {
     ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-struct PkeyDeleter {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-Pkey load_key(const std::string& path) {
+EvpPkeyPtr load_key(const std::string& path) {
     std::string pem = read_file(path);
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    Pkey key(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
-    BIO_free(bio);
-    return key;
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    return EvpPkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 // One development key pair per test binary run: RSA generation is slow.
@@ -84,7 +79,7 @@ TEST(DevelopmentKey, FilesAndModes) {
 
 TEST(Pkcs7, DeterministicAndVerifiable) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate cert = Certificate::load(k.files.cert_path);
     std::string a = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
     std::string b = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
@@ -97,7 +92,7 @@ TEST(Pkcs7, DeterministicAndVerifiable) {
 
 TEST(Pkcs7, RejectsWrongContentCertificateAndDamage) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate cert = Certificate::load(k.files.cert_path);
     Certificate other = Certificate::load(k.other.cert_path);
     std::string sig = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
@@ -119,7 +114,7 @@ TEST(Pkcs7, RejectsWrongContentCertificateAndDamage) {
 
 TEST(Pkcs7, RefusesACertificateOfAnotherKey) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate other = Certificate::load(k.other.cert_path);
     try {
         pkcs7_sign_detached(key.get(), "test key", other, k_root);
