@@ -5,6 +5,7 @@
 #include "signing/pkcs7.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -18,14 +19,7 @@ namespace sysext::signing {
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/sysext-pkcs7-test.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test::TempDir;
 
 EvpPkeyPtr load_key(const std::string& path) {
     std::string pem = read_file(path);
@@ -38,8 +32,8 @@ struct Keys {
     TempDir dir, other_dir;
     DevelopmentKeyFiles files, other;
     Keys() {
-        files = write_development_key({dir.path, "test signer", 2048, 30, false});
-        other = write_development_key({other_dir.path, "other signer", 2048, 30, false});
+        files = write_development_key({dir.path(), "test signer", 2048, 30, false});
+        other = write_development_key({other_dir.path(), "other signer", 2048, 30, false});
     }
 };
 Keys& keys() {
@@ -74,7 +68,7 @@ TEST(DevelopmentKey, FilesAndModes) {
     EXPECT_EQ(cert.fingerprint_sha256().size(), 64u);
     EXPECT_TRUE(cert.matches(load_key(k.files.key_path).get()));
     EXPECT_FALSE(cert.matches(load_key(k.other.key_path).get()));
-    EXPECT_THROW(write_development_key({k.dir.path, "again", 2048, 30, false}), Error);
+    EXPECT_THROW(write_development_key({k.dir.path(), "again", 2048, 30, false}), Error);
 }
 
 TEST(Pkcs7, DeterministicAndVerifiable) {
