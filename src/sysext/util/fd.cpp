@@ -68,10 +68,14 @@ size_t read_some(int fd, void* data, size_t size, const std::string& what) {
     }
 }
 
-bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept {
-    auto* p = static_cast<char*>(data);
+namespace {
+
+// Repeats a pread- or pwrite-like call until all size bytes have moved; false
+// on an error (errno set) or when a call moves nothing (end of file).
+template <typename Byte, typename Call>
+bool move_exact(Call call, int fd, Byte* p, size_t size, uint64_t offset) noexcept {
     while (size > 0) {
-        ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
+        ssize_t n = call(fd, p, size, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -83,19 +87,14 @@ bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept {
     return true;
 }
 
+} // namespace
+
+bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept {
+    return move_exact(::pread, fd, static_cast<char*>(data), size, offset);
+}
+
 bool pwrite_exact(int fd, const void* data, size_t size, uint64_t offset) noexcept {
-    auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        offset += static_cast<uint64_t>(n);
-        size -= static_cast<size_t>(n);
-    }
-    return true;
+    return move_exact(::pwrite, fd, static_cast<const char*>(data), size, offset);
 }
 
 uint64_t file_size(int fd, const std::string& path) {

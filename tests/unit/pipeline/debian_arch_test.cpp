@@ -8,14 +8,18 @@
 namespace sysext::pipeline {
 
 TEST(DebianArchitecture, NamesAndTriplets) {
-    EXPECT_EQ(debian_architecture("x86-64"), "amd64");
-    EXPECT_EQ(multiarch_triplet("x86-64"), "x86_64-linux-gnu");
-    EXPECT_EQ(debian_architecture("arm64"), "arm64");
-    EXPECT_EQ(multiarch_triplet("arm64"), "aarch64-linux-gnu");
-    EXPECT_EQ(debian_architecture("arm"), "armhf");
-    EXPECT_EQ(multiarch_triplet("arm"), "arm-linux-gnueabihf");
-    EXPECT_EQ(debian_architecture("ppc64-le"), "ppc64el");
-    EXPECT_EQ(multiarch_triplet("ppc64-le"), "powerpc64le-linux-gnu");
+    struct Case {
+        const char* systemd;
+        const char* debian;
+        const char* triplet;
+    };
+    for (const Case& c : {Case{"x86-64", "amd64", "x86_64-linux-gnu"},
+                          Case{"arm64", "arm64", "aarch64-linux-gnu"},
+                          Case{"arm", "armhf", "arm-linux-gnueabihf"},
+                          Case{"ppc64-le", "ppc64el", "powerpc64le-linux-gnu"}}) {
+        EXPECT_EQ(debian_architecture(c.systemd), c.debian);
+        EXPECT_EQ(multiarch_triplet(c.systemd), c.triplet);
+    }
 }
 
 TEST(DebianArchitecture, UnknownToDebian) {
