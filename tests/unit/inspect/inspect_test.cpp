@@ -19,7 +19,8 @@ void pack(const std::string& path, const std::string& release_name, const std::s
           bool os_release = false) {
     tree::Tree t;
     t.add("usr/bin/tool", inline_file("#!/bin/sh\n"));
-    t.add("usr/lib/extension-release.d/extension-release." + release_name, inline_file(release_text));
+    t.add("usr/lib/extension-release.d/extension-release." + release_name,
+          inline_file(release_text));
     if (os_release)
         t.add("usr/lib/os-release", inline_file("ID=debian\n"));
     t.add("etc/stray", inline_file("x"));
