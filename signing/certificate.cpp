@@ -1,5 +1,6 @@
 #include "signing/certificate.hpp"
 
+#include "signing/bio.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
@@ -9,13 +10,6 @@
 #include <openssl/pem.h>
 
 namespace sysext::signing {
-
-namespace {
-struct BioDeleter {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-} // namespace
 
 Certificate::Certificate(X509Ptr cert, std::string source)
     : m_cert(std::move(cert)), m_source(std::move(source)) {}

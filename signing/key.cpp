@@ -5,15 +5,15 @@
 // environment variable, never from the command line, and is wiped after use.
 #include "signing/key.hpp"
 
+#include "signing/bio.hpp"
+#include "signing/certificate.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -36,12 +36,6 @@ struct StoreInfoFree {
 };
 struct UiMethodFree {
     void operator()(UI_METHOD* m) const { UI_destroy_method(m); }
-};
-struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
 };
 struct PkeyCtxFree {
     void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
@@ -81,18 +75,11 @@ public:
 
 private:
     void read_fd(int fd, const std::string& ref) {
+        const std::string what =
+            redact_key_ref(ref) + ": cannot read the passphrase from fd " + std::to_string(fd);
         char buf[1024];
-        for (;;) {
-            ssize_t n = ::read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                throw_errno(redact_key_ref(ref) + ": cannot read the passphrase from fd " +
-                            std::to_string(fd));
-            if (n == 0)
-                break;
-            m_text.append(buf, static_cast<size_t>(n));
-        }
+        while (size_t n = read_some(fd, buf, sizeof buf, what))
+            m_text.append(buf, n);
         OPENSSL_cleanse(buf, sizeof buf);
         // A passphrase file or `echo` ends in a newline that is not part of it.
         while (!m_text.empty() && (m_text.back() == '\n' || m_text.back() == '\r'))
@@ -278,14 +265,14 @@ PublicKey::PublicKey(EvpPkeyPtr key, std::string source)
 
 PublicKey PublicKey::from_pem_text(std::string_view pem, const std::string& what) {
     ERR_clear_error();
-    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio)
         throw Error(ErrorKind::Internal, what + ": cannot allocate a buffer");
     EvpPkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
     if (!key) {
         // Not a bare public key: perhaps a certificate carrying one.
         BIO_reset(bio.get());
-        std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
         if (cert)
             key.reset(X509_get_pubkey(cert.get()));
     }
@@ -323,12 +310,10 @@ std::string PublicKey::description() const {
 }
 
 std::string PublicKey::to_pem() const {
-    std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+    BioPtr bio(BIO_new(BIO_s_mem()));
     if (!bio || PEM_write_bio_PUBKEY(bio.get(), m_key.get()) != 1)
         throw Error(ErrorKind::Internal, "cannot write a public key as PEM");
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<size_t>(len));
+    return bio_text(bio.get());
 }
 
 namespace {

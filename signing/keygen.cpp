@@ -1,6 +1,8 @@
 #include "signing/keygen.hpp"
 
+#include "signing/bio.hpp"
 #include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 
@@ -19,12 +21,6 @@ namespace sysext::signing {
 
 namespace {
 
-struct PkeyDeleter {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioDeleter {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
 struct BnDeleter {
     void operator()(BIGNUM* b) const { BN_free(b); }
 };
@@ -35,12 +31,6 @@ struct ExtDeleter {
 [[noreturn]] void fail(const std::string& what) {
     ERR_clear_error();
     throw Error(ErrorKind::Internal, "generating the development key: " + what);
-}
-
-std::string bio_text(BIO* bio) {
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<size_t>(n));
 }
 
 void add_extension(X509* cert, int nid, const char* value) {
@@ -65,8 +55,7 @@ DevelopmentKeyFiles write_development_key(const DevelopmentKeyOptions& options) 
             if (::access(path.c_str(), F_OK) == 0)
                 throw_usage(path + ": exists; pass --force to replace it");
 
-    std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
-        EVP_RSA_gen(static_cast<unsigned>(options.rsa_bits)));
+    EvpPkeyPtr key(EVP_RSA_gen(static_cast<unsigned>(options.rsa_bits)));
     if (!key)
         fail("RSA key generation failed");
 
@@ -90,8 +79,8 @@ DevelopmentKeyFiles write_development_key(const DevelopmentKeyOptions& options) 
     if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
         fail("cannot self-sign the certificate");
 
-    std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new(BIO_s_mem()));
-    std::unique_ptr<BIO, BioDeleter> cert_bio(BIO_new(BIO_s_mem()));
+    BioPtr key_bio(BIO_new(BIO_s_mem()));
+    BioPtr cert_bio(BIO_new(BIO_s_mem()));
     if (!key_bio || !cert_bio ||
         PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
             1 ||

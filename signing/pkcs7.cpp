@@ -1,5 +1,6 @@
 #include "signing/pkcs7.hpp"
 
+#include "signing/bio.hpp"
 #include "sysext/util/error.hpp"
 
 #include <openssl/bio.h>
@@ -12,17 +13,9 @@ namespace sysext::signing {
 
 namespace {
 
-struct BioDeleter {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-struct Pkcs7Deleter {
-    void operator()(PKCS7* p) const { PKCS7_free(p); }
-};
 struct X509StackDeleter {
     void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
 };
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-using Pkcs7Ptr = std::unique_ptr<PKCS7, Pkcs7Deleter>;
 
 BioPtr memory_bio(std::string_view data) {
     BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));

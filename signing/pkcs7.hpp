@@ -12,11 +12,18 @@
 #include "signing/certificate.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/pkcs7.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace sysext::signing {
+
+struct Pkcs7Deleter {
+    void operator()(PKCS7* p) const { PKCS7_free(p); }
+};
+using Pkcs7Ptr = std::unique_ptr<PKCS7, Pkcs7Deleter>;
 
 // Signs `content` with `key`, naming `cert` as signer (SHA-256 digest). Throws
 // Input when the certificate is not the key's, naming both sources.

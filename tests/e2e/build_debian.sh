@@ -12,24 +12,19 @@ require_tool gpg gpgv dpkg-deb dpkg-scanpackages python3 xz unsquashfs cmp sha25
 
 step "a signed test archive: tool 1.9, 2.0.1, 2.1.0, 3.0; its library; a base package"
 mirror_init
-files() { # files DIR PATH CONTENT: one real file for a package
-    mkdir -p "$(dirname "$WORK/files/$1/$2")"
-    printf '%s\n' "$3" >"$WORK/files/$1/$2"
-    echo "$WORK/files/$1"
-}
 for v in 1.9-1 2.0.1-1 2.1.0-1 3.0-1; do
     mirror_add_deb_tree tool "$v" amd64 "libfoo1 (>= 1.0), libc6" \
-        "$(files "tool-$v" usr/bin/tool "#!/bin/sh
+        "$(mirror_file "tool-$v" usr/bin/tool "#!/bin/sh
 echo tool $v")"
 done
-mirror_add_deb_tree tool 2.1.0-1 arm64 "libfoo1, libc6" "$(files tool-arm64 usr/bin/tool "tool for arm64")"
+mirror_add_deb_tree tool 2.1.0-1 arm64 "libfoo1, libc6" "$(mirror_file tool-arm64 usr/bin/tool "tool for arm64")"
 mirror_add_deb_tree libfoo1 1.2-1 amd64 "libc6" \
-    "$(files libfoo1 usr/lib/x86_64-linux-gnu/libfoo.so.1 "libfoo 1.2")"
+    "$(mirror_file libfoo1 usr/lib/x86_64-linux-gnu/libfoo.so.1 "libfoo 1.2")"
 mirror_add_deb_tree libfoo1 1.2-1 arm64 "libc6" \
-    "$(files libfoo1-arm64 usr/lib/aarch64-linux-gnu/libfoo.so.1 "libfoo 1.2 arm64")"
-mirror_add_deb_tree libc6 2.41-1 amd64 "" "$(files libc6 usr/lib/x86_64-linux-gnu/libc.so.6 "not a libc")"
-mirror_add_deb_tree libc6 2.41-1 arm64 "" "$(files libc6-arm64 usr/lib/aarch64-linux-gnu/libc.so.6 "not a libc")"
-mirror_add_deb_tree extra 1.0-1 all "" "$(files extra usr/share/extra/notes "extra notes")"
+    "$(mirror_file libfoo1-arm64 usr/lib/aarch64-linux-gnu/libfoo.so.1 "libfoo 1.2 arm64")"
+mirror_add_deb_tree libc6 2.41-1 amd64 "" "$(mirror_file libc6 usr/lib/x86_64-linux-gnu/libc.so.6 "not a libc")"
+mirror_add_deb_tree libc6 2.41-1 arm64 "" "$(mirror_file libc6-arm64 usr/lib/aarch64-linux-gnu/libc.so.6 "not a libc")"
+mirror_add_deb_tree extra 1.0-1 all "" "$(mirror_file extra usr/share/extra/notes "extra notes")"
 mirror_index stable amd64 arm64
 mirror_serve
 
@@ -129,7 +124,7 @@ build "$WORK/profiles/two.json" "${src[@]}" --lock "$WORK/out-two/tool.lock.json
 cmp "$WORK/out-two/tool.raw" "$WORK/out-two-lock/tool.raw" || fail "two sources: the lock did not reproduce the image"
 
 step "the archive moves on to tool 2.1.5: --lock still builds 2.1.0, byte for byte"
-mirror_add_deb_tree tool 2.1.5-1 amd64 "libfoo1 (>= 1.0), libc6" "$(files tool-2.1.5 usr/bin/tool "#!/bin/sh
+mirror_add_deb_tree tool 2.1.5-1 amd64 "libfoo1 (>= 1.0), libc6" "$(mirror_file tool-2.1.5 usr/bin/tool "#!/bin/sh
 echo tool 2.1.5-1")"
 mirror_index stable amd64 arm64
 build "$WORK/profiles/tool.json" "${src[@]}" --version 2.x --lock "$WORK/out1/tool.lock.json" -o "$WORK/out-lock2" >/dev/null
@@ -144,7 +139,7 @@ step "a .deb whose bytes differ from the index is refused, naming both hashes"
 deb=$MIRROR_DIR/pool/main/l/libfoo1/libfoo1_1.2-1_amd64.deb
 good=$(sha256sum <"$deb" | cut -d' ' -f1)
 cp "$deb" "$WORK/libfoo1.good"
-mirror_add_deb_tree libfoo1 1.2-1 amd64 "libc6, evil" "$(files libfoo1-evil usr/lib/x86_64-linux-gnu/libfoo.so.1 "evil")"
+mirror_add_deb_tree libfoo1 1.2-1 amd64 "libc6, evil" "$(mirror_file libfoo1-evil usr/lib/x86_64-linux-gnu/libfoo.so.1 "evil")"
 bad=$(sha256sum <"$deb" | cut -d' ' -f1)
 [ "$good" != "$bad" ] || fail "test setup: the tampered .deb has the same bytes"
 rm -rf "$BUILD_CACHE" # the good copy must not come from the cache

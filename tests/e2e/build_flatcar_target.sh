@@ -4,26 +4,10 @@
 # same paths), named flatcar-podman, with ID=flatcar and the given VERSION_ID.
 # Judged by unsquashfs and systemd-dissect.
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/flatcar_sdk_root.sh"
 require_tool unsquashfs systemd-dissect
 root=$WORK/sdk-root
-mk() { mkdir -p "$(dirname "$root/$1")"; printf '%s\n' "${2:-#!/bin/sh}" >"$root/$1"; chmod "${3:-755}" "$root/$1"; }
-for f in usr/bin/podman usr/bin/conmon usr/bin/crun usr/bin/runc usr/bin/passt usr/bin/catatonit \
-         usr/libexec/podman/rootlessport usr/libexec/podman/quadlet usr/libexec/podman/netavark \
-         usr/libexec/podman/aardvark-dns usr/libexec/podman/catatonit usr/bin/not-podman; do
-    mk "$f"
-done
-ln -s passt "$root/usr/bin/pasta"
-for u in podman.socket podman.service podman-auto-update.service podman-auto-update.timer podman-restart.service; do
-    mk "usr/lib/systemd/system/$u" "[Unit]" 644
-done
-mk usr/lib/systemd/user/podman.socket "[Unit]" 644
-mkdir -p "$root/usr/lib/systemd/system-generators" "$root/usr/lib/systemd/user-generators"
-ln -s ../../../libexec/podman/quadlet "$root/usr/lib/systemd/system-generators/podman-system-generator"
-ln -s ../../../libexec/podman/quadlet "$root/usr/lib/systemd/user-generators/podman-user-generator"
-mk usr/share/containers/containers.conf "[engine]" 644
-mk usr/share/containers/seccomp.json "{}" 644
-mk etc/containers/registries.conf 'unqualified-search-registries = ["docker.io"]' 644
-mk etc/passwd "root:x:0:0::/root:/bin/sh" 644
+make_flatcar_sdk_root "$root"
 
 "$SYSEXT_BUILD" -q podman --target flatcar --set "root=$root" --set os_version=4593.2.5 \
     --set version=5.4.2 -o "$WORK/out"

@@ -12,14 +12,9 @@ require_tool gpg gpgv dpkg-deb dpkg-scanpackages python3 sha256sum
 
 step "a signed test archive: tool 2.1.0 and its library"
 mirror_init
-files() { # files DIR PATH CONTENT
-    mkdir -p "$(dirname "$WORK/files/$1/$2")"
-    printf '%s\n' "$3" >"$WORK/files/$1/$2"
-    echo "$WORK/files/$1"
-}
-mirror_add_deb_tree tool 2.1.0-1 amd64 "libfoo1 (>= 1.0), libc6" "$(files tool usr/bin/tool "#!/bin/sh")"
-mirror_add_deb_tree libfoo1 1.2-1 amd64 "libc6" "$(files libfoo1 usr/lib/x86_64-linux-gnu/libfoo.so.1 "libfoo 1.2")"
-mirror_add_deb_tree libc6 2.41-1 amd64 "" "$(files libc6 usr/lib/x86_64-linux-gnu/libc.so.6 "not a libc")"
+mirror_add_deb_tree tool 2.1.0-1 amd64 "libfoo1 (>= 1.0), libc6" "$(mirror_file tool usr/bin/tool "#!/bin/sh")"
+mirror_add_deb_tree libfoo1 1.2-1 amd64 "libc6" "$(mirror_file libfoo1 usr/lib/x86_64-linux-gnu/libfoo.so.1 "libfoo 1.2")"
+mirror_add_deb_tree libc6 2.41-1 amd64 "" "$(mirror_file libc6 usr/lib/x86_64-linux-gnu/libc.so.6 "not a libc")"
 mirror_index stable amd64
 mirror_serve
 

@@ -7,6 +7,8 @@
 #                               with BYTES of incompressible data when given
 #   mirror_add_deb_tree NAME VERSION ARCH DEPENDS DIR   like mirror_add_deb, and the
 #                               package also holds DIR's files (usr/..., as they are)
+#   mirror_file DIR PATH CONTENT  writes CONTENT to $WORK/files/DIR/PATH and prints
+#                               $WORK/files/DIR, the DIR to give mirror_add_deb_tree
 #   mirror_index SUITE ARCH...  Packages(.xz) for each ARCH, Release, signed InRelease
 #                               (with Valid-Until: $MIRROR_VALID_UNTIL when set)
 #   mirror_serve                starts the server; sets $MIRROR_URL and $MIRROR_LOG
@@ -29,6 +31,12 @@ mirror_add_deb() {
 
 mirror_add_deb_tree() {
     mirror_build_deb_ "$1" "$2" "$3" "$4" 0 "$5"
+}
+
+mirror_file() {
+    mkdir -p "$(dirname "$WORK/files/$1/$2")"
+    printf '%s\n' "$3" >"$WORK/files/$1/$2"
+    echo "$WORK/files/$1"
 }
 
 mirror_build_deb_() {

@@ -46,31 +46,10 @@ std::string detect_kind(const std::string& path) {
             std::snprintf(hex, sizeof hex, " %02x", head[i]);
             found += hex;
         }
-        found += " " + verity::quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
+        found += " " + quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
     }
     throw_input(path + ": not a squashfs image, GPT disk image or Flatcar update payload (" +
                 found + ")");
-}
-
-release::Fields to_fields(const std::map<std::string, std::string>& m) {
-    release::Fields f;
-    for (const auto& [key, value] : m) {
-        if (key == "ID")
-            f.os_id = value;
-        else if (key == "VERSION_ID")
-            f.version_id = value;
-        else if (key == "SYSEXT_LEVEL")
-            f.sysext_level = value;
-        else if (key == "ARCHITECTURE")
-            f.architecture = value;
-        else if (key == "SYSEXT_SCOPE")
-            f.scope = value;
-        else if (key == "EXTENSION_RELOAD_MANAGER")
-            f.reload_manager = value == "1";
-        else
-            f.extra.emplace_back(key, value);
-    }
-    return f;
 }
 
 // systemd reads extension-release.NAME for NAME.raw; see verity/release_probe.hpp
@@ -136,7 +115,8 @@ void check_release_rules(Inspection& r) {
             " for an image file named " + r.image_name + ".raw; it refuses the image");
         return;
     }
-    for (auto& problem : release::check(to_fields(chosen->fields), "release: " + chosen->name))
+    const release::Fields fields = release::to_fields(chosen->fields);
+    for (auto& problem : release::check(fields, "release: " + chosen->name))
         r.problems.push_back(std::move(problem));
 }
 

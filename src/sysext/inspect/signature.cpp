@@ -1,5 +1,6 @@
 #include "sysext/inspect/signature.hpp"
 
+#include "signing/bio.hpp"
 #include "signing/pkcs7.hpp"
 #include "sysext/util/error.hpp"
 
@@ -15,32 +16,23 @@ namespace sysext::inspect {
 
 namespace {
 
-struct Pkcs7Deleter {
-    void operator()(PKCS7* p) const { PKCS7_free(p); }
-};
-struct BioDeleter {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-
 // The first certificate carried in the signature (ours carry exactly the
 // signer's), as a Certificate; nullopt when there is none or it is unreadable.
 std::optional<signing::Certificate> embedded_certificate(std::string_view der) {
     auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    std::unique_ptr<PKCS7, Pkcs7Deleter> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    signing::Pkcs7Ptr p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
     if (!p7 || !PKCS7_type_is_signed(p7.get()) || p7->d.sign == nullptr ||
         p7->d.sign->cert == nullptr || sk_X509_num(p7->d.sign->cert) < 1) {
         ERR_clear_error();
         return std::nullopt;
     }
-    std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+    signing::BioPtr bio(BIO_new(BIO_s_mem()));
     if (!bio || PEM_write_bio_X509(bio.get(), sk_X509_value(p7->d.sign->cert, 0)) != 1) {
         ERR_clear_error();
         return std::nullopt;
     }
-    char* text = nullptr;
-    long n = BIO_get_mem_data(bio.get(), &text);
     try {
-        return signing::Certificate::from_pem_text(std::string(text, static_cast<size_t>(n)),
+        return signing::Certificate::from_pem_text(signing::bio_text(bio.get()),
                                                    "the signature's embedded certificate");
     } catch (const Error&) {
         return std::nullopt;

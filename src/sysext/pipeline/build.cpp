@@ -27,40 +27,42 @@ namespace sysext::pipeline {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Debian's name and multiarch triplet for each systemd architecture Debian builds.
+struct DebianArch {
+    const char* systemd;
+    const char* debian;
+    const char* triplet;
+};
+constexpr DebianArch k_debian_archs[] = {
+    {"x86-64", "amd64", "x86_64-linux-gnu"},
+    {"arm64", "arm64", "aarch64-linux-gnu"},
+    {"x86", "i386", "i386-linux-gnu"},
+    {"arm", "armhf", "arm-linux-gnueabihf"},
+    {"riscv64", "riscv64", "riscv64-linux-gnu"},
+    {"ppc64-le", "ppc64el", "powerpc64le-linux-gnu"},
+    {"s390x", "s390x", "s390x-linux-gnu"},
+};
+
+const DebianArch* find_debian_arch(const std::string& arch) {
+    for (const auto& a : k_debian_archs)
+        if (arch == a.systemd)
+            return &a;
+    return nullptr;
+}
+
+} // namespace
+
 std::string debian_architecture(const std::string& arch) {
-    if (arch == "x86-64")
-        return "amd64";
-    if (arch == "arm64")
-        return "arm64";
-    if (arch == "x86")
-        return "i386";
-    if (arch == "arm")
-        return "armhf";
-    if (arch == "riscv64")
-        return "riscv64";
-    if (arch == "ppc64-le")
-        return "ppc64el";
-    if (arch == "s390x")
-        return "s390x";
+    if (const DebianArch* a = find_debian_arch(arch))
+        return a->debian;
     throw_usage("--arch: no Debian architecture for " + quote(arch));
 }
 
 std::string multiarch_triplet(const std::string& arch) {
-    if (arch == "x86-64")
-        return "x86_64-linux-gnu";
-    if (arch == "arm64")
-        return "aarch64-linux-gnu";
-    if (arch == "x86")
-        return "i386-linux-gnu";
-    if (arch == "arm")
-        return "arm-linux-gnueabihf";
-    if (arch == "riscv64")
-        return "riscv64-linux-gnu";
-    if (arch == "ppc64-le")
-        return "powerpc64le-linux-gnu";
-    if (arch == "s390x")
-        return "s390x-linux-gnu";
-    return "";
+    const DebianArch* a = find_debian_arch(arch);
+    return a ? a->triplet : "";
 }
 
 namespace {
@@ -224,25 +226,9 @@ release::Fields release_fields(const Context& ctx) {
         kv[k] = v;
     if (!kv.count("ARCHITECTURE"))
         kv["ARCHITECTURE"] = ctx.options.architecture;
-    release::Fields f;
-    for (const auto& [key, raw] : kv) {
-        std::string v = profile::expand(raw, ctx.vars, ctx.target.origin);
-        if (key == "ID")
-            f.os_id = v;
-        else if (key == "VERSION_ID")
-            f.version_id = v;
-        else if (key == "SYSEXT_LEVEL")
-            f.sysext_level = v;
-        else if (key == "ARCHITECTURE")
-            f.architecture = v;
-        else if (key == "SYSEXT_SCOPE")
-            f.scope = v;
-        else if (key == "EXTENSION_RELOAD_MANAGER")
-            f.reload_manager = v == "1";
-        else
-            f.extra.emplace_back(key, v);
-    }
-    return f;
+    for (auto& [key, value] : kv)
+        value = profile::expand(value, ctx.vars, ctx.target.origin);
+    return release::to_fields(kv);
 }
 
 // Every ELF file must suit the architecture and find its loader and libraries

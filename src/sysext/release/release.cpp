@@ -173,4 +173,25 @@ std::map<std::string, std::string> parse(std::string_view text, std::string_view
     return out;
 }
 
+Fields to_fields(const std::map<std::string, std::string>& pairs) {
+    Fields f;
+    for (const auto& [key, value] : pairs) {
+        if (key == "ID")
+            f.os_id = value;
+        else if (key == "VERSION_ID")
+            f.version_id = value;
+        else if (key == "SYSEXT_LEVEL")
+            f.sysext_level = value;
+        else if (key == "ARCHITECTURE")
+            f.architecture = value;
+        else if (key == "SYSEXT_SCOPE")
+            f.scope = value;
+        else if (key == "EXTENSION_RELOAD_MANAGER")
+            f.reload_manager = value == "1";
+        else
+            f.extra.emplace_back(key, value);
+    }
+    return f;
+}
+
 } // namespace sysext::release

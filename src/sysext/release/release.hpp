@@ -38,6 +38,9 @@ std::vector<std::string> check(const Fields& fields, std::string_view where);
 std::string render(const Fields& fields);
 // Parses os-release syntax. Throws Input "<where>:<line>: <cause>".
 std::map<std::string, std::string> parse(std::string_view text, std::string_view where);
+// KEY=value pairs (as parse returns them) as fields: the keys above to their
+// members, every other key to extra, in key order.
+Fields to_fields(const std::map<std::string, std::string>& pairs);
 
 bool known_architecture(std::string_view arch);
 // A valid extension name: letters, digits, "._+-", not starting with a dot.

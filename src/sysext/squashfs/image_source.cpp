@@ -3,11 +3,11 @@
 #include "sysext/squashfs/reader.hpp"
 #include "sysext/util/endian.hpp"
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
 
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,19 +37,7 @@ int window_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
     WindowFile* w = window(f);
     if (offset > w->size || size > w->size - offset)
         return SQFS_ERROR_OUT_OF_BOUNDS;
-    auto* p = static_cast<char*>(buffer);
-    uint64_t at = w->offset + offset;
-    while (size > 0) {
-        ssize_t n = ::pread(w->fd, p, size, static_cast<off_t>(at));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return SQFS_ERROR_IO;
-        p += n;
-        at += static_cast<uint64_t>(n);
-        size -= static_cast<size_t>(n);
-    }
-    return 0;
+    return pread_exact(w->fd, buffer, size, w->offset + offset) ? 0 : SQFS_ERROR_IO;
 }
 
 int window_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {

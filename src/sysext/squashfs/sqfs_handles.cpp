@@ -1,8 +1,8 @@
 #include "sysext/squashfs/sqfs_handles.hpp"
 
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 
-#include <cerrno>
 #include <unistd.h>
 
 namespace sysext::squashfs {
@@ -25,34 +25,14 @@ int fd_file_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) 
     FdFile* file = self(f);
     if (offset + size > file->size)
         return SQFS_ERROR_OUT_OF_BOUNDS;
-    auto* p = static_cast<char*>(buffer);
-    while (size > 0) {
-        ssize_t n = ::pread(file->fd, p, size, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return SQFS_ERROR_IO;
-        p += n;
-        offset += static_cast<sqfs_u64>(n);
-        size -= static_cast<size_t>(n);
-    }
-    return 0;
+    return pread_exact(file->fd, buffer, size, offset) ? 0 : SQFS_ERROR_IO;
 }
 
 int fd_file_write_at(sqfs_file_t* f, sqfs_u64 offset, const void* buffer, size_t size) {
     FdFile* file = self(f);
-    auto* p = static_cast<const char*>(buffer);
+    if (!pwrite_exact(file->fd, buffer, size, offset))
+        return SQFS_ERROR_IO;
     sqfs_u64 end = offset + size;
-    while (size > 0) {
-        ssize_t n = ::pwrite(file->fd, p, size, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return SQFS_ERROR_IO;
-        p += n;
-        offset += static_cast<sqfs_u64>(n);
-        size -= static_cast<size_t>(n);
-    }
     if (end > file->size)
         file->size = end;
     return 0;

@@ -3,10 +3,8 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <memory>
-#include <unistd.h>
 #include <vector>
 
 namespace sysext::tree {
@@ -23,19 +21,11 @@ void read_disk(const Node& file, const ByteSink& sink) {
     std::unique_ptr<char[]> buffer(new char[k_chunk]);
     char* buf = buffer.get();
     uint64_t total = 0;
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, k_chunk);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(c.disk_path);
-        }
-        if (n == 0)
-            break;
-        total += static_cast<uint64_t>(n);
+    while (size_t n = read_some(fd.get(), buf, k_chunk, c.disk_path)) {
+        total += n;
         if (total > c.size)
             break;
-        sink(buf, static_cast<size_t>(n));
+        sink(buf, n);
     }
     if (total != c.size)
         throw_input(c.disk_path + ": file changed while it was being packed (size was " +

@@ -37,18 +37,8 @@ void write_all(int fd, const void* data, size_t size, const std::string& what) {
 }
 
 void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what) {
-    auto* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::pwrite(fd, p, size, static_cast<off_t>(offset));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(what);
-        }
-        p += n;
-        offset += static_cast<uint64_t>(n);
-        size -= static_cast<size_t>(n);
-    }
+    if (!pwrite_exact(fd, data, size, offset))
+        throw_errno(what);
 }
 
 size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what) {
@@ -68,6 +58,45 @@ size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::stri
     return done;
 }
 
+size_t read_some(int fd, void* data, size_t size, const std::string& what) {
+    for (;;) {
+        ssize_t n = ::read(fd, data, size);
+        if (n >= 0)
+            return static_cast<size_t>(n);
+        if (errno != EINTR)
+            throw_errno(what);
+    }
+}
+
+namespace {
+
+// Repeats a pread- or pwrite-like call until all size bytes have moved; false
+// on an error (errno set) or when a call moves nothing (end of file).
+template <typename Byte, typename Call>
+bool move_exact(Call call, int fd, Byte* p, size_t size, uint64_t offset) noexcept {
+    while (size > 0) {
+        ssize_t n = call(fd, p, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        offset += static_cast<uint64_t>(n);
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+} // namespace
+
+bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept {
+    return move_exact(::pread, fd, static_cast<char*>(data), size, offset);
+}
+
+bool pwrite_exact(int fd, const void* data, size_t size, uint64_t offset) noexcept {
+    return move_exact(::pwrite, fd, static_cast<const char*>(data), size, offset);
+}
+
 uint64_t file_size(int fd, const std::string& path) {
     struct stat st {};
     if (::fstat(fd, &st) != 0)
@@ -79,17 +108,8 @@ std::string read_file(const std::string& path) {
     Fd fd = open_or_throw(path, O_RDONLY);
     std::string out;
     char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(path);
-        }
-        if (n == 0)
-            break;
-        out.append(buf, static_cast<size_t>(n));
-    }
+    while (size_t n = read_some(fd.get(), buf, sizeof buf, path))
+        out.append(buf, n);
     return out;
 }
 

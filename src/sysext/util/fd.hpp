@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 #include <utility>
 
 namespace sysext {
@@ -40,6 +41,15 @@ void write_all(int fd, const void* data, size_t size, const std::string& what);
 void pwrite_all(int fd, const void* data, size_t size, uint64_t offset, const std::string& what);
 // Reads up to size bytes at offset, retrying short reads; returns bytes read (< size at EOF).
 size_t pread_full(int fd, void* data, size_t size, off_t offset, const std::string& what);
+// One read(2) of up to size bytes, repeated when a signal interrupts it; returns
+// the bytes read, 0 at end of file.
+size_t read_some(int fd, void* data, size_t size, const std::string& what);
+// Reads exactly size bytes at offset, retrying short reads. Never throws, for
+// callbacks from C libraries: false on an error (errno set) or at end of file.
+bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept;
+// Writes exactly size bytes at offset, retrying short writes. Never throws, for
+// callbacks from C libraries: false on an error (errno set).
+bool pwrite_exact(int fd, const void* data, size_t size, uint64_t offset) noexcept;
 // The size of the open file fd (named path in errors).
 uint64_t file_size(int fd, const std::string& path);
 // Reads a whole small file (configuration, keys, release files).

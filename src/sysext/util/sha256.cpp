@@ -3,10 +3,8 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 #include <vector>
 
 namespace sysext {
@@ -48,17 +46,8 @@ Digest sha256_file(const std::string& path) {
     Fd fd = open_or_throw(path, O_RDONLY);
     Sha256 h;
     std::vector<char> buf(1 << 20);
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_errno(path);
-        }
-        if (n == 0)
-            break;
-        h.update(buf.data(), static_cast<size_t>(n));
-    }
+    while (size_t n = read_some(fd.get(), buf.data(), buf.size(), path))
+        h.update(buf.data(), n);
     return h.finish();
 }
 

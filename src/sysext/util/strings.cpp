@@ -126,13 +126,17 @@ std::string replace_all(std::string text, const std::string& from, const std::st
     return text;
 }
 
-std::string quote(std::string_view s) {
+namespace {
+
+// Wraps s in "" with quotes, backslashes and control characters escaped, and
+// with escape_non_ascii, every byte from 0x80 up as well.
+std::string quote_escaped(std::string_view s, bool escape_non_ascii) {
     std::string out = "\"";
     for (unsigned char c : s) {
         if (c == '"' || c == '\\') {
             out += '\\';
             out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || (escape_non_ascii && c > 0x7f)) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
@@ -141,6 +145,16 @@ std::string quote(std::string_view s) {
         }
     }
     return out + "\"";
+}
+
+} // namespace
+
+std::string quote(std::string_view s) {
+    return quote_escaped(s, false);
+}
+
+std::string quote_untrusted(std::string_view text) {
+    return quote_escaped(text, true);
 }
 
 } // namespace sysext

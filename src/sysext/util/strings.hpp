@@ -25,5 +25,8 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 std::string replace_all(std::string text, const std::string& from, const std::string& to);
 // Quotes a string for messages: control characters escaped, wrapped in "".
 std::string quote(std::string_view s);
+// Text read from an image that may be damaged, quoted for messages: control
+// characters and non-ASCII bytes escaped, so messages stay printable UTF-8.
+std::string quote_untrusted(std::string_view text);
 
 } // namespace sysext

@@ -13,7 +13,6 @@
 #include <sqfs/io.h>
 #include <sqfs/super.h>
 
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -65,23 +64,6 @@ std::string unquote(std::string v) {
 }
 
 } // namespace
-
-std::string quote_untrusted(std::string_view name) {
-    std::string out = "\"";
-    for (unsigned char c : name) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
 
 std::string ExtensionRelease::value(const std::string& key) const {
     for (const auto& line : split(content, '\n'))

@@ -23,10 +23,6 @@ struct ExtensionRelease {
     std::string value(const std::string& key) const;
 };
 
-// Text read from an image that may be damaged, quoted for messages: control
-// characters and non-ASCII bytes escaped, so messages stay printable UTF-8.
-std::string quote_untrusted(std::string_view text);
-
 // "dir/podman_5.4.2.raw" -> "podman_5.4.2"; ".sysext.raw" and ".raw" are dropped.
 std::string image_name_from_path(const std::string& path);
 

@@ -2,6 +2,7 @@
 #include "sysext/ddi/verity_sig.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,14 +18,7 @@ namespace sysext::ddi {
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/sysext-ddi-test.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test::TempDir;
 
 std::string write_data(const std::string& path, size_t blocks) {
     std::string bytes(blocks * 4096, '\0');
@@ -57,13 +51,13 @@ DdiResult make(const std::string& image, const std::string& out, int* sign_calls
 
 TEST(DiskImage, LayoutUuidsAndContent) {
     TempDir dir;
-    std::string data = write_data(dir.path + "/demo.raw", 300);
+    std::string data = write_data(dir / "demo.raw", 300);
     int calls = 0;
-    DdiResult r = make(dir.path + "/demo.raw", dir.path + "/disk.raw", &calls);
+    DdiResult r = make(dir / "demo.raw", dir / "disk.raw", &calls);
     EXPECT_EQ(calls, 1);
 
-    Fd disk = open_or_throw(dir.path + "/disk.raw", O_RDONLY);
-    uint64_t size = std::filesystem::file_size(dir.path + "/disk.raw");
+    Fd disk = open_or_throw(dir / "disk.raw", O_RDONLY);
+    uint64_t size = std::filesystem::file_size(dir / "disk.raw");
     GptDisk gpt = read_gpt(disk.get(), size, "disk");
     UsrPartitions parts = find_usr_partitions(gpt, "disk");
     EXPECT_EQ(parts.types->arch, "arm64");
@@ -94,23 +88,23 @@ TEST(DiskImage, LayoutUuidsAndContent) {
 
 TEST(DiskImage, SameInputSameBytesAndNothingOnFailure) {
     TempDir dir;
-    write_data(dir.path + "/demo.raw", 40);
+    write_data(dir / "demo.raw", 40);
     int calls = 0;
-    make(dir.path + "/demo.raw", dir.path + "/a.raw", &calls);
-    make(dir.path + "/demo.raw", dir.path + "/b.raw", &calls);
-    EXPECT_EQ(read_file(dir.path + "/a.raw"), read_file(dir.path + "/b.raw"));
+    make(dir / "demo.raw", dir / "a.raw", &calls);
+    make(dir / "demo.raw", dir / "b.raw", &calls);
+    EXPECT_EQ(read_file(dir / "a.raw"), read_file(dir / "b.raw"));
 
-    Fd fd = open_or_throw(dir.path + "/demo.raw", O_RDONLY);
+    Fd fd = open_or_throw(dir / "demo.raw", O_RDONLY);
     DdiRequest req{{fd.get(), 0, 40 * 4096, "demo.raw"},
-                   dir.path + "/c.raw",
+                   dir / "c.raw",
                    "x86-64",
                    "demo",
                    "salt",
                    [](std::string_view) -> std::string { throw_input("token removed"); },
                    ""};
     EXPECT_THROW(write_ddi(req, null_reporter()), Error);
-    EXPECT_FALSE(std::filesystem::exists(dir.path + "/c.raw"));
-    for (const auto& e : std::filesystem::directory_iterator(dir.path))
+    EXPECT_FALSE(std::filesystem::exists(dir / "c.raw"));
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
         EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
 }
 

@@ -1,8 +1,8 @@
 // inspect() on images our writer packs: release rules and detection. Signed
 // images, disk images and payloads are covered end to end (tests/e2e/inspect.sh).
+#include "squashfs/test_image.hpp"
 #include "sysext/inspect/inspect.hpp"
 #include "sysext/squashfs/writer.hpp"
-#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "test_util.hpp"
@@ -13,29 +13,21 @@ namespace sysext::inspect {
 
 namespace {
 
-tree::Node text_file(std::string text) {
-    tree::Node n;
-    n.type = tree::NodeType::File;
-    n.mode = 0644;
-    auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {tree::Content::Kind::Inline, "", bytes, nullptr, 0, bytes->size()};
-    return n;
-}
+using test::inline_file;
 
 void pack(const std::string& path, const std::string& release_name, const std::string& release_text,
           bool os_release = false) {
     tree::Tree t;
-    t.add("usr/bin/tool", text_file("#!/bin/sh\n"));
-    t.add("usr/lib/extension-release.d/extension-release." + release_name, text_file(release_text));
+    t.add("usr/bin/tool", inline_file("#!/bin/sh\n"));
+    t.add("usr/lib/extension-release.d/extension-release." + release_name,
+          inline_file(release_text));
     if (os_release)
-        t.add("usr/lib/os-release", text_file("ID=debian\n"));
-    t.add("etc/stray", text_file("x"));
+        t.add("usr/lib/os-release", inline_file("ID=debian\n"));
+    t.add("etc/stray", inline_file("x"));
     t.finalize();
-    AtomicFile out(path);
     squashfs::WriterOptions o;
     o.jobs = 1;
-    squashfs::write_image(t, out.fd(), o, null_reporter());
-    out.commit();
+    test::write_image_file(t, path, o);
 }
 
 Inspection run(const std::string& path) {

@@ -2,8 +2,9 @@
 // test, running outside tools (openssl) to make keys, and writing test images.
 #pragma once
 
+#include "test_util.hpp"
+
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -12,25 +13,11 @@
 
 namespace sysext::testing {
 
-class TempDir {
+// test::TempDir, with files named as these tests name them: dir.path("key.pem").
+class TempDir : public test::TempDir {
 public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sysext-test.XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = tmpl;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(m_path, ec);
-    }
-    std::string path(const std::string& name) const { return m_path + "/" + name; }
-    const std::string& dir() const { return m_path; }
-
-private:
-    std::string m_path;
+    std::string path(const std::string& name) const { return *this / name; }
+    const std::string& dir() const { return test::TempDir::path(); }
 };
 
 // Runs a shell command (openssl and friends); the test fails when it does.

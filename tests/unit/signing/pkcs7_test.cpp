@@ -1,8 +1,11 @@
+#include "signing/bio.hpp"
 #include "signing/certificate.hpp"
+#include "signing/key.hpp"
 #include "signing/keygen.hpp"
 #include "signing/pkcs7.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -16,26 +19,12 @@ namespace sysext::signing {
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/sysext-pkcs7-test.XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test::TempDir;
 
-struct PkeyDeleter {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-Pkey load_key(const std::string& path) {
+EvpPkeyPtr load_key(const std::string& path) {
     std::string pem = read_file(path);
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    Pkey key(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
-    BIO_free(bio);
-    return key;
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    return EvpPkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 // One development key pair per test binary run: RSA generation is slow.
@@ -43,8 +32,8 @@ struct Keys {
     TempDir dir, other_dir;
     DevelopmentKeyFiles files, other;
     Keys() {
-        files = write_development_key({dir.path, "test signer", 2048, 30, false});
-        other = write_development_key({other_dir.path, "other signer", 2048, 30, false});
+        files = write_development_key({dir.path(), "test signer", 2048, 30, false});
+        other = write_development_key({other_dir.path(), "other signer", 2048, 30, false});
     }
 };
 Keys& keys() {
@@ -79,12 +68,12 @@ TEST(DevelopmentKey, FilesAndModes) {
     EXPECT_EQ(cert.fingerprint_sha256().size(), 64u);
     EXPECT_TRUE(cert.matches(load_key(k.files.key_path).get()));
     EXPECT_FALSE(cert.matches(load_key(k.other.key_path).get()));
-    EXPECT_THROW(write_development_key({k.dir.path, "again", 2048, 30, false}), Error);
+    EXPECT_THROW(write_development_key({k.dir.path(), "again", 2048, 30, false}), Error);
 }
 
 TEST(Pkcs7, DeterministicAndVerifiable) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate cert = Certificate::load(k.files.cert_path);
     std::string a = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
     std::string b = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
@@ -97,7 +86,7 @@ TEST(Pkcs7, DeterministicAndVerifiable) {
 
 TEST(Pkcs7, RejectsWrongContentCertificateAndDamage) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate cert = Certificate::load(k.files.cert_path);
     Certificate other = Certificate::load(k.other.cert_path);
     std::string sig = pkcs7_sign_detached(key.get(), "test key", cert, k_root);
@@ -119,7 +108,7 @@ TEST(Pkcs7, RejectsWrongContentCertificateAndDamage) {
 
 TEST(Pkcs7, RefusesACertificateOfAnotherKey) {
     auto& k = keys();
-    Pkey key = load_key(k.files.key_path);
+    EvpPkeyPtr key = load_key(k.files.key_path);
     Certificate other = Certificate::load(k.other.cert_path);
     try {
         pkcs7_sign_detached(key.get(), "test key", other, k_root);

@@ -1,9 +1,9 @@
 // The reader reads images our writer packed; the e2e test (inspect.sh) checks
 // it against unsquashfs on the same images. Damaged images must throw, never
 // crash: this runs under ASan/UBSan in CI.
+#include "squashfs/test_image.hpp"
 #include "sysext/squashfs/reader.hpp"
 #include "sysext/squashfs/writer.hpp"
-#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "test_util.hpp"
@@ -18,19 +18,8 @@ namespace sysext::squashfs {
 
 namespace {
 
-tree::Node text_file(std::string text, uint32_t mode = 0644) {
-    tree::Node n;
-    n.type = tree::NodeType::File;
-    n.mode = mode;
-    auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline,
-                 "",
-                 bytes,
-                 nullptr,
-                 0,
-                 bytes->size()};
-    return n;
-}
+using test::add_special_entries;
+using test::inline_file;
 
 std::string big_text() {
     std::string big;
@@ -42,42 +31,26 @@ std::string big_text() {
 tree::Tree sample_tree() {
     tree::Tree t;
     t.set_default_mtime(1700000000);
-    t.add("usr/bin/tool", text_file("#!/bin/sh\necho hi\n", 04755));
-    t.add("usr/bin/group", text_file("g", 02750));
-    t.add("usr/share/big.txt", text_file(big_text()));
-    t.add("usr/share/empty", text_file(""));
-    tree::Node& target = t.add("usr/share/a", text_file("same inode"));
-    tree::Node link;
-    link.type = tree::NodeType::File;
-    link.hardlink = &target;
-    t.add("usr/share/b", std::move(link));
-    tree::Node sl;
-    sl.type = tree::NodeType::Symlink;
-    sl.mode = 0777;
-    sl.link_target = "../share/big.txt";
-    t.add("usr/bin/link", std::move(sl));
-    tree::Node fifo;
-    fifo.type = tree::NodeType::Fifo;
-    t.add("usr/share/fifo", std::move(fifo));
-    tree::Node& sticky = t.ensure_dir("usr/tmp");
-    sticky.mode = 01777;
-    tree::Node& owned = t.add("usr/share/owned", text_file("x"));
+    t.add("usr/bin/tool", inline_file("#!/bin/sh\necho hi\n", 04755));
+    t.add("usr/bin/group", inline_file("g", 02750));
+    t.add("usr/share/big.txt", inline_file(big_text()));
+    t.add("usr/share/empty", inline_file(""));
+    add_special_entries(t);
+    tree::Node& owned = t.add("usr/share/owned", inline_file("x"));
     owned.uid = 1000;
     owned.gid = 100;
     owned.xattrs = {{"user.comment", "hello"},
                     {"security.capability", std::string("\x01\x00\x00\x02", 4)}};
-    t.add("usr/lib/extension-release.d/extension-release.demo", text_file("ID=_any\n"));
+    t.add("usr/lib/extension-release.d/extension-release.demo", inline_file("ID=_any\n"));
     t.finalize();
     return t;
 }
 
 std::string pack(const tree::Tree& t, const std::string& path) {
-    AtomicFile out(path);
     WriterOptions o;
     o.mtime = 1700000000;
     o.jobs = 1;
-    write_image(t, out.fd(), o, null_reporter());
-    out.commit();
+    test::write_image_file(t, path, o);
     return read_file(path);
 }
 

@@ -1,8 +1,8 @@
 // The block cache must never change an image: cold, warm, damaged or absent,
 // the bytes are the same.
+#include "squashfs/test_image.hpp"
 #include "sysext/squashfs/compressor.hpp"
 #include "sysext/squashfs/writer.hpp"
-#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/block_cache.hpp"
 #include "sysext/util/sha256.hpp"
 #include "test_util.hpp"
@@ -17,14 +17,8 @@ namespace sysext::squashfs {
 
 namespace {
 
-tree::Node file_of(std::string text) {
-    tree::Node n;
-    n.type = tree::NodeType::File;
-    n.mode = 0644;
-    auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {tree::Content::Kind::Inline, "", bytes, nullptr, 0, bytes->size()};
-    return n;
-}
+using test::inline_file;
+using test::pack_sha256;
 
 // Compressible blocks, incompressible ones (stored raw), small files in
 // fragment blocks, and a tail.
@@ -39,20 +33,13 @@ tree::Tree cache_tree() {
         state = state * 1664525u + 1013904223u;
         noise += static_cast<char>(state >> 24);
     }
-    t.add("usr/share/text", file_of(text));
-    t.add("usr/share/noise", file_of(noise));
+    t.add("usr/share/text", inline_file(text));
+    t.add("usr/share/noise", inline_file(noise));
     for (int i = 0; i < 20; ++i)
-        t.add("usr/lib/small" + std::to_string(i), file_of("small file " + std::to_string(i)));
+        t.add("usr/lib/small" + std::to_string(i), inline_file("small file " + std::to_string(i)));
     t.walk([](tree::Node& n) { n.mtime = 1700000000; });
     t.finalize();
     return t;
-}
-
-std::string pack(const tree::Tree& t, const std::string& path, WriterOptions o) {
-    AtomicFile out(path);
-    write_image(t, out.fd(), o, null_reporter());
-    out.commit();
-    return to_hex(sha256_file(path));
 }
 
 std::vector<std::string> entries(const std::string& dir) {
@@ -75,17 +62,17 @@ TEST_P(WriterCache, SameBytesWithoutColdWarmAndDamagedCache) {
     o.compression = Compression::parse(GetParam());
     o.block_size = 64 * 1024;
     o.jobs = 2;
-    const std::string plain = pack(t, dir / "plain.raw", o);
+    const std::string plain = pack_sha256(t, dir / "plain.raw", o);
 
     BlockCache cold(dir / "cache");
     o.cache = &cold;
-    EXPECT_EQ(pack(t, dir / "cold.raw", o), plain);
+    EXPECT_EQ(pack_sha256(t, dir / "cold.raw", o), plain);
     EXPECT_EQ(cold.counters().hits, 0u);
     EXPECT_GT(cold.counters().stored, 5u);
 
     BlockCache warm(dir / "cache");
     o.cache = &warm;
-    EXPECT_EQ(pack(t, dir / "warm.raw", o), plain);
+    EXPECT_EQ(pack_sha256(t, dir / "warm.raw", o), plain);
     EXPECT_EQ(warm.counters().misses, 0u);
     EXPECT_EQ(warm.counters().hits, cold.counters().stored);
 
@@ -112,7 +99,7 @@ TEST_P(WriterCache, SameBytesWithoutColdWarmAndDamagedCache) {
     }
     BlockCache damaged(dir / "cache");
     o.cache = &damaged;
-    EXPECT_EQ(pack(t, dir / "damaged.raw", o), plain);
+    EXPECT_EQ(pack_sha256(t, dir / "damaged.raw", o), plain);
     EXPECT_EQ(damaged.counters().hits, 0u);
     EXPECT_GT(damaged.counters().damaged, 0u);
 }
@@ -123,10 +110,10 @@ TEST_P(WriterCache, WholeButWrongEntriesAreNotUsed) {
     WriterOptions o;
     o.compression = Compression::parse(GetParam());
     o.block_size = 64 * 1024;
-    const std::string plain = pack(t, dir / "plain.raw", o);
+    const std::string plain = pack_sha256(t, dir / "plain.raw", o);
     BlockCache cold(dir / "cache");
     o.cache = &cold;
-    pack(t, dir / "cold.raw", o);
+    pack_sha256(t, dir / "cold.raw", o);
 
     // Each key gets the next entry's value, under a header that is right for
     // it: only decompressing the value shows that it is wrong.
@@ -151,7 +138,7 @@ TEST_P(WriterCache, WholeButWrongEntriesAreNotUsed) {
     ASSERT_GT(forged, 2u);
     BlockCache forged_cache(dir / "cache");
     o.cache = &forged_cache;
-    EXPECT_EQ(pack(t, dir / "forged.raw", o), plain);
+    EXPECT_EQ(pack_sha256(t, dir / "forged.raw", o), plain);
     EXPECT_GE(forged_cache.counters().damaged, forged);
 }
 
@@ -165,21 +152,21 @@ TEST(WriterCacheKey, AnotherLevelDoesNotReuseEntries) {
     WriterOptions o;
     o.compression = Compression::parse("zstd:1");
     o.cache = &cache;
-    pack(t, dir / "one.raw", o);
+    pack_sha256(t, dir / "one.raw", o);
 
     WriterOptions nine;
     nine.compression = Compression::parse("zstd:9");
-    const std::string plain = pack(t, dir / "plain9.raw", nine);
+    const std::string plain = pack_sha256(t, dir / "plain9.raw", nine);
     BlockCache again(dir / "cache");
     nine.cache = &again;
-    EXPECT_EQ(pack(t, dir / "cached9.raw", nine), plain);
+    EXPECT_EQ(pack_sha256(t, dir / "cached9.raw", nine), plain);
     EXPECT_EQ(again.counters().hits, 0u);
 
     WriterOptions bigger = nine;
     bigger.block_size = 256 * 1024;
     BlockCache third(dir / "cache");
     bigger.cache = &third;
-    pack(t, dir / "big.raw", bigger);
+    pack_sha256(t, dir / "big.raw", bigger);
     EXPECT_EQ(third.counters().hits, 0u);
 }
 

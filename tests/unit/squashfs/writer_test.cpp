@@ -1,6 +1,6 @@
 // The writer's images are judged by unsquashfs (squashfs-tools), not by us.
+#include "squashfs/test_image.hpp"
 #include "sysext/squashfs/writer.hpp"
-#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
 #include "test_util.hpp"
@@ -14,15 +14,9 @@ namespace sysext::squashfs {
 
 namespace {
 
-tree::Node inline_file(std::string text, uint32_t mode = 0644) {
-    tree::Node n;
-    n.type = tree::NodeType::File;
-    n.mode = mode;
-    auto bytes = std::make_shared<std::string>(std::move(text));
-    n.content = {bytes->empty() ? tree::Content::Kind::Empty : tree::Content::Kind::Inline, "",
-                 bytes, nullptr, 0, bytes->size()};
-    return n;
-}
+using test::add_special_entries;
+using test::inline_file;
+using test::pack_sha256;
 
 tree::Tree sample_tree() {
     tree::Tree t;
@@ -35,21 +29,7 @@ tree::Tree sample_tree() {
     t.add("usr/share/copy.txt", inline_file(big));
     t.add("usr/share/empty", inline_file(""));
     t.add("usr/share/zeros", inline_file(std::string(3 << 20, '\0')));
-    tree::Node& target = t.add("usr/share/a", inline_file("same inode"));
-    tree::Node link;
-    link.type = tree::NodeType::File;
-    link.hardlink = &target;
-    t.add("usr/share/b", std::move(link));
-    tree::Node sl;
-    sl.type = tree::NodeType::Symlink;
-    sl.mode = 0777;
-    sl.link_target = "../share/big.txt";
-    t.add("usr/bin/link", std::move(sl));
-    tree::Node fifo;
-    fifo.type = tree::NodeType::Fifo;
-    t.add("usr/share/fifo", std::move(fifo));
-    tree::Node& sticky = t.ensure_dir("usr/tmp");
-    sticky.mode = 01777;
+    add_special_entries(t);
     tree::Node& owned = t.add("usr/share/owned", inline_file("x"));
     owned.uid = 1000;
     owned.gid = 100;
@@ -60,13 +40,6 @@ tree::Tree sample_tree() {
     return t;
 }
 
-std::string pack(const tree::Tree& t, const std::string& path, WriterOptions o) {
-    AtomicFile out(path);
-    write_image(t, out.fd(), o, null_reporter());
-    out.commit();
-    return to_hex(sha256_file(path));
-}
-
 } // namespace
 
 TEST(Writer, UnsquashfsListsEveryEntryWithModesOwnersAndTargets) {
@@ -74,7 +47,7 @@ TEST(Writer, UnsquashfsListsEveryEntryWithModesOwnersAndTargets) {
     auto t = sample_tree();
     WriterOptions o;
     o.mtime = 1700000000;
-    pack(t, dir / "img.raw", o);
+    pack_sha256(t, dir / "img.raw", o);
     int status = 0;
     std::string listing = test::run("unsquashfs -lln -UTC " + dir / "img.raw" + " 2>&1", &status);
     ASSERT_EQ(status, 0) << listing;
@@ -103,11 +76,11 @@ TEST(Writer, SameBytesWhateverTheThreadCountAndPaddedTo4K) {
     auto t = sample_tree();
     WriterOptions o;
     o.jobs = 1;
-    std::string one = pack(t, dir / "one.raw", o);
+    std::string one = pack_sha256(t, dir / "one.raw", o);
     o.jobs = 2;
-    std::string two = pack(t, dir / "two.raw", o);
+    std::string two = pack_sha256(t, dir / "two.raw", o);
     o.jobs = 5;
-    std::string five = pack(t, dir / "five.raw", o);
+    std::string five = pack_sha256(t, dir / "five.raw", o);
     EXPECT_EQ(one, two);
     EXPECT_EQ(one, five);
     struct stat st;
@@ -123,7 +96,7 @@ TEST(Writer, EveryCompressorGivesAnImageUnsquashfsReads) {
         o.compression = Compression::parse(spec);
         o.block_size = 64 * 1024;
         std::string img = dir / (std::string(spec).substr(0, 4) + ".raw");
-        pack(t, img, o);
+        pack_sha256(t, img, o);
         int status = 0;
         std::string out = test::run("unsquashfs -s " + img + " 2>&1", &status);
         EXPECT_EQ(status, 0) << spec << ": " << out;
@@ -137,7 +110,7 @@ TEST(Writer, SuperblockTimeComesFromOptions) {
     auto t = sample_tree();
     WriterOptions o;
     o.mtime = 1234567890;
-    pack(t, dir / "img.raw", o);
+    pack_sha256(t, dir / "img.raw", o);
     std::string out = test::run("unsquashfs -UTC -s " + dir / "img.raw");
     EXPECT_NE(out.find("Fri Feb 13 23:31:30 2009"), std::string::npos) << out;
 }

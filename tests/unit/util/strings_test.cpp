@@ -38,6 +38,12 @@ TEST(Quote, EscapesControlCharacters) {
     EXPECT_EQ(quote("a\nb\"c"), "\"a\\x0ab\\\"c\"");
 }
 
+TEST(Quote, UntrustedTextKeepsOnlyPrintableAscii) {
+    // quote passes UTF-8 through; text from a damaged image may not be UTF-8.
+    EXPECT_EQ(quote("caf\xc3\xa9\x7f"), "\"caf\xc3\xa9\\x7f\"");
+    EXPECT_EQ(quote_untrusted("caf\xc3\xa9\x7f\\\t"), "\"caf\\xc3\\xa9\\x7f\\\\\\x09\"");
+}
+
 TEST(Sha256, KnownVector) {
     EXPECT_EQ(to_hex(sha256("abc")),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
