@@ -13,6 +13,7 @@
 #include <sqfs/io.h>
 #include <sqfs/super.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -28,16 +29,33 @@ constexpr uint64_t k_max_release_size = 64 * 1024;
 struct RegionFile {
     sqfs_file_t base;
     const Region* region;
+    int read_errno; // the first failed read's errno, reported instead of a format error
 };
 
 int region_read_at(sqfs_file_t* file, sqfs_u64 offset, void* buffer, size_t size) {
-    const Region& r = *reinterpret_cast<RegionFile*>(file)->region;
+    // libsquashfs calls this from C: errors are returned, never thrown.
+    auto* f = reinterpret_cast<RegionFile*>(file);
+    const Region& r = *f->region;
     if (offset > r.size || size > r.size - offset)
         return SQFS_ERROR_OUT_OF_BOUNDS;
-    if (pread_full(r.fd, buffer, size, static_cast<off_t>(r.offset + offset), r.what) != size)
+    errno = 0;
+    if (!pread_exact(r.fd, buffer, size, r.offset + offset)) {
+        // errno 0: the file ends early, a truncated image the format checks report.
+        if (errno != 0 && f->read_errno == 0)
+            f->read_errno = errno;
         return SQFS_ERROR_IO;
+    }
     return 0;
 }
+// A failed read is the reason for whatever libsquashfs reports after it.
+[[noreturn]] void fail(const RegionFile& file, const std::string& msg) {
+    if (file.read_errno != 0) {
+        errno = file.read_errno;
+        throw_errno(file.region->what);
+    }
+    throw_verify(msg);
+}
+
 int region_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) {
     return SQFS_ERROR_IO;
 }
@@ -92,25 +110,25 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
 
     sqfs_super_t super;
     if (sqfs_super_read(&super, sqfs_file) != 0)
-        throw_verify(fs.what + ": not a squashfs image");
+        fail(file, fs.what + ": not a squashfs image");
     sqfs_compressor_config_t cfg;
     sqfs_compressor_t* raw_cmp = nullptr;
     if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
                                     super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0 ||
         sqfs_compressor_create(&cfg, &raw_cmp) != 0)
-        throw_verify(fs.what + ": squashfs compressor " + std::to_string(super.compression_id) +
-                     " is not supported");
+        fail(file, fs.what + ": squashfs compressor " + std::to_string(super.compression_id) +
+                       " is not supported");
     SqfsPtr<sqfs_compressor_t> cmp(raw_cmp);
     SqfsPtr<sqfs_dir_reader_t> dirs(sqfs_dir_reader_create(&super, cmp.get(), sqfs_file, 0));
     if (!dirs)
-        throw_verify(fs.what + ": cannot read the squashfs directory table");
+        fail(file, fs.what + ": cannot read the squashfs directory table");
 
     sqfs_inode_generic_t* raw_inode = nullptr;
     if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, k_release_dir, &raw_inode) != 0)
-        throw_verify(fs.what + ": no " + k_release_dir + " directory; not a system extension");
+        fail(file, fs.what + ": no " + k_release_dir + " directory; not a system extension");
     SqfsMem<sqfs_inode_generic_t> dir_inode(raw_inode);
     if (sqfs_dir_reader_open_dir(dirs.get(), dir_inode.get(), 0) != 0)
-        throw_verify(fs.what + ": " + k_release_dir + " is not a readable directory");
+        fail(file, fs.what + ": " + k_release_dir + " is not a readable directory");
 
     std::string prefix = image_name.substr(0, image_name.find_first_of("_+"));
     std::vector<std::string> found, matches;
@@ -120,7 +138,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
         if (r > 0)
             break;
         if (r < 0)
-            throw_verify(fs.what + ": cannot read " + k_release_dir);
+            fail(file, fs.what + ": cannot read " + k_release_dir);
         SqfsMem<sqfs_dir_entry_t> entry(raw_entry);
         std::string name(reinterpret_cast<const char*>(entry->name), size_t{entry->size} + 1u);
         found.push_back(name);
@@ -134,33 +152,33 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
         msg += " (found:";
         for (const auto& f : found)
             msg += " " + quote_untrusted(f);
-        throw_verify(msg + (found.empty() ? " nothing)" : ")"));
+        fail(file, msg + (found.empty() ? " nothing)" : ")"));
     }
     if (matches.size() > 1)
-        throw_verify(fs.what + ": both " + quote_untrusted(matches[0]) + " and " +
-                     quote_untrusted(matches[1]) + " exist; systemd refuses two candidates");
+        fail(file, fs.what + ": both " + quote_untrusted(matches[0]) + " and " +
+                       quote_untrusted(matches[1]) + " exist; systemd refuses two candidates");
 
     std::string path = std::string(k_release_dir) + "/" + matches[0];
     if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, path.c_str(), &raw_inode) != 0)
-        throw_verify(fs.what + ": cannot open " + path);
+        fail(file, fs.what + ": cannot open " + path);
     SqfsMem<sqfs_inode_generic_t> inode(raw_inode);
     if (inode->base.type != SQFS_INODE_FILE && inode->base.type != SQFS_INODE_EXT_FILE)
-        throw_verify(fs.what + ": " + path + " is not a regular file");
+        fail(file, fs.what + ": " + path + " is not a regular file");
     sqfs_u64 size = 0;
     sqfs_inode_get_file_size(inode.get(), &size);
     if (size > k_max_release_size)
-        throw_verify(fs.what + ": " + path + " is implausibly large");
+        fail(file, fs.what + ": " + path + " is implausibly large");
     SqfsPtr<sqfs_data_reader_t> data(
         sqfs_data_reader_create(sqfs_file, super.block_size, cmp.get(), 0));
     if (!data || sqfs_data_reader_load_fragment_table(data.get(), &super) != 0)
-        throw_verify(fs.what + ": cannot read the squashfs fragment table");
+        fail(file, fs.what + ": cannot read the squashfs fragment table");
     ExtensionRelease release;
     release.file_name = matches[0];
     release.content.resize(size);
     if (size > 0 &&
         sqfs_data_reader_read(data.get(), inode.get(), 0, release.content.data(),
                               static_cast<sqfs_u32>(size)) != static_cast<sqfs_s32>(size))
-        throw_verify(fs.what + ": cannot read " + path);
+        fail(file, fs.what + ": cannot read " + path);
     return release;
 }
 

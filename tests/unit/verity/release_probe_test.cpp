@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace sysext::verity {
@@ -35,6 +36,35 @@ TEST(ReleaseProbe, RefusesWhatIsNotSquashfs) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_STREQ(e.what(), "junk.raw: not a squashfs image");
+    }
+    std::fclose(f);
+}
+
+// A read that fails is reported as the I/O error it is, not as a bad image, and
+// never thrown through libsquashfs's C frames.
+TEST(ReleaseProbe, ReadErrorIsAnIoError) {
+    int dir = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(dir, 0);
+    try {
+        find_extension_release({dir, 0, 8192, "unreadable.raw"}, "unreadable");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Io);
+        EXPECT_EQ(std::string(e.what()).rfind("unreadable.raw: ", 0), 0u) << e.what();
+    }
+    ::close(dir);
+}
+
+TEST(ReleaseProbe, TruncatedImageIsABadImage) {
+    FILE* f = std::tmpfile();
+    std::fwrite("hsqs", 1, 4, f);
+    std::fflush(f);
+    try {
+        find_extension_release({fileno(f), 0, 8192, "short.raw"}, "short");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Verify);
+        EXPECT_STREQ(e.what(), "short.raw: not a squashfs image");
     }
     std::fclose(f);
 }
