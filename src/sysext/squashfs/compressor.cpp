@@ -51,7 +51,30 @@ void destroy(sqfs_object_t* obj) {
     delete w;
 }
 
+// libsquashfs calls these hooks from C: nothing may be thrown through it, so the
+// only exception left (out of memory) becomes its error value.
+sqfs_object_t* copy_wrapped(const sqfs_object_t* obj);
+sqfs_s32 do_cached_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                         sqfs_u32 outsize);
+
 sqfs_object_t* copy(const sqfs_object_t* obj) {
+    try {
+        return copy_wrapped(obj);
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                  sqfs_u32 outsize) {
+    try {
+        return do_cached_block(c, in, size, out, outsize);
+    } catch (...) {
+        return SQFS_ERROR_ALLOC;
+    }
+}
+
+sqfs_object_t* copy_wrapped(const sqfs_object_t* obj) {
     const auto* w = reinterpret_cast<const Wrapped*>(obj);
     SqfsPtr<sqfs_compressor_t> inner(static_cast<sqfs_compressor_t*>(sqfs_copy(w->inner)));
     if (!inner)
@@ -104,8 +127,8 @@ bool answers(CacheUse& use, const std::string& value, const sqfs_u8* in, sqfs_u3
     return got == static_cast<sqfs_s32>(size) && std::memcmp(use.scratch.data(), in, size) == 0;
 }
 
-sqfs_s32 do_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
-                  sqfs_u32 outsize) {
+sqfs_s32 do_cached_block(sqfs_compressor_t* c, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                         sqfs_u32 outsize) {
     CacheUse* use = wrapped(c)->use;
     if (use == nullptr)
         return compress(c, in, size, out, outsize);
