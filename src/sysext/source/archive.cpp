@@ -300,6 +300,19 @@ std::string join(const std::string& prefix, const std::string& path) {
     return prefix + "/" + path;
 }
 
+// Adds an entry; one that cannot go where it says (below a file, say) is a
+// problem naming the archive and the entry, and the reading goes on.
+tree::Node* add_entry(tree::Tree& tree, const std::string& where, tree::Node n,
+                      const std::string& origin, std::vector<std::string>& problems) {
+    try {
+        return &tree.add(where, std::move(n));
+    } catch (const Error& e) {
+        const std::string why = e.what();
+        problems.push_back(starts_with(why, origin) ? why : origin + ": " + why);
+        return nullptr;
+    }
+}
+
 // Whether entries' data can be read straight from the archive file: a tar with
 // no compression filter stores each file's bytes contiguously after its header.
 bool direct_reads_possible(archive* a) {
@@ -478,7 +491,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             n.type = tree::NodeType::File;
             n.hardlink = target;
-            tree.add(where, std::move(n));
+            add_entry(tree, where, std::move(n), origin, problems);
             continue;
         }
         switch (n.type) {
@@ -523,9 +536,9 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             problems.push_back(origin + ": " + quote(where) + " appears twice in the archive");
             continue;
         }
-        tree::Node& added = tree.add(where, std::move(n));
-        if (added.content.kind == tree::Content::Kind::Stream)
-            streamed.emplace_back(&added, seq);
+        tree::Node* added = add_entry(tree, where, std::move(n), origin, problems);
+        if (added && added->content.kind == tree::Content::Kind::Stream)
+            streamed.emplace_back(added, seq);
     }
     if (streamed.empty())
         return;

@@ -276,3 +276,27 @@ TEST(Archive, BlobModeKeepsContentsOnDiskByHash) {
 }
 
 } // namespace sysext::source
+
+namespace sysext::source {
+
+// Found by fuzzing: an entry below a file (or a device, or a hard link) threw
+// Tree's own message, which named neither the archive nor the entry.
+TEST(Archive, EntryBelowANonDirectoryIsAProblemNamingTheArchive) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar", {{"usr/f", "file"},
+                              {"usr/f/below", "x"},
+                              {"usr/h", "", AE_IFREG, "usr/f", true},
+                              {"usr/h/below", "", AE_IFREG, "usr/f", true},
+                              {"usr/ok", "ok"}});
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar", {}, problems, null_reporter());
+    const std::string a = dir / "t.tar";
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].rfind(a + ": usr/f/below: ", 0), 0u) << problems[0];
+    EXPECT_NE(problems[0].find("not a directory"), std::string::npos) << problems[0];
+    EXPECT_EQ(problems[1].rfind(a + ": usr/h/below: ", 0), 0u) << problems[1];
+    EXPECT_EQ(content_of(*t.find("usr/ok")), "ok");
+}
+
+} // namespace sysext::source
