@@ -252,20 +252,30 @@ private:
 };
 
 // Reads the current entry's data into blob_dir/<sha256>, written atomically.
+// The entry must hold the `size` bytes its header says (a damaged sparse map
+// can yield fewer): the tree's node promises that size.
 std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
-                       const std::string& entry) {
+                       const std::string& entry, uint64_t size) {
     AtomicFile tmp(blob_dir + "/blob", 0444);
     Sha256 hash;
     std::vector<char> buf(k_block);
+    uint64_t total = 0;
     for (;;) {
         la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
         if (n < 0)
             archive_failure(a, path, entry);
         if (n == 0)
             break;
+        total += static_cast<uint64_t>(n);
+        if (total > size)
+            break;
         hash.update(buf.data(), static_cast<size_t>(n));
         tmp.write(buf.data(), static_cast<size_t>(n));
     }
+    if (total != size)
+        throw_input(path + ": " + entry + ": entry holds " + (total > size ? "more than " : "") +
+                    std::to_string(total > size ? size : total) + " bytes, its header says " +
+                    std::to_string(size));
     std::string blob = blob_dir + "/" + to_hex(hash.finish());
     struct stat st;
     if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
@@ -477,7 +487,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                                 format_size(limit) + "; refusing a possible decompression bomb");
                 if (!options.blob_dir.empty()) {
                     target->content = {tree::Content::Kind::Disk,
-                                       store_blob(a.get(), options.blob_dir, path, name),
+                                       store_blob(a.get(), options.blob_dir, path, name, size),
                                        nullptr,
                                        nullptr,
                                        0,
@@ -516,7 +526,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                     break; // refused below, before any data is read
                 if (!options.blob_dir.empty()) {
                     n.content.kind = tree::Content::Kind::Disk;
-                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name);
+                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name, size);
                 } else {
                     n.content.kind = tree::Content::Kind::Stream;
                     n.content.stream_index = seq;

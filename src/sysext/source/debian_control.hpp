@@ -53,13 +53,13 @@ struct Dependency {
 };
 using DependencyGroup = std::vector<Dependency>; // alternatives: any one satisfies
 
-// Parses Depends/Pre-Depends/Provides values; throws Input naming `origin`.
-// Architecture restrictions ("[amd64]") and build profiles ("<!nocheck>") are
-// accepted and ignored: binary indices do not use them.
 // A field's unsigned decimal number ("Size: 12345"): nullopt when it is empty,
 // holds anything but digits, or does not fit in 64 bits.
 std::optional<uint64_t> parse_decimal(std::string_view text);
 
+// Parses Depends/Pre-Depends/Provides values; throws Input naming `origin`.
+// Architecture restrictions ("[amd64]") and build profiles ("<!nocheck>") are
+// accepted and ignored: binary indices do not use them.
 std::vector<DependencyGroup> parse_relations(std::string_view text, const std::string& origin);
 std::string group_str(const DependencyGroup& group);
 

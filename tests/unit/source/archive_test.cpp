@@ -7,6 +7,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -297,6 +298,74 @@ TEST(Archive, EntryBelowANonDirectoryIsAProblemNamingTheArchive) {
     EXPECT_NE(problems[0].find("not a directory"), std::string::npos) << problems[0];
     EXPECT_EQ(problems[1].rfind(a + ": usr/h/below: ", 0), 0u) << problems[1];
     EXPECT_EQ(content_of(*t.find("usr/ok")), "ok");
+}
+
+} // namespace sysext::source
+
+namespace sysext::source {
+
+namespace {
+
+// One GNU tar header block: a hard link (type '1') without a target but with
+// a real-size field, which libarchive reports as the entry's size while it
+// delivers no data for it.
+std::string gnu_link_with_real_size(const std::string& name, uint64_t real_size) {
+    std::string h(512, '\0');
+    auto put = [&](size_t at, const std::string& text) { h.replace(at, text.size(), text); };
+    auto octal = [](uint64_t v) {
+        char buf[13];
+        std::snprintf(buf, sizeof buf, "%011llo", static_cast<unsigned long long>(v));
+        return std::string(buf);
+    };
+    put(0, name);
+    put(100, "0000644");
+    put(108, "0000000");
+    put(116, "0000000");
+    put(124, octal(100));
+    put(136, octal(0));
+    put(156, "1");
+    put(257, std::string("ustar  \0", 8));
+    put(483, octal(real_size));
+    put(148, "        ");
+    unsigned sum = 0;
+    for (unsigned char c : h)
+        sum += c;
+    char cksum[8];
+    std::snprintf(cksum, sizeof cksum, "%06o", sum);
+    put(148, std::string(cksum, 7));
+    return h + std::string(1024, '\0');
+}
+
+} // namespace
+
+// Found by fuzzing: in blob mode (sysext-build build) such an entry's blob was
+// the empty file, and the size check while packing named the work directory's
+// blob instead of the archive and the entry.
+TEST(Archive, BlobModeChecksTheEntrysSize) {
+    test::TempDir dir;
+    {
+        std::ofstream out(dir / "short.tar", std::ios::binary);
+        out << gnu_link_with_real_size("usr/s", 8192);
+    }
+    std::filesystem::create_directory(dir / "blobs");
+    tree::Tree t;
+    std::vector<std::string> problems;
+    SourceOptions o;
+    o.blob_dir = dir / "blobs";
+    try {
+        add_archive(t, dir / "short.tar", o, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "short.tar" + ": usr/s: entry holds 0 bytes, its header says 8192");
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(dir / "blobs"));
+    // Streamed, the same entry is refused when its data is read.
+    tree::Tree streamed;
+    add_archive(streamed, dir / "short.tar", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    EXPECT_THROW(content_of(*streamed.find("usr/s")), Error);
 }
 
 } // namespace sysext::source
