@@ -190,14 +190,22 @@ private:
         }
     }
 
+    // Never more than the header's size: a sparse map pointing far beyond the
+    // entry's real size makes libarchive produce zeros up to there (a 3 KB tar
+    // would yield 100 GB).
     void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
         std::vector<char>& buf = buffer();
+        uint64_t total = 0;
         for (;;) {
             la_ssize_t n = archive_read_data(m_archive.get(), buf.data(), buf.size());
             if (n < 0)
                 archive_failure(m_archive.get(), m_path, entry.path);
             if (n == 0)
                 return;
+            total += static_cast<uint64_t>(n);
+            if (total > entry.size)
+                throw_input(m_path + ": " + entry.path + ": entry holds more than the " +
+                            std::to_string(entry.size) + " bytes its header says");
             sink(buf.data(), static_cast<size_t>(n));
         }
     }
@@ -252,8 +260,8 @@ private:
 };
 
 // Reads the current entry's data into blob_dir/<sha256>, written atomically.
-// The entry must hold the `size` bytes its header says (a damaged sparse map
-// can yield fewer): the tree's node promises that size.
+// The entry must hold the `size` bytes its header says: a damaged sparse map
+// can yield fewer, or zeros far beyond it (see ArchiveStream::copy_data).
 std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
                        const std::string& entry, uint64_t size) {
     AtomicFile tmp(blob_dir + "/blob", 0444);
@@ -272,10 +280,12 @@ std::string store_blob(archive* a, const std::string& blob_dir, const std::strin
         hash.update(buf.data(), static_cast<size_t>(n));
         tmp.write(buf.data(), static_cast<size_t>(n));
     }
-    if (total != size)
-        throw_input(path + ": " + entry + ": entry holds " + (total > size ? "more than " : "") +
-                    std::to_string(total > size ? size : total) + " bytes, its header says " +
-                    std::to_string(size));
+    if (total > size)
+        throw_input(path + ": " + entry + ": entry holds more than the " + std::to_string(size) +
+                    " bytes its header says");
+    if (total < size)
+        throw_input(path + ": " + entry + ": entry holds " + std::to_string(total) +
+                    " bytes, its header says " + std::to_string(size));
     std::string blob = blob_dir + "/" + to_hex(hash.finish());
     struct stat st;
     if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
