@@ -131,8 +131,13 @@ public:
             m_parked.erase(it);
             return;
         }
-        if (!m_archive)
-            m_archive = open_archive(m_path);
+        if (!m_archive) {
+            // The file the first pass read, not whatever now has its name.
+            check_unchanged();
+            m_reopened = open_or_throw("/proc/self/fd/" + std::to_string(m_file.fd.get()),
+                                       O_RDONLY | O_CLOEXEC);
+            m_archive = open_archive(m_path, m_reopened.get());
+        }
         for (;;) {
             archive_entry* e = nullptr;
             int r = archive_read_next_header(m_archive.get(), &e);
@@ -167,17 +172,20 @@ private:
 
     // No libarchive, no copy to a temporary file: the bytes are read where the
     // first pass found them, in whatever order the writer asks.
+    void check_unchanged() {
+        if (m_checked)
+            return;
+        struct stat now;
+        if (::fstat(m_file.fd.get(), &now) != 0)
+            throw_errno(m_path);
+        if (now.st_size != m_file.st.st_size || now.st_mtim.tv_sec != m_file.st.st_mtim.tv_sec ||
+            now.st_mtim.tv_nsec != m_file.st.st_mtim.tv_nsec)
+            throw_input(m_path + ": changed while it was being read");
+        m_checked = true;
+    }
+
     void read_direct(const EntryInfo& entry, const tree::ByteSink& sink) {
-        if (!m_checked) {
-            struct stat now;
-            if (::fstat(m_file.fd.get(), &now) != 0)
-                throw_errno(m_path);
-            if (now.st_size != m_file.st.st_size ||
-                now.st_mtim.tv_sec != m_file.st.st_mtim.tv_sec ||
-                now.st_mtim.tv_nsec != m_file.st.st_mtim.tv_nsec)
-                throw_input(m_path + ": changed while it was being read");
-            m_checked = true;
-        }
+        check_unchanged();
         std::vector<char>& buf = buffer();
         for (uint64_t done = 0; done < entry.size;) {
             size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), entry.size - done));
@@ -252,6 +260,7 @@ private:
     ArchiveFile m_file;
     bool m_checked = false;
     std::vector<char> m_buffer; // one for every entry: no 1 MiB zero-fill per file
+    Fd m_reopened; // the first pass's file, with an offset of its own
     ArchivePtr m_archive;
     uint64_t m_next = 0;
     Fd m_spill;

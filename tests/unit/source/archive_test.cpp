@@ -434,3 +434,34 @@ TEST(Archive, SparseMapBeyondTheRealSizeIsRefusedAtOnce) {
 }
 
 } // namespace sysext::source
+
+namespace sysext::source {
+
+// The second pass of a compressed archive reads the file the first pass read:
+// one renamed over it in between is not read, one changed in place is refused.
+TEST(Archive, CompressedArchiveReplacedBetweenThePassesIsNotRead) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar.zst", {{"usr/b", "bbbb"}, {"usr/a", "aaaa"}}, /*zstd=*/true);
+    write_tar(dir / "other.tar.zst", {{"usr/b", "BBBB"}, {"usr/a", "AAAA"}}, /*zstd=*/true);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar.zst", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    std::filesystem::rename(dir / "other.tar.zst", dir / "t.tar.zst");
+    EXPECT_EQ(content_of(*t.find("usr/a")), "aaaa");
+    EXPECT_EQ(content_of(*t.find("usr/b")), "bbbb");
+
+    write_tar(dir / "u.tar.zst", {{"usr/b", "bbbb"}, {"usr/a", "aaaa"}}, /*zstd=*/true);
+    tree::Tree u;
+    add_archive(u, dir / "u.tar.zst", {}, problems, null_reporter());
+    test::run("sleep 0.01; printf X | dd of=" + (dir / "u.tar.zst") +
+              " bs=1 seek=20 conv=notrunc status=none");
+    try {
+        content_of(*u.find("usr/a"));
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), dir / "u.tar.zst" + ": changed while it was being read");
+    }
+}
+
+} // namespace sysext::source
