@@ -131,8 +131,13 @@ public:
             m_parked.erase(it);
             return;
         }
-        if (!m_archive)
-            m_archive = open_archive(m_path);
+        if (!m_archive) {
+            // The file the first pass read, not whatever now has its name.
+            check_unchanged();
+            m_reopened = open_or_throw("/proc/self/fd/" + std::to_string(m_file.fd.get()),
+                                       O_RDONLY | O_CLOEXEC);
+            m_archive = open_archive(m_path, m_reopened.get());
+        }
         for (;;) {
             archive_entry* e = nullptr;
             int r = archive_read_next_header(m_archive.get(), &e);
@@ -167,17 +172,20 @@ private:
 
     // No libarchive, no copy to a temporary file: the bytes are read where the
     // first pass found them, in whatever order the writer asks.
+    void check_unchanged() {
+        if (m_checked)
+            return;
+        struct stat now;
+        if (::fstat(m_file.fd.get(), &now) != 0)
+            throw_errno(m_path);
+        if (now.st_size != m_file.st.st_size || now.st_mtim.tv_sec != m_file.st.st_mtim.tv_sec ||
+            now.st_mtim.tv_nsec != m_file.st.st_mtim.tv_nsec)
+            throw_input(m_path + ": changed while it was being read");
+        m_checked = true;
+    }
+
     void read_direct(const EntryInfo& entry, const tree::ByteSink& sink) {
-        if (!m_checked) {
-            struct stat now;
-            if (::fstat(m_file.fd.get(), &now) != 0)
-                throw_errno(m_path);
-            if (now.st_size != m_file.st.st_size ||
-                now.st_mtim.tv_sec != m_file.st.st_mtim.tv_sec ||
-                now.st_mtim.tv_nsec != m_file.st.st_mtim.tv_nsec)
-                throw_input(m_path + ": changed while it was being read");
-            m_checked = true;
-        }
+        check_unchanged();
         std::vector<char>& buf = buffer();
         for (uint64_t done = 0; done < entry.size;) {
             size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), entry.size - done));
@@ -190,14 +198,22 @@ private:
         }
     }
 
+    // Never more than the header's size: a sparse map pointing far beyond the
+    // entry's real size makes libarchive produce zeros up to there (a 3 KB tar
+    // would yield 100 GB).
     void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
         std::vector<char>& buf = buffer();
+        uint64_t total = 0;
         for (;;) {
             la_ssize_t n = archive_read_data(m_archive.get(), buf.data(), buf.size());
             if (n < 0)
                 archive_failure(m_archive.get(), m_path, entry.path);
             if (n == 0)
                 return;
+            total += static_cast<uint64_t>(n);
+            if (total > entry.size)
+                throw_input(m_path + ": " + entry.path + ": entry holds more than the " +
+                            std::to_string(entry.size) + " bytes its header says");
             sink(buf.data(), static_cast<size_t>(n));
         }
     }
@@ -244,6 +260,7 @@ private:
     ArchiveFile m_file;
     bool m_checked = false;
     std::vector<char> m_buffer; // one for every entry: no 1 MiB zero-fill per file
+    Fd m_reopened; // the first pass's file, with an offset of its own
     ArchivePtr m_archive;
     uint64_t m_next = 0;
     Fd m_spill;
@@ -252,20 +269,32 @@ private:
 };
 
 // Reads the current entry's data into blob_dir/<sha256>, written atomically.
+// The entry must hold the `size` bytes its header says: a damaged sparse map
+// can yield fewer, or zeros far beyond it (see ArchiveStream::copy_data).
 std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
-                       const std::string& entry) {
+                       const std::string& entry, uint64_t size) {
     AtomicFile tmp(blob_dir + "/blob", 0444);
     Sha256 hash;
     std::vector<char> buf(k_block);
+    uint64_t total = 0;
     for (;;) {
         la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
         if (n < 0)
             archive_failure(a, path, entry);
         if (n == 0)
             break;
+        total += static_cast<uint64_t>(n);
+        if (total > size)
+            break;
         hash.update(buf.data(), static_cast<size_t>(n));
         tmp.write(buf.data(), static_cast<size_t>(n));
     }
+    if (total > size)
+        throw_input(path + ": " + entry + ": entry holds more than the " + std::to_string(size) +
+                    " bytes its header says");
+    if (total < size)
+        throw_input(path + ": " + entry + ": entry holds " + std::to_string(total) +
+                    " bytes, its header says " + std::to_string(size));
     std::string blob = blob_dir + "/" + to_hex(hash.finish());
     struct stat st;
     if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
@@ -298,6 +327,19 @@ std::string join(const std::string& prefix, const std::string& path) {
     if (prefix.empty())
         return path;
     return prefix + "/" + path;
+}
+
+// Adds an entry; one that cannot go where it says (below a file, say) is a
+// problem naming the archive and the entry, and the reading goes on.
+tree::Node* add_entry(tree::Tree& tree, const std::string& where, tree::Node n,
+                      const std::string& origin, std::vector<std::string>& problems) {
+    try {
+        return &tree.add(where, std::move(n));
+    } catch (const Error& e) {
+        const std::string why = e.what();
+        problems.push_back(starts_with(why, origin) ? why : origin + ": " + why);
+        return nullptr;
+    }
 }
 
 // Whether entries' data can be read straight from the archive file: a tar with
@@ -464,7 +506,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                                 format_size(limit) + "; refusing a possible decompression bomb");
                 if (!options.blob_dir.empty()) {
                     target->content = {tree::Content::Kind::Disk,
-                                       store_blob(a.get(), options.blob_dir, path, name),
+                                       store_blob(a.get(), options.blob_dir, path, name, size),
                                        nullptr,
                                        nullptr,
                                        0,
@@ -478,7 +520,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             }
             n.type = tree::NodeType::File;
             n.hardlink = target;
-            tree.add(where, std::move(n));
+            add_entry(tree, where, std::move(n), origin, problems);
             continue;
         }
         switch (n.type) {
@@ -503,7 +545,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                     break; // refused below, before any data is read
                 if (!options.blob_dir.empty()) {
                     n.content.kind = tree::Content::Kind::Disk;
-                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name);
+                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name, size);
                 } else {
                     n.content.kind = tree::Content::Kind::Stream;
                     n.content.stream_index = seq;
@@ -523,9 +565,9 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             problems.push_back(origin + ": " + quote(where) + " appears twice in the archive");
             continue;
         }
-        tree::Node& added = tree.add(where, std::move(n));
-        if (added.content.kind == tree::Content::Kind::Stream)
-            streamed.emplace_back(&added, seq);
+        tree::Node* added = add_entry(tree, where, std::move(n), origin, problems);
+        if (added && added->content.kind == tree::Content::Kind::Stream)
+            streamed.emplace_back(added, seq);
     }
     if (streamed.empty())
         return;

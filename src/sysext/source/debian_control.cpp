@@ -5,6 +5,7 @@
 #include "sysext/util/strings.hpp"
 
 #include <cctype>
+#include <cstdint>
 
 namespace sysext::source {
 
@@ -128,6 +129,21 @@ std::vector<ControlParagraph> parse_paragraphs(std::string_view text, const std:
     std::vector<ControlParagraph> out;
     for_each_paragraph(text, origin, [&](const ControlParagraph& p) { out.push_back(p); });
     return out;
+}
+
+std::optional<uint64_t> parse_decimal(std::string_view text) {
+    if (text.empty())
+        return std::nullopt;
+    uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        const uint64_t digit = static_cast<uint64_t>(c - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return std::nullopt;
+        value = value * 10 + digit;
+    }
+    return value;
 }
 
 std::string Dependency::str() const {

@@ -11,6 +11,7 @@
 
 #include "sysext/source/version.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -51,6 +52,10 @@ struct Dependency {
     std::string str() const; // "libc6 (>= 2.36)"
 };
 using DependencyGroup = std::vector<Dependency>; // alternatives: any one satisfies
+
+// A field's unsigned decimal number ("Size: 12345"): nullopt when it is empty,
+// holds anything but digits, or does not fit in 64 bits.
+std::optional<uint64_t> parse_decimal(std::string_view text);
 
 // Parses Depends/Pre-Depends/Provides values; throws Input naming `origin`.
 // Architecture restrictions ("[amd64]") and build profiles ("<!nocheck>") are

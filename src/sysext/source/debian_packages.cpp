@@ -73,8 +73,12 @@ BaseSystem parse_base_system(const std::string& text, const std::string& origin)
                 return;
             const std::string where = origin + ":" + std::to_string(p.line);
             std::optional<DebianVersion> version;
-            if (!p.get("Version").empty())
-                version = DebianVersion::parse(p.get("Version"));
+            try {
+                if (!p.get("Version").empty())
+                    version = DebianVersion::parse(p.get("Version"));
+            } catch (const Error& e) {
+                throw_input(where + ": " + e.what());
+            }
             base.add(p.get("Package"), version);
             for (const auto& group : parse_relations(p.get("Provides"), where))
                 for (const auto& d : group)
@@ -129,10 +133,10 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
         p.architecture = arch;
         p.filename = para.get("Filename");
         p.sha256 = para.get("SHA256");
-        std::string size = para.get("Size");
+        const std::optional<uint64_t> size = parse_decimal(para.get("Size"));
         std::string version = para.get("Version");
         if (p.name.empty() || version.empty() || p.filename.empty() || p.sha256.size() != 64 ||
-            size.empty() || size.find_first_not_of("0123456789") != std::string::npos)
+            !size)
             throw_input(where + ": stanza lacks Package, Version, Filename, SHA256 or Size");
         // A Filename leading out of the mirror would fetch from elsewhere.
         if (!safe_relative_path(p.filename))
@@ -142,7 +146,7 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
         } catch (const Error& e) {
             throw_input(where + ": " + e.what());
         }
-        p.size = std::stoull(size);
+        p.size = *size;
         for (const char* field : {"Pre-Depends", "Depends"})
             for (auto& g : parse_relations(para.get(field), where))
                 p.depends.push_back(std::move(g));

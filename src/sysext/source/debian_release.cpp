@@ -161,10 +161,10 @@ ReleaseFile parse_release(const std::string& text, const std::string& origin) {
     for (auto entry : sums->lines()) {
         ++line;
         auto w = split_words(entry);
-        if (w.size() != 3 || w[0].size() != 64 ||
-            w[1].find_first_not_of("0123456789") != std::string::npos)
+        const std::optional<uint64_t> size = w.size() == 3 ? parse_decimal(w[1]) : std::nullopt;
+        if (w.size() != 3 || w[0].size() != 64 || !size)
             throw_input(origin + ":" + std::to_string(line) + ": bad SHA256 entry " + quote(entry));
-        r.sha256[w[2]] = IndexFile{w[0], std::stoull(w[1])};
+        r.sha256[w[2]] = IndexFile{w[0], *size};
     }
     return r;
 }

@@ -7,6 +7,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -273,6 +275,193 @@ TEST(Archive, BlobModeKeepsContentsOnDiskByHash) {
         ++files;
     }
     EXPECT_EQ(files, 2u);
+}
+
+} // namespace sysext::source
+
+namespace sysext::source {
+
+// Found by fuzzing: an entry below a file (or a device, or a hard link) threw
+// Tree's own message, which named neither the archive nor the entry.
+TEST(Archive, EntryBelowANonDirectoryIsAProblemNamingTheArchive) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar", {{"usr/f", "file"},
+                              {"usr/f/below", "x"},
+                              {"usr/h", "", AE_IFREG, "usr/f", true},
+                              {"usr/h/below", "", AE_IFREG, "usr/f", true},
+                              {"usr/ok", "ok"}});
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar", {}, problems, null_reporter());
+    const std::string a = dir / "t.tar";
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].rfind(a + ": usr/f/below: ", 0), 0u) << problems[0];
+    EXPECT_NE(problems[0].find("not a directory"), std::string::npos) << problems[0];
+    EXPECT_EQ(problems[1].rfind(a + ": usr/h/below: ", 0), 0u) << problems[1];
+    EXPECT_EQ(content_of(*t.find("usr/ok")), "ok");
+}
+
+} // namespace sysext::source
+
+namespace sysext::source {
+
+namespace {
+
+std::string octal(uint64_t v) {
+    char buf[13];
+    std::snprintf(buf, sizeof buf, "%011llo", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+// One tar header block, built by hand so that it can say what no writer would.
+// `magic` is "ustar\0" "00" for POSIX, "ustar  \0" for GNU.
+std::string tar_header(const std::string& name, char type, uint64_t size,
+                       const std::string& magic, uint64_t gnu_real_size = 0) {
+    std::string h(512, '\0');
+    auto put = [&](size_t at, const std::string& text) { h.replace(at, text.size(), text); };
+    put(0, name);
+    put(100, "0000644");
+    put(108, "0000000");
+    put(116, "0000000");
+    put(124, octal(size));
+    put(136, octal(0));
+    put(156, std::string(1, type));
+    put(257, magic);
+    if (gnu_real_size != 0)
+        put(483, octal(gnu_real_size));
+    put(148, "        ");
+    unsigned sum = 0;
+    for (unsigned char c : h)
+        sum += c;
+    char cksum[8];
+    std::snprintf(cksum, sizeof cksum, "%06o", sum);
+    put(148, std::string(cksum, 7));
+    return h;
+}
+
+std::string padded(std::string data) {
+    data.resize((data.size() + 511) / 512 * 512, '\0');
+    return data;
+}
+
+// A GNU hard link (type '1') without a target but with a real-size field,
+// which libarchive reports as the entry's size while it delivers no data.
+std::string gnu_link_with_real_size(const std::string& name, uint64_t real_size) {
+    return tar_header(name, '1', 100, std::string("ustar  \0", 8), real_size) +
+           std::string(1024, '\0');
+}
+
+} // namespace
+
+// Found by fuzzing: in blob mode (sysext-build build) such an entry's blob was
+// the empty file, and the size check while packing named the work directory's
+// blob instead of the archive and the entry.
+TEST(Archive, BlobModeChecksTheEntrysSize) {
+    test::TempDir dir;
+    {
+        std::ofstream out(dir / "short.tar", std::ios::binary);
+        out << gnu_link_with_real_size("usr/s", 8192);
+    }
+    std::filesystem::create_directory(dir / "blobs");
+    tree::Tree t;
+    std::vector<std::string> problems;
+    SourceOptions o;
+    o.blob_dir = dir / "blobs";
+    try {
+        add_archive(t, dir / "short.tar", o, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "short.tar" + ": usr/s: entry holds 0 bytes, its header says 8192");
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(dir / "blobs"));
+    // Streamed, the same entry is refused when its data is read.
+    tree::Tree streamed;
+    add_archive(streamed, dir / "short.tar", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    EXPECT_THROW(content_of(*streamed.find("usr/s")), Error);
+}
+
+} // namespace sysext::source
+
+namespace sysext::source {
+
+namespace {
+
+// A pax sparse 1.0 entry (GNU.sparse.* records, the map at the start of the
+// data) whose one block lies at ~100 GB while the real size says 8 KiB:
+// libarchive fills the hole with zeros up to there.
+void write_sparse_overrun(const std::string& path) {
+    const std::string records = "22 GNU.sparse.major=1\n22 GNU.sparse.minor=0\n"
+                                "25 GNU.sparse.name=usr/s\n28 GNU.sparse.realsize=8192\n";
+    const std::string data = padded("1\n99999999999\n512\n") + std::string(512, 'D');
+    const std::string posix("ustar\0" "00", 8);
+    std::ofstream out(path, std::ios::binary);
+    out << tar_header("usr/PaxHeaders/s", 'x', records.size(), posix) << padded(records)
+        << tar_header("usr/GNUSparseFile.0/s", '0', data.size(), posix) << data
+        << std::string(1024, '\0');
+}
+
+} // namespace
+
+// Found by fuzzing: such a 3 KB tar made pack push ~100 GB of zeros into the
+// image writer (a hang), and build write them to a blob on disk.
+TEST(Archive, SparseMapBeyondTheRealSizeIsRefusedAtOnce) {
+    test::TempDir dir;
+    write_sparse_overrun(dir / "t.tar");
+    for (bool blobs : {false, true}) {
+        std::filesystem::create_directories(dir / "blobs");
+        SourceOptions o;
+        if (blobs)
+            o.blob_dir = dir / "blobs";
+        tree::Tree t;
+        std::vector<std::string> problems;
+        try {
+            add_archive(t, dir / "t.tar", o, problems, null_reporter());
+            ASSERT_FALSE(blobs) << "blob mode reads the data in the first pass";
+            ASSERT_TRUE(problems.empty()) << problems[0];
+            ASSERT_EQ(t.find("usr/s")->content.size, 8192u);
+            content_of(*t.find("usr/s"));
+            FAIL() << "expected an error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Input);
+            EXPECT_NE(std::string(e.what()).find(dir / "t.tar" + ": usr/s: "), std::string::npos)
+                << e.what();
+        }
+        EXPECT_TRUE(std::filesystem::is_empty(dir / "blobs"));
+    }
+}
+
+} // namespace sysext::source
+
+namespace sysext::source {
+
+// The second pass of a compressed archive reads the file the first pass read:
+// one renamed over it in between is not read, one changed in place is refused.
+TEST(Archive, CompressedArchiveReplacedBetweenThePassesIsNotRead) {
+    test::TempDir dir;
+    write_tar(dir / "t.tar.zst", {{"usr/b", "bbbb"}, {"usr/a", "aaaa"}}, /*zstd=*/true);
+    write_tar(dir / "other.tar.zst", {{"usr/b", "BBBB"}, {"usr/a", "AAAA"}}, /*zstd=*/true);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "t.tar.zst", {}, problems, null_reporter());
+    ASSERT_TRUE(problems.empty());
+    std::filesystem::rename(dir / "other.tar.zst", dir / "t.tar.zst");
+    EXPECT_EQ(content_of(*t.find("usr/a")), "aaaa");
+    EXPECT_EQ(content_of(*t.find("usr/b")), "bbbb");
+
+    write_tar(dir / "u.tar.zst", {{"usr/b", "bbbb"}, {"usr/a", "aaaa"}}, /*zstd=*/true);
+    tree::Tree u;
+    add_archive(u, dir / "u.tar.zst", {}, problems, null_reporter());
+    test::run("sleep 0.01; printf X | dd of=" + (dir / "u.tar.zst") +
+              " bs=1 seek=20 conv=notrunc status=none");
+    try {
+        content_of(*u.find("usr/a"));
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), dir / "u.tar.zst" + ": changed while it was being read");
+    }
 }
 
 } // namespace sysext::source
