@@ -60,7 +60,11 @@ public:
           m_file(make_fd_file(fd, "image")) {}
 
     ~ImageWriter() {
+        // After a failure, blocks still with the workers are freed only once
+        // taken back: drain them (into the temporary file, which is discarded).
         // Workers may still hold pointers to file inodes: stop them first.
+        if (m_proc && !m_data_done)
+            sqfs_block_processor_sync(m_proc.get());
         m_proc.reset();
         for (auto& [node, slot] : m_slots)
             std::free(slot.file);
@@ -196,6 +200,7 @@ private:
             check(sqfs_block_processor_end_file(m_proc.get()), f->path() + ": ending file data");
         }
         check(sqfs_block_processor_finish(m_proc.get()), "finishing data blocks");
+        m_data_done = true;
         m_stats.input_bytes = done;
         const auto* st = sqfs_block_processor_get_stats(m_proc.get());
         m_stats.data_blocks = st->data_block_count;
@@ -359,6 +364,7 @@ private:
     std::unordered_map<const Node*, InodeSlot> m_slots;
     std::vector<const Node*> m_order;
     WriteStats m_stats;
+    bool m_data_done = false; // every block is written: nothing left with the workers
 };
 
 } // namespace

@@ -1,6 +1,7 @@
 // The writer's images are judged by unsquashfs (squashfs-tools), not by us.
 #include "squashfs/test_image.hpp"
 #include "sysext/squashfs/writer.hpp"
+#include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
 #include "test_util.hpp"
@@ -113,6 +114,31 @@ TEST(Writer, SuperblockTimeComesFromOptions) {
     pack_sha256(t, dir / "img.raw", o);
     std::string out = test::run("unsquashfs -UTC -s " + dir / "img.raw");
     EXPECT_NE(out.find("Fri Feb 13 23:31:30 2009"), std::string::npos) << out;
+}
+
+// A file that fails while its data is read (here it shrank after the scan) stops
+// the pack with its own error; under the sanitizers, nothing of the partly
+// filled block may leak.
+TEST(Writer, AFileFailingMidwayStopsThePackAndLeaksNothing) {
+    test::TempDir dir;
+    test::write_text(dir / "shrunk", std::string(200000, 'x'));
+    tree::Tree t;
+    tree::Node n;
+    n.type = tree::NodeType::File;
+    n.content.kind = tree::Content::Kind::Disk;
+    n.content.disk_path = dir / "shrunk";
+    n.content.size = 300000;
+    t.add("usr/share/shrunk", std::move(n));
+    t.finalize();
+    try {
+        test::write_image_file(t, dir / "img.raw", WriterOptions{});
+        FAIL() << "packed a file that shrank";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("shrunk: file changed while it was being packed"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "img.raw"));
 }
 
 } // namespace sysext::squashfs
