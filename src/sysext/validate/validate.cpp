@@ -9,9 +9,19 @@ namespace sysext::validate {
 
 namespace {
 
+// A path as the problem lines show it: as it is, unless a control character
+// (a newline in a hostile archive's entry name) would split or garble the line.
+std::string shown(const std::string& path) {
+    if (path.empty())
+        return "/";
+    for (unsigned char c : path)
+        if (c < 0x20 || c == 0x7f)
+            return quote(path);
+    return path;
+}
+
 std::string shown(const tree::Node& n) {
-    std::string p = n.path();
-    return p.empty() ? "/" : p;
+    return shown(n.path());
 }
 
 // A relative symlink whose ".." climb above the tree's root.
@@ -85,10 +95,10 @@ std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& 
                            " is not valid (letters, digits, \"._+-\", not starting with a dot)");
     for (const auto& [name, child] : tree.root().children) {
         if (name != "usr" && name != "opt")
-            problems.push_back(name + ": only usr/ and opt/ are merged by systemd-sysext; "
+            problems.push_back(shown(name) + ": only usr/ and opt/ are merged by systemd-sysext; "
                                       "move it below usr/ or leave it out");
         else if (!child->is_dir())
-            problems.push_back(name + ": must be a directory, is a " + tree::type_name(child->type));
+            problems.push_back(shown(name) + ": must be a directory, is a " + tree::type_name(child->type));
     }
     if (tree.find("usr/lib/os-release"))
         problems.push_back("usr/lib/os-release: an extension must not carry it (systemd-sysext refuses the image)");

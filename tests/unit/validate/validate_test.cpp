@@ -79,4 +79,17 @@ TEST(Validate, BadExtensionName) {
     EXPECT_EQ(p[0], "extension name \"../x\" is not valid (letters, digits, \"._+-\", not starting with a dot)");
 }
 
+// Names from a hostile archive may hold newlines: each problem stays one line.
+TEST(Validate, ControlCharactersInNamesAreEscaped) {
+    auto t = good_tree();
+    t.add("usr/a\nb", node(tree::NodeType::CharDevice));
+    t.add("x\ty", node(tree::NodeType::File, "x"));
+    std::vector<std::string> problems = check_tree(t, {"tool"});
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].substr(0, problems[0].find(':')), "\"x\\x09y\"");
+    EXPECT_EQ(problems[1].substr(0, problems[1].find(':')), "\"usr/a\\x0ab\"");
+    for (const auto& p : problems)
+        EXPECT_EQ(p.find_first_of("\n\t"), std::string::npos) << p;
+}
+
 } // namespace sysext::validate
