@@ -71,6 +71,7 @@ Node& Tree::ensure_dir(const std::vector<std::string>& parts) {
     for (const auto& part : parts) {
         if (!n->is_dir())
             throw_input(quote(n->path()) + " is a " + type_name(n->type) +
+                        (n->origin.empty() ? "" : " (from " + n->origin + ")") +
                         ", not a directory, but " + quote(path) + " is below it");
         auto& slot = n->children[part];
         if (!slot) {
@@ -84,7 +85,8 @@ Node& Tree::ensure_dir(const std::vector<std::string>& parts) {
         n = slot.get();
     }
     if (!n->is_dir())
-        throw_input(quote(path) + " is a " + type_name(n->type) + ", not a directory");
+        throw_input(quote(path) + " is a " + type_name(n->type) +
+                    (n->origin.empty() ? "" : " (from " + n->origin + ")") + ", not a directory");
     return *n;
 }
 

@@ -49,6 +49,15 @@ TEST(Tree, FileCannotBeAParent) {
     Tree t;
     t.add("usr", file("f"));
     EXPECT_THROW(t.add("usr/bin/x", file("g")), Error);
+    // The message names where the file in the way came from (an archive entry).
+    t.add("opt", file("input.tar: opt"));
+    try {
+        t.ensure_dir("opt/lib");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "\"opt\" is a regular file (from input.tar: opt), not a directory, "
+                               "but \"opt/lib\" is below it");
+    }
 }
 
 TEST(Tree, SplitPathRefusesDotDot) {
