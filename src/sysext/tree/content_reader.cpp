@@ -46,14 +46,23 @@ void read_content(const Node& file, const ByteSink& sink) {
         read_disk(file, sink);
         return;
     case Content::Kind::Stream: {
+        // Stopped as soon as a stream gives more than the entry's size: a
+        // hostile header must not feed the image (or a disk) without end.
         uint64_t total = 0;
+        auto wrong_size = [&] {
+            throw_input(file.origin + ": entry holds " +
+                        std::string(total > c.size ? "more than " : "") +
+                        std::to_string(total > c.size ? c.size : total) +
+                        " bytes, its header says " + std::to_string(c.size));
+        };
         c.stream->read(c.stream_index, [&](const void* data, size_t size) {
             total += size;
+            if (total > c.size)
+                wrong_size();
             sink(data, size);
         });
         if (total != c.size)
-            throw_input(file.origin + ": entry holds " + std::to_string(total) +
-                        " bytes, its header says " + std::to_string(c.size));
+            wrong_size();
         return;
     }
     }
