@@ -99,10 +99,55 @@ bool charset_warning(const char* why) {
 
 constexpr uint64_t k_not_direct = ~0ull;
 
+// Reads the current entry's data as exactly `size` bytes, in pieces. Holes
+// between a sparse entry's blocks, and the one after its last block up to its
+// size (a file ending in a hole), are read as zeros, as libarchive's own
+// extraction makes them. Never more than `size`: a sparse map pointing far
+// beyond the entry's real size would otherwise yield zeros up to there (a 3 KB
+// tar would give 100 GB). A plain entry that ends early is refused.
+void read_entry_data(archive* a, const std::string& path, const std::string& entry, uint64_t size,
+                     bool sparse, const tree::ByteSink& sink) {
+    static const std::vector<char> zeros(1 << 16, 0);
+    uint64_t pos = 0;
+    auto zero_fill = [&](uint64_t end) {
+        for (; pos < end;) {
+            size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), end - pos));
+            sink(zeros.data(), n);
+            pos += n;
+        }
+    };
+    for (;;) {
+        const void* block = nullptr;
+        size_t len = 0;
+        la_int64_t offset = 0;
+        int r = archive_read_data_block(a, &block, &len, &offset);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN)
+            archive_failure(a, path, entry);
+        if (len == 0)
+            continue;
+        if (offset < 0 || static_cast<uint64_t>(offset) < pos)
+            throw_input(path + ": " + entry + ": data blocks out of order");
+        if (static_cast<uint64_t>(offset) > size || len > size - static_cast<uint64_t>(offset))
+            throw_input(path + ": " + entry + ": entry holds more than the " +
+                        std::to_string(size) + " bytes its header says");
+        zero_fill(static_cast<uint64_t>(offset));
+        sink(block, len);
+        pos += len;
+    }
+    if (sparse)
+        zero_fill(size);
+    if (pos < size)
+        throw_input(path + ": " + entry + ": entry holds " + std::to_string(pos) +
+                    " bytes, its header says " + std::to_string(size));
+}
+
 struct EntryInfo {
     std::string path;
     uint64_t size = 0;
     bool wanted = false; // its data is a file's content
+    bool sparse = false; // holes, the trailing one included, read as zeros
     // Where its data lies in the archive file when it can be read from there
     // directly (an uncompressed tar keeps each file's bytes in one piece).
     uint64_t offset = k_not_direct;
@@ -198,24 +243,8 @@ private:
         }
     }
 
-    // Never more than the header's size: a sparse map pointing far beyond the
-    // entry's real size makes libarchive produce zeros up to there (a 3 KB tar
-    // would yield 100 GB).
     void copy_data(const EntryInfo& entry, const tree::ByteSink& sink) {
-        std::vector<char>& buf = buffer();
-        uint64_t total = 0;
-        for (;;) {
-            la_ssize_t n = archive_read_data(m_archive.get(), buf.data(), buf.size());
-            if (n < 0)
-                archive_failure(m_archive.get(), m_path, entry.path);
-            if (n == 0)
-                return;
-            total += static_cast<uint64_t>(n);
-            if (total > entry.size)
-                throw_input(m_path + ": " + entry.path + ": entry holds more than the " +
-                            std::to_string(entry.size) + " bytes its header says");
-            sink(buf.data(), static_cast<size_t>(n));
-        }
+        read_entry_data(m_archive.get(), m_path, entry.path, entry.size, entry.sparse, sink);
     }
 
     // An entry that comes before its turn waits in an unlinked temporary file:
@@ -260,7 +289,7 @@ private:
     ArchiveFile m_file;
     bool m_checked = false;
     std::vector<char> m_buffer; // one for every entry: no 1 MiB zero-fill per file
-    Fd m_reopened; // the first pass's file, with an offset of its own
+    Fd m_reopened;              // the first pass's file, with an offset of its own
     ArchivePtr m_archive;
     uint64_t m_next = 0;
     Fd m_spill;
@@ -268,33 +297,16 @@ private:
     std::unordered_map<uint64_t, Parked> m_parked;
 };
 
-// Reads the current entry's data into blob_dir/<sha256>, written atomically.
-// The entry must hold the `size` bytes its header says: a damaged sparse map
-// can yield fewer, or zeros far beyond it (see ArchiveStream::copy_data).
+// Reads the current entry's data into blob_dir/<sha256>, written atomically
+// (holes and sizes as read_entry_data says).
 std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
-                       const std::string& entry, uint64_t size) {
+                       const std::string& entry, uint64_t size, bool sparse) {
     AtomicFile tmp(blob_dir + "/blob", 0444);
     Sha256 hash;
-    std::vector<char> buf(k_block);
-    uint64_t total = 0;
-    for (;;) {
-        la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
-        if (n < 0)
-            archive_failure(a, path, entry);
-        if (n == 0)
-            break;
-        total += static_cast<uint64_t>(n);
-        if (total > size)
-            break;
-        hash.update(buf.data(), static_cast<size_t>(n));
-        tmp.write(buf.data(), static_cast<size_t>(n));
-    }
-    if (total > size)
-        throw_input(path + ": " + entry + ": entry holds more than the " + std::to_string(size) +
-                    " bytes its header says");
-    if (total < size)
-        throw_input(path + ": " + entry + ": entry holds " + std::to_string(total) +
-                    " bytes, its header says " + std::to_string(size));
+    read_entry_data(a, path, entry, size, sparse, [&](const void* data, size_t n) {
+        hash.update(data, n);
+        tmp.write(data, n);
+    });
     std::string blob = blob_dir + "/" + to_hex(hash.finish());
     struct stat st;
     if (::stat(blob.c_str(), &st) != 0) // identical content is kept once
@@ -400,6 +412,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
     auto want_data = [&](uint64_t seq, archive_entry* e, uint64_t size) {
         entries[seq].size = size;
         entries[seq].wanted = true;
+        entries[seq].sparse = archive_entry_sparse_count(e) != 0;
         if (direct.value_or(false))
             entries[seq].offset = locate_data(a.get(), e, file.fd.get(), size,
                                               static_cast<uint64_t>(file.st.st_size));
@@ -506,7 +519,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                                 format_size(limit) + "; refusing a possible decompression bomb");
                 if (!options.blob_dir.empty()) {
                     target->content = {tree::Content::Kind::Disk,
-                                       store_blob(a.get(), options.blob_dir, path, name, size),
+                                       store_blob(a.get(), options.blob_dir, path, name, size,
+                                                  archive_entry_sparse_count(e) != 0),
                                        nullptr,
                                        nullptr,
                                        0,
@@ -545,7 +559,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                     break; // refused below, before any data is read
                 if (!options.blob_dir.empty()) {
                     n.content.kind = tree::Content::Kind::Disk;
-                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name, size);
+                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name, size,
+                                                     archive_entry_sparse_count(e) != 0);
                 } else {
                     n.content.kind = tree::Content::Kind::Stream;
                     n.content.stream_index = seq;
