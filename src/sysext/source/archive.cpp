@@ -215,8 +215,6 @@ private:
         return m_buffer;
     }
 
-    // No libarchive, no copy to a temporary file: the bytes are read where the
-    // first pass found them, in whatever order the writer asks.
     void check_unchanged() {
         if (m_checked)
             return;
@@ -229,6 +227,8 @@ private:
         m_checked = true;
     }
 
+    // No libarchive, no copy to a temporary file: the bytes are read where the
+    // first pass found them, in whatever order the writer asks.
     void read_direct(const EntryInfo& entry, const tree::ByteSink& sink) {
         check_unchanged();
         std::vector<char>& buf = buffer();
@@ -299,10 +299,11 @@ private:
 
 // Reads the current entry's data into blob_dir/<sha256>, written atomically
 // (holes and sizes as read_entry_data says).
-std::string store_blob(archive* a, const std::string& blob_dir, const std::string& path,
-                       const std::string& entry, uint64_t size, bool sparse) {
+std::string store_blob(archive* a, archive_entry* e, const std::string& blob_dir,
+                       const std::string& path, const std::string& entry, uint64_t size) {
     AtomicFile tmp(blob_dir + "/blob", 0444);
     Sha256 hash;
+    const bool sparse = archive_entry_sparse_count(e) != 0;
     read_entry_data(a, path, entry, size, sparse, [&](const void* data, size_t n) {
         hash.update(data, n);
         tmp.write(data, n);
@@ -519,8 +520,7 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                                 format_size(limit) + "; refusing a possible decompression bomb");
                 if (!options.blob_dir.empty()) {
                     target->content = {tree::Content::Kind::Disk,
-                                       store_blob(a.get(), options.blob_dir, path, name, size,
-                                                  archive_entry_sparse_count(e) != 0),
+                                       store_blob(a.get(), e, options.blob_dir, path, name, size),
                                        nullptr,
                                        nullptr,
                                        0,
@@ -559,8 +559,8 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
                     break; // refused below, before any data is read
                 if (!options.blob_dir.empty()) {
                     n.content.kind = tree::Content::Kind::Disk;
-                    n.content.disk_path = store_blob(a.get(), options.blob_dir, path, name, size,
-                                                     archive_entry_sparse_count(e) != 0);
+                    n.content.disk_path =
+                        store_blob(a.get(), e, options.blob_dir, path, name, size);
                 } else {
                     n.content.kind = tree::Content::Kind::Stream;
                     n.content.stream_index = seq;
