@@ -185,7 +185,7 @@ plain = json.load(open(sys.argv[3]))
 assert j["kind"] == "disk-image" and j["ok"], j
 got = [(p["type"], p["uuid"].upper(), p["offset"], p["size"], p["name"]) for p in j["partitions"]]
 want = [(n, p["uuid"], p["start"] * 512, p["size"] * 512, p["name"])
-        for n, p in zip(["usr-x86-64", "usr-x86-64-verity", "usr-x86-64-verity-sig"], t)]
+        for n, p in zip(["root-x86-64", "root-x86-64-verity", "root-x86-64-verity-sig"], t)]
 assert got == want, (got, want)
 assert j["verity"]["status"] == "verified" and j["signature"]["status"] == "trusted", j
 assert j["release"] == plain["release"] and j["contents"]["files"] == plain["contents"]["files"], j

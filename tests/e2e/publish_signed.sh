@@ -2,7 +2,7 @@
 # Signed releases: with sidecars the release carries NAME-VERSION-ARCH.verity,
 # .roothash and .roothash.p7s (the names systemd derives from the image's by
 # removing .raw), which veritysetup and openssl accept; with --ddi the image is
-# the signed disk image, whose usr partition the contents report lists.
+# the signed disk image, whose root partition the contents report lists.
 # manifest.json names the root hash and the certificate's SHA-256 fingerprint
 # (openssl), and sha256sum -c accepts SHA256SUMS. A Debian-only image (ID=debian)
 # gets no Butane snippet.
@@ -46,6 +46,22 @@ openssl smime -verify -binary -inform DER -in "$r/my-files-2.0-x86-64.roothash.p
 check_manifest "$r" sidecars || fail "manifest.json of the sidecar release: $(cat "$r/manifest.json")"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["signature"]["root_hash"] == open(sys.argv[2]).read().strip()' \
     "$r/manifest.json" "$r/my-files-2.0-x86-64.roothash" || fail "the manifest's root hash is not the .roothash"
+# The released name is not the release file's (extension-release.my-files):
+# verify takes it as systemd does, by its user.extension-release.strict=0 mark.
+"$SYSEXT_BUILD" verify "$r/my-files-2.0-x86-64.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify-a.txt" 2>&1 ||
+    fail "verify refuses the published image: $(cat "$WORK/verify-a.txt")"
+unsquashfs -d "$WORK/strict" "$r/my-files-2.0-x86-64.raw" >/dev/null
+[ "$(getfattr --absolute-names --only-values -n user.extension-release.strict "$WORK/strict/usr/lib/extension-release.d/extension-release.my-files")" = 0 ] ||
+    fail "the released image's release file is not marked strict=0"
+# Without the mark (the same tree packed again, the xattr removed), verify refuses the name.
+setfattr -x user.extension-release.strict "$WORK/strict/usr/lib/extension-release.d/extension-release.my-files"
+mkdir -p "$WORK/unmarked"
+"$SYSEXT_BUILD" -q pack "$WORK/strict" -o "$WORK/unmarked/my-files.raw"
+mv "$WORK/unmarked/my-files.raw" "$WORK/unmarked/my-files-2.0-x86-64.raw"
+expect_fail "no usr/lib/extension-release.d/extension-release.my-files-2.0-x86-64" \
+    "$SYSEXT_BUILD" sign "$WORK/unmarked/my-files-2.0-x86-64.raw" "${sign[@]}"
+expect_fail "no usr/lib/extension-release.d/extension-release.my-files-2.0-x86-64" \
+    "$SYSEXT_BUILD" verify "$WORK/unmarked/my-files-2.0-x86-64.raw" --cert "$WORK/keys/development.crt"
 
 step "a signed disk image"
 "$SYSEXT_BUILD" -q "${common[@]}" -o "$WORK/d" "${sign[@]}" --ddi --release-dir "$WORK/rel-d"
@@ -54,15 +70,15 @@ r=$WORK/rel-d/any/my-files-2.0-x86-64
 cmp "$WORK/d/my-files.raw" "$r/my-files-2.0-x86-64.raw" || fail "the released disk image differs"
 (cd "$r" && sha256sum --strict -c SHA256SUMS >/dev/null) || fail "sha256sum -c"
 check_manifest "$r" ddi || fail "manifest.json of the disk image release: $(cat "$r/manifest.json")"
-# contents.txt lists the usr partition's squashfs: cut it out by sfdisk's numbers.
+# contents.txt lists the root partition's squashfs: cut it out by sfdisk's numbers.
 read -r start size < <(sfdisk --json "$r/my-files-2.0-x86-64.raw" | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["partitiontable"]["partitions"][0]
 print(p["start"], p["size"])')
-dd if="$r/my-files-2.0-x86-64.raw" of="$WORK/usr.squashfs" bs=512 skip="$start" count="$size" status=none
-diff -u <(unsquashfs -lln "$WORK/usr.squashfs" | sed -n 's|^.* squashfs-root/\([^ ]*\).*$|\1|p' | LC_ALL=C sort) \
+dd if="$r/my-files-2.0-x86-64.raw" of="$WORK/root.squashfs" bs=512 skip="$start" count="$size" status=none
+diff -u <(unsquashfs -lln "$WORK/root.squashfs" | sed -n 's|^.* squashfs-root/\([^ ]*\).*$|\1|p' | LC_ALL=C sort) \
     <(grep -v '^#' "$r/contents.txt" | awk '{print $4}' | grep -vx '\.' | LC_ALL=C sort) ||
-    fail "contents.txt does not list the disk image's usr partition"
+    fail "contents.txt does not list the disk image's root partition"
 
 step "ID=debian: no Butane snippet, a warning"
 mkdir -p "$WORK/profiles"

@@ -41,10 +41,10 @@ assert t["label"] == "gpt" and t["sectorsize"] == 512, t
 p = t["partitions"]
 assert len(p) == 3, p
 def uuid(h): return f"{h[0:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}".upper()
-usr, ver, sig = p
-assert usr["type"] == "8484680C-9521-48C6-9C11-B0720656F69E", usr
-assert ver["type"] == "77FF5F63-E7B6-4633-ACF4-1565B864C0E6", ver
-assert sig["type"] == "E7BB33FB-06CF-4E81-8273-E543B413E2E2", sig
+usr, ver, sig = p  # root-x86-64, root-x86-64-verity, root-x86-64-verity-sig (systemd-id128 show)
+assert usr["type"] == "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", usr
+assert ver["type"] == "2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5", ver
+assert sig["type"] == "41092B05-9FC8-4523-994F-2DEF0408B176", sig
 assert usr["uuid"] == uuid(root[:32]), (usr, root)   # first 128 bits of the root hash
 assert ver["uuid"] == uuid(root[32:]), (ver, root)   # last 128 bits
 assert usr["name"] == "demo" and ver["name"] == "demo-verity" and sig["name"] == "demo-verity-sig", p
@@ -57,17 +57,17 @@ for x in p:
 PY
 grep -q "^label-id: " dump.txt || fail "no disk GUID"
 
-step "the usr partition is the image, and veritysetup accepts the verity partition"
+step "the root partition is the image, and veritysetup accepts the verity partition"
 part() { # part N OUT: copy partition N out of the disk image
     local start size
     read -r start size < <(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["partitiontable"]["partitions"][int(sys.argv[2])]; print(p["start"], p["size"])' layout.json "$1")
     dd if=a/demo.raw of="$2" bs=512 skip="$start" count="$size" status=none
 }
-part 0 usr.img
+part 0 root.img
 part 1 verity.img
 part 2 sig.img
-cmp usr.img src/demo.raw || fail "usr partition is not the image"
-veritysetup verify usr.img verity.img "$root" || fail "veritysetup rejected the verity partition"
+cmp root.img src/demo.raw || fail "root partition is not the image"
+veritysetup verify root.img verity.img "$root" || fail "veritysetup rejected the verity partition"
 veritysetup dump verity.img | grep -q "Data blocks:.*$((img_size / 4096))" || fail "bad verity superblock"
 
 step "the signature partition holds the JSON systemd reads"
@@ -91,22 +91,24 @@ openssl smime -verify -binary -inform DER -in sig.p7s -content content \
 
 step "systemd-dissect reads the disk image"
 # systemd 252 attaches a loop device and probes the partitions; without
-# device-mapper it cannot open verity, and it loads a usr-verity-sig partition
-# only with a /usr root hash it cannot be given here, so it reports the usr
-# partition as a verity candidate ("no" = has verity data, not set up).
+# device-mapper it cannot open verity, so it reports the root partition as a
+# verity candidate ("no" = has verity data, not set up). A sysext's tree has
+# usr/ at its top: root partitions, as systemd-repart writes them for sysexts
+# (systemd mounts a usr partition at /usr, where usr/lib/... would be
+# /usr/usr/lib/...).
 systemd-dissect --json=short a/demo.raw >dissect.json || fail "systemd-dissect failed"
 python3 - dissect.json "$root" <<'PY' || fail "systemd-dissect: $(cat dissect.json)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 m = {x["designator"]: x for x in d["mounts"]}
 root = sys.argv[2]
-assert set(m) == {"usr", "usr-verity", "usr-verity-sig"}, m
-assert m["usr"]["fstype"] == "squashfs" and m["usr"]["architecture"] == "x86-64", m
-assert m["usr"]["verity"] in ("no", "yes", "signed"), m
-assert m["usr"]["partition_uuid"].replace("-", "") == root[:32], m
-assert m["usr-verity"]["fstype"] == "DM_verity_hash", m
-assert m["usr-verity"]["partition_uuid"].replace("-", "") == root[32:], m
-assert m["usr-verity-sig"]["fstype"] == "verity_hash_signature", m
+assert set(m) == {"root", "root-verity", "root-verity-sig"}, m
+assert m["root"]["fstype"] == "squashfs" and m["root"]["architecture"] == "x86-64", m
+assert m["root"]["verity"] in ("no", "yes", "signed"), m
+assert m["root"]["partition_uuid"].replace("-", "") == root[:32], m
+assert m["root-verity"]["fstype"] == "DM_verity_hash", m
+assert m["root-verity"]["partition_uuid"].replace("-", "") == root[32:], m
+assert m["root-verity-sig"]["fstype"] == "verity_hash_signature", m
 PY
 
 step "sysext-build verify accepts the disk image"
@@ -114,11 +116,29 @@ step "sysext-build verify accepts the disk image"
     fail "verify failed: $(cat verify.json)"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["kind"]=="ddi" and d["architecture"]=="x86-64", d' verify.json
 
+step "the layout older releases wrote (usr partitions) is refused with the reason"
+# sfdisk, not our code, turns the same bytes into the usr layout: systemd
+# mounts that tree at /usr and never finds usr/lib/extension-release.d there.
+cp a/demo.raw usr-layout.raw
+sfdisk -q --part-type usr-layout.raw 1 8484680c-9521-48c6-9c11-b0720656f69e
+sfdisk -q --part-type usr-layout.raw 2 77ff5f63-e7b6-4633-acf4-1565b864c0e6
+sfdisk -q --part-type usr-layout.raw 3 e7bb33fb-06cf-4e81-8273-e543b413e2e2
+systemd-dissect --json=short usr-layout.raw | python3 -c '
+import json, sys
+assert {x["designator"] for x in json.load(sys.stdin)["mounts"]} == {"usr", "usr-verity", "usr-verity-sig"}' ||
+    fail "sfdisk did not make the usr layout"
+expect_fail "which systemd mounts at /usr" "$SYSEXT_BUILD" verify usr-layout.raw --cert keys/development.crt
+rc=0; "$SYSEXT_BUILD" verify usr-layout.raw --cert keys/development.crt >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 4 ] || fail "verify of the usr layout exited $rc, not 4"
+rc=0; "$SYSEXT_BUILD" inspect usr-layout.raw --cert keys/development.crt >inspect-usr.txt 2>&1 || rc=$?
+[ "$rc" -eq 4 ] || fail "inspect of the usr layout exited $rc, not 4: $(cat inspect-usr.txt)"
+grep -q "systemd-sysext cannot merge the image" inspect-usr.txt || fail "inspect does not say why: $(cat inspect-usr.txt)"
+
 step "architectures: from the release file, --arch, and mismatches"
 make_image other src arm64
 sign -q sign src/other.raw --ddi other.raw
-sfdisk --json other.raw | grep -qi '"type": "B0E01050-EE5F-4390-949A-9101B17104E9"' ||
-    fail "arm64 image did not get the arm64 usr type"
+sfdisk --json other.raw | grep -qi '"type": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"' ||
+    fail "arm64 image did not get the arm64 root type"
 mkdir c
 expect_fail "says ARCHITECTURE=arm64, but --arch is x86-64" \
     sign sign src/other.raw --ddi c/other.raw --arch x86-64

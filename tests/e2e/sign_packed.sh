@@ -32,6 +32,6 @@ python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["architecture"]
 systemd-dissect --json=short ddi/hello.raw | python3 -c '
 import json, sys
 m = {x["designator"]: x for x in json.load(sys.stdin)["mounts"]}
-assert m["usr"]["architecture"] == "arm64" and m["usr"]["fstype"] == "squashfs", m' ||
-    fail "systemd-dissect does not see an arm64 usr partition"
+assert m["root"]["architecture"] == "arm64" and m["root"]["fstype"] == "squashfs", m' ||
+    fail "systemd-dissect does not see an arm64 root partition"
 echo PASS

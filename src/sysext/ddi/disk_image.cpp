@@ -49,37 +49,41 @@ Uuid uuid_from_bytes(const uint8_t* p) {
 } // namespace
 
 DdiResult write_ddi(const DdiRequest& req, Reporter& reporter) {
-    const UsrPartitionTypes& types = usr_partition_types(req.arch);
+    const PartitionTypes& types = partition_types(req.arch, req.designator);
     verity::TreeLayout layout = verity::plan_tree(req.image.size, req.image.what);
     AtomicFile out(req.out_path, 0644);
 
-    GptPartition usr, hash, sig;
-    usr.type = types.usr;
-    usr.name = partition_label(req.label, "");
-    usr.first_lba = k_first_partition_lba;
-    usr.last_lba = usr.first_lba + req.image.size / k_sector_size - 1;
-    hash.type = types.usr_verity;
+    GptPartition fs, hash, sig; // fs: the data partition (root, or usr by designator)
+    fs.type = types.data;
+    fs.name = partition_label(req.label, "");
+    fs.first_lba = k_first_partition_lba;
+    fs.last_lba = fs.first_lba + req.image.size / k_sector_size - 1;
+    hash.type = types.verity;
     hash.name = partition_label(req.label, "-verity");
-    hash.first_lba = usr.last_lba + 1;
+    hash.first_lba = fs.last_lba + 1;
     hash.last_lba = hash.first_lba + layout.hash_area_size() / k_sector_size - 1;
     // The read-only flag is recommended for verity and signature partitions, and
-    // an extension's /usr is never written either.
-    usr.attributes = hash.attributes = sig.attributes = k_attr_read_only;
+    // an extension's tree is never written either.
+    fs.attributes = hash.attributes = sig.attributes = k_attr_read_only;
 
+    const std::string kind(designator_name(req.designator));
     reporter.stage("copying the image into the disk image");
-    copy_region(req.image, out.fd(), usr.offset(), req.out_path);
+    copy_region(req.image, out.fd(), fs.offset(), req.out_path);
     reporter.stage("computing the dm-verity hash tree");
-    verity::Region data{out.fd(), usr.offset(), req.image.size, req.out_path + ": usr partition"};
+    verity::Region data{out.fd(), fs.offset(), req.image.size,
+                        req.out_path + ": " + kind + " partition"};
     DdiResult result;
     result.root_hash = verity::build_tree(data, req.salt, out.fd(), hash.offset(), reporter);
     std::string root_hex = to_hex(result.root_hash);
-    usr.uuid = uuid_from_bytes(result.root_hash.data());
+    fs.uuid = uuid_from_bytes(result.root_hash.data());
     hash.uuid = uuid_from_bytes(result.root_hash.data() + 16);
 
     reporter.stage("signing the root hash");
     std::string sig_content =
         encode_verity_signature({root_hex, req.certificate_fingerprint, req.sign(root_hex)});
-    sig.type = types.usr_verity_sig;
+    sig.type = types.verity_sig;
+    // The derivation's label is part of the format: it stays "usr-..." for the
+    // root layout too, so that only the type GUIDs tell the layouts apart.
     sig.uuid = derive_uuid("usr-verity-sig partition", root_hex);
     sig.name = partition_label(req.label, "-verity-sig");
     sig.first_lba = hash.last_lba + 1;
@@ -89,7 +93,7 @@ DdiResult write_ddi(const DdiRequest& req, Reporter& reporter) {
     GptDisk& disk = result.disk;
     disk.disk_guid = derive_uuid("disk", root_hex);
     disk.sectors = sig.last_lba + 1 + k_table_sectors;
-    disk.partitions = {usr, hash, sig};
+    disk.partitions = {fs, hash, sig};
     if (::ftruncate(out.fd(), static_cast<off_t>(disk.sectors * k_sector_size)) != 0)
         throw_errno(req.out_path);
     write_gpt(out.fd(), disk, req.out_path);
@@ -97,37 +101,50 @@ DdiResult write_ddi(const DdiRequest& req, Reporter& reporter) {
     return result;
 }
 
-UsrPartitions find_usr_partitions(const GptDisk& disk, const std::string& what) {
-    UsrPartitions parts;
-    int usr_count = 0;
+std::string DataPartitions::data_name() const {
+    return std::string(designator_name(types->designator)) + "-" + std::string(types->arch);
+}
+
+DataPartitions find_data_partitions(const GptDisk& disk, const std::string& what) {
+    DataPartitions parts;
+    int data_count = 0;
     for (const auto& p : disk.partitions)
-        if (const UsrPartitionTypes* t = find_by_usr_type(p.type)) {
+        if (const PartitionTypes* t = find_by_data_type(p.type)) {
             parts.types = t;
-            parts.usr = p;
-            ++usr_count;
+            parts.data = p;
+            ++data_count;
         }
-    if (usr_count == 0)
-        throw_verify(what + ": no /usr partition of a known architecture");
-    if (usr_count > 1)
-        throw_verify(what + ": more than one /usr partition");
+    if (data_count == 0)
+        throw_verify(what + ": no root or usr partition of a known architecture");
+    if (data_count > 1)
+        throw_verify(what + ": more than one root or usr partition");
     int verity_count = 0, sig_count = 0;
     for (const auto& p : disk.partitions) {
-        if (p.type == parts.types->usr_verity) {
+        if (p.type == parts.types->verity) {
             parts.verity = p;
             ++verity_count;
-        } else if (p.type == parts.types->usr_verity_sig) {
+        } else if (p.type == parts.types->verity_sig) {
             parts.signature = p;
             ++sig_count;
         }
     }
-    std::string arch(parts.types->arch);
+    const std::string name = parts.data_name();
     if (verity_count != 1)
-        throw_verify(what + ": " + (verity_count ? "more than one" : "no") + " " + arch +
-                     " usr-verity partition");
+        throw_verify(what + ": " + (verity_count ? "more than one" : "no") + " " + name +
+                     "-verity partition");
     if (sig_count != 1)
-        throw_verify(what + ": " + (sig_count ? "more than one" : "no") + " " + arch +
-                     " usr-verity-sig partition");
+        throw_verify(what + ": " + (sig_count ? "more than one" : "no") + " " + name +
+                     "-verity-sig partition");
     return parts;
+}
+
+std::string usr_partition_problem(const DataPartitions& parts, const std::string& what) {
+    if (parts.types->designator == Designator::Root)
+        return {};
+    return what + ": the tree is in a " + parts.data_name() +
+           " partition, which systemd mounts at /usr, so usr/lib/extension-release.d/ would be "
+           "/usr/usr/lib/extension-release.d/ and systemd-sysext cannot merge the image (disk "
+           "images of system extensions use root partitions; sign the squashfs again)";
 }
 
 } // namespace sysext::ddi

@@ -1,9 +1,10 @@
-// Signed disk images (DDI): a GPT disk holding a /usr partition (the squashfs),
-// its dm-verity partition and its verity signature partition, as systemd-dissect
-// and systemd-sysext read them (UAPI Discoverable Disk Image and Discoverable
-// Partitions specifications).
+// Signed disk images (DDI): a GPT disk holding a root partition (the squashfs,
+// whose tree has usr/ at its top), its dm-verity partition and its verity
+// signature partition, as systemd-repart writes a sysext and systemd-dissect and
+// systemd-sysext read it (UAPI Discoverable Disk Image and Discoverable
+// Partitions specifications; partition_types.hpp says why root, not usr).
 //
-// Unlike systemd-repart, every UUID is derived from the root hash: the usr
+// Unlike systemd-repart, every UUID is derived from the root hash: the data
 // partition's UUID is the first 128 bits of the root hash and the verity
 // partition's the last 128 bits (what systemd matches them by); the signature
 // partition's and the disk's are hashed from it. Partitions start at 1 MiB and
@@ -34,6 +35,9 @@ struct DdiRequest {
     std::string salt;  // raw salt bytes
     RootHashSigner sign;
     std::string certificate_fingerprint; // hex SHA-256 of the signer's DER certificate
+    // Root for sysext trees; Usr only to make the images systemd cannot merge
+    // that older releases wrote, for the tests of the readers that refuse them.
+    Designator designator = Designator::Root;
 };
 
 struct DdiResult {
@@ -44,13 +48,23 @@ struct DdiResult {
 // Writes the disk image atomically: nothing appears under out_path on failure.
 DdiResult write_ddi(const DdiRequest& request, Reporter& reporter);
 
-// The three partitions of a DDI, found by type.
-struct UsrPartitions {
-    const UsrPartitionTypes* types = nullptr;
-    GptPartition usr, verity, signature;
+// The three partitions of a DDI, found by type: the data partition (root or
+// usr, of one architecture), its verity and its signature partition.
+struct DataPartitions {
+    const PartitionTypes* types = nullptr;
+    GptPartition data, verity, signature;
+
+    // "root-x86-64", the name systemd gives the data partition.
+    std::string data_name() const;
 };
 
 // Throws a Verify error naming the missing or duplicated partition.
-UsrPartitions find_usr_partitions(const GptDisk& disk, const std::string& what);
+DataPartitions find_data_partitions(const GptDisk& disk, const std::string& what);
+
+// Where systemd finds an extension's usr/ tree in the data partition: "" for a
+// root partition (mounted at the image's top), or the problem for a usr
+// partition, which systemd mounts at /usr, so a tree with usr/ at its top has
+// its release file at /usr/usr/lib/extension-release.d/ and is never merged.
+std::string usr_partition_problem(const DataPartitions& parts, const std::string& what);
 
 } // namespace sysext::ddi

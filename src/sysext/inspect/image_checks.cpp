@@ -74,15 +74,9 @@ void no_signature(Inspection& r, const signing::Certificate* trusted, const std:
 }
 
 std::string partition_type_name(const ddi::Uuid& type) {
-    for (const auto& arch : ddi::known_architectures()) {
-        const ddi::UsrPartitionTypes& t = ddi::usr_partition_types(arch);
-        if (type == t.usr)
-            return "usr-" + arch;
-        if (type == t.usr_verity)
-            return "usr-" + arch + "-verity";
-        if (type == t.usr_verity_sig)
-            return "usr-" + arch + "-verity-sig";
-    }
+    std::string name;
+    if (ddi::find_by_any_type(type, &name) != nullptr)
+        return name;
     return type.to_string();
 }
 
@@ -146,13 +140,13 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
     Fd fd = open_or_throw(r.path, O_RDONLY | O_CLOEXEC);
     const uint64_t size = file_size(fd.get(), r.path);
     ddi::GptDisk disk;
-    ddi::UsrPartitions parts;
+    ddi::DataPartitions parts;
     try {
         disk = ddi::read_gpt(fd.get(), size, r.path);
         for (const auto& p : disk.partitions)
             r.partitions.push_back(
                 {p.name, partition_type_name(p.type), p.uuid.to_string(), p.offset(), p.size()});
-        parts = ddi::find_usr_partitions(disk, r.path);
+        parts = ddi::find_data_partitions(disk, r.path);
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Verify && e.kind() != ErrorKind::Input)
             throw;
@@ -160,13 +154,16 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
         return;
     }
     const std::string arch(parts.types->arch);
-    inspect_squashfs(r, parts.usr.offset(), parts.usr.size());
+    const std::string data_what = r.path + ": " + parts.data_name() + " partition";
+    if (std::string problem = ddi::usr_partition_problem(parts, r.path); !problem.empty())
+        r.problems.push_back("partitions: " + problem);
+    inspect_squashfs(r, parts.data.offset(), parts.data.size());
     const std::string* release_arch = release_architecture(r);
     if (release_arch != nullptr && *release_arch != "_any" && *release_arch != arch)
         r.problems.push_back("release: ARCHITECTURE=" + *release_arch +
                              " but the partitions are for " + arch);
 
-    const std::string sig_what = r.path + ": usr-verity-sig partition";
+    const std::string sig_what = r.path + ": " + parts.data_name() + "-verity-sig partition";
     ddi::VeritySignature sig;
     std::optional<Digest> root;
     try {
@@ -190,14 +187,15 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
         fail_verity(r, e.what());
         return;
     }
-    if (std::memcmp(parts.usr.uuid.bytes.data(), root->data(), 16) != 0 ||
+    if (std::memcmp(parts.data.uuid.bytes.data(), root->data(), 16) != 0 ||
         std::memcmp(parts.verity.uuid.bytes.data(), root->data() + 16, 16) != 0)
-        r.problems.push_back("verity: partition UUIDs " + parts.usr.uuid.to_string() + " and " +
+        r.problems.push_back("verity: partition UUIDs " + parts.data.uuid.to_string() + " and " +
                              parts.verity.uuid.to_string() + " are not the halves of root hash " +
                              sig.root_hash_hex + "; systemd would not pair them");
     verify(
-        r, {fd.get(), parts.usr.offset(), parts.usr.size(), r.path + ": usr partition"},
-        {fd.get(), parts.verity.offset(), parts.verity.size(), r.path + ": usr-verity partition"},
+        r, {fd.get(), parts.data.offset(), parts.data.size(), data_what},
+        {fd.get(), parts.verity.offset(), parts.verity.size(),
+         r.path + ": " + parts.data_name() + "-verity partition"},
         *root);
     check_signature_into(r, sig.signature_der, trusted, sig_what);
     if (!r.signature.fingerprint.empty() &&

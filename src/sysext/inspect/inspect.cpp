@@ -72,8 +72,10 @@ void read_releases(Inspection& r) {
         file.matches_image = release_matches(suffix, r.image_name);
         // systemd takes a differently named file when it is marked non-strict.
         auto strict = e.xattrs.find("user.extension-release.strict");
-        bool lenient =
-            strict != e.xattrs.end() && (strict->second == "0" || strict->second == "false");
+        bool lenient = false; // systemd's parse_boolean() says false
+        if (strict != e.xattrs.end())
+            for (const char* w : {"0", "no", "n", "false", "f", "off"})
+                lenient = lenient || strict->second == w;
         if (e.type != 'f') {
             r.notes.push_back(printable(e.path) + ": not a regular file; not read");
         } else {

@@ -19,11 +19,11 @@ Reports contents_reports(const std::string& image, bool disk_image) {
         struct stat st;
         if (::fstat(fd.get(), &st) != 0)
             throw_errno(image);
-        auto usr = ddi::find_usr_partitions(
-                       ddi::read_gpt(fd.get(), static_cast<uint64_t>(st.st_size), image), image)
-                       .usr;
-        offset = usr.offset();
-        size = usr.size();
+        auto data = ddi::find_data_partitions(
+                        ddi::read_gpt(fd.get(), static_cast<uint64_t>(st.st_size), image), image)
+                        .data;
+        offset = data.offset();
+        size = data.size();
     }
     auto listing = squashfs::read_image(image, offset, size);
     Reports r;

@@ -43,13 +43,13 @@ Digest parse_root_hash(const std::string& hex, const std::string& what) {
     return d;
 }
 
-void check_release(ImageReport& report, const Region& usr, const std::string& name) {
+void check_release(ImageReport& report, const Region& fs, const std::string& name) {
     run_check(report, "release", [&] {
-        ExtensionRelease release = find_extension_release(usr, name);
+        ExtensionRelease release = find_extension_release(fs, name);
         report.release_file = release.file_name;
         std::string arch = release.value("ARCHITECTURE");
         if (!report.arch.empty() && !arch.empty() && arch != "_any" && arch != report.arch)
-            throw_verify(usr.what + ": " + release.file_name + " says ARCHITECTURE=" +
+            throw_verify(fs.what + ": " + release.file_name + " says ARCHITECTURE=" +
                          quote_untrusted(arch) + " but the partitions are for " + report.arch);
         return release.file_name;
     });
@@ -106,10 +106,12 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
     const std::string& path = report.path;
     uint64_t size = file_size(fd, path);
     ddi::GptDisk disk;
-    ddi::UsrPartitions parts;
+    ddi::DataPartitions parts;
     if (!run_check(report, "partition table", [&] {
             disk = ddi::read_gpt(fd, size, path);
-            parts = ddi::find_usr_partitions(disk, path);
+            parts = ddi::find_data_partitions(disk, path);
+            if (std::string problem = ddi::usr_partition_problem(parts, path); !problem.empty())
+                throw_verify(problem);
             report.arch = std::string(parts.types->arch);
             uint64_t used_from = ddi::k_first_usable_lba * ddi::k_sector_size;
             for (const auto& p : disk.partitions) {
@@ -117,13 +119,15 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
                 used_from = p.offset() + p.size();
             }
             check_zero(fd, used_from, (disk.last_usable_lba() + 1) * ddi::k_sector_size, path);
-            return "GPT with usr, usr-verity and usr-verity-sig for " + report.arch;
+            const std::string n = parts.data_name();
+            return "GPT with " + n + ", " + n + "-verity and " + n + "-verity-sig";
         }))
         return;
-    Region usr{fd, parts.usr.offset(), parts.usr.size(), path + ": usr partition"};
-    check_release(report, usr, image_name_from_path(path));
+    const std::string part_what = path + ": " + parts.data_name();
+    Region data{fd, parts.data.offset(), parts.data.size(), part_what + " partition"};
+    check_release(report, data, image_name_from_path(path));
 
-    std::string sig_what = path + ": usr-verity-sig partition";
+    std::string sig_what = part_what + "-verity-sig partition";
     ddi::VeritySignature sig;
     Digest root{};
     bool have_root = run_check(report, "root hash", [&] {
@@ -136,9 +140,9 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
             throw_verify(sig_what + ": not in the canonical form (changed JSON text)");
         report.root_hash_hex = sig.root_hash_hex;
         root = parse_root_hash(sig.root_hash_hex, sig_what + ": rootHash");
-        if (std::memcmp(parts.usr.uuid.bytes.data(), root.data(), 16) != 0 ||
+        if (std::memcmp(parts.data.uuid.bytes.data(), root.data(), 16) != 0 ||
             std::memcmp(parts.verity.uuid.bytes.data(), root.data() + 16, 16) != 0)
-            throw_verify(path + ": partition UUIDs " + parts.usr.uuid.to_string() + " and " +
+            throw_verify(path + ": partition UUIDs " + parts.data.uuid.to_string() + " and " +
                          parts.verity.uuid.to_string() + " are not the halves of root hash " +
                          sig.root_hash_hex);
         return sig.root_hash_hex;
@@ -147,8 +151,8 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
         if (!have_root)
             throw_verify("not checked: no valid root hash");
         Region hash{fd, parts.verity.offset(), parts.verity.size(),
-                    path + ": usr-verity partition"};
-        TreeInfo info = verify_tree(usr, hash, root);
+                    part_what + "-verity partition"};
+        TreeInfo info = verify_tree(data, hash, root);
         return std::to_string(info.layout.data_blocks) + " data blocks verified";
     });
     run_check(report, "signature", [&] {

@@ -12,6 +12,8 @@
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
 #include <sqfs/super.h>
+#include <sqfs/xattr.h>
+#include <sqfs/xattr_reader.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,6 +26,7 @@ namespace {
 
 constexpr const char* k_release_dir = "usr/lib/extension-release.d";
 constexpr uint64_t k_max_release_size = 64 * 1024;
+constexpr uint32_t k_max_xattrs = 4096; // on one inode; more is damage
 
 // A read-only sqfs_file_t over a Region; base must stay the first member.
 struct RegionFile {
@@ -81,6 +84,47 @@ std::string unquote(std::string v) {
     return v;
 }
 
+// systemd's parse_boolean() for "false".
+bool false_word(const std::string& v) {
+    for (const char* w : {"0", "no", "n", "false", "f", "off"})
+        if (v == w)
+            return true;
+    return false;
+}
+
+// Whether the inode carries user.extension-release.strict with a false value:
+// then systemd takes the release file whatever the image file is named.
+bool marked_non_strict(const RegionFile& file, const sqfs_super_t& super, sqfs_compressor_t* cmp,
+                       const sqfs_inode_generic_t& inode) {
+    sqfs_u32 index = 0xFFFFFFFF;
+    if (sqfs_inode_get_xattr_index(&inode, &index) != 0 || index == 0xFFFFFFFF ||
+        (super.flags & SQFS_FLAG_NO_XATTRS) || super.xattr_id_table_start == 0xFFFFFFFFFFFFFFFFULL)
+        return false;
+    auto* sqfs_file = const_cast<sqfs_file_t*>(&file.base);
+    SqfsPtr<sqfs_xattr_reader_t> xr(sqfs_xattr_reader_create(0));
+    sqfs_xattr_id_t desc{};
+    if (!xr || sqfs_xattr_reader_load(xr.get(), &super, sqfs_file, cmp) != 0 ||
+        sqfs_xattr_reader_get_desc(xr.get(), index, &desc) != 0 ||
+        sqfs_xattr_reader_seek_kv(xr.get(), &desc) != 0 || desc.count > k_max_xattrs)
+        fail(file, file.region->what + ": cannot read the xattrs of a release file");
+    for (sqfs_u32 i = 0; i < desc.count; ++i) {
+        sqfs_xattr_entry_t* raw_key = nullptr;
+        if (sqfs_xattr_reader_read_key(xr.get(), &raw_key) != 0)
+            fail(file, file.region->what + ": cannot read an xattr key of a release file");
+        SqfsMem<sqfs_xattr_entry_t> key(raw_key);
+        sqfs_xattr_value_t* raw_value = nullptr;
+        if (sqfs_xattr_reader_read_value(xr.get(), key.get(), &raw_value) != 0)
+            fail(file, file.region->what + ": cannot read an xattr value of a release file");
+        SqfsMem<sqfs_xattr_value_t> value(raw_value);
+        // The key comes back with its prefix ("user."), NUL-terminated.
+        std::string name(reinterpret_cast<const char*>(key->key));
+        if (name == "user.extension-release.strict")
+            return false_word(
+                std::string(reinterpret_cast<const char*>(value->value), value->size));
+    }
+    return false;
+}
+
 } // namespace
 
 std::string ExtensionRelease::value(const std::string& key) const {
@@ -131,7 +175,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
         fail(file, fs.what + ": " + k_release_dir + " is not a readable directory");
 
     std::string prefix = image_name.substr(0, image_name.find_first_of("_+"));
-    std::vector<std::string> found, matches;
+    std::vector<std::string> found, matches, non_strict;
     for (;;) {
         sqfs_dir_entry_t* raw_entry = nullptr;
         int r = sqfs_dir_reader_read(dirs.get(), &raw_entry);
@@ -144,6 +188,29 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
         found.push_back(name);
         if (name == "extension-release." + image_name || name == "extension-release." + prefix)
             matches.push_back(name);
+        else if (starts_with(name, "extension-release.") &&
+                 (entry->type == SQFS_INODE_FILE || entry->type == SQFS_INODE_EXT_FILE))
+            non_strict.push_back(name); // a candidate if its xattr says so (below)
+    }
+    if (matches.empty()) {
+        // As systemd: a release file under another name is taken when it is
+        // marked user.extension-release.strict=0 and it is the only such file.
+        std::vector<std::string> marked;
+        for (const auto& name : non_strict) {
+            std::string path = std::string(k_release_dir) + "/" + name;
+            if (sqfs_dir_reader_find_by_path(dirs.get(), nullptr, path.c_str(), &raw_inode) != 0)
+                fail(file, fs.what + ": cannot open " + quote_untrusted(path));
+            SqfsMem<sqfs_inode_generic_t> inode(raw_inode);
+            if (marked_non_strict(file, super, cmp.get(), *inode))
+                marked.push_back(name);
+        }
+        if (marked.size() > 1)
+            fail(file, fs.what + ": both " + quote_untrusted(marked[0]) + " and " +
+                           quote_untrusted(marked[1]) +
+                           " are marked user.extension-release.strict=0; systemd refuses two "
+                           "candidates");
+        if (marked.size() == 1)
+            matches = marked;
     }
     if (matches.empty()) {
         std::string msg = fs.what + ": no " + k_release_dir + "/extension-release." + image_name;

@@ -30,7 +30,8 @@ std::string write_data(const std::string& path, size_t blocks) {
     return bytes;
 }
 
-DdiResult make(const std::string& image, const std::string& out, int* sign_calls) {
+DdiResult make(const std::string& image, const std::string& out, int* sign_calls,
+               Designator designator = Designator::Root) {
     Fd fd = open_or_throw(image, O_RDONLY);
     struct stat st {};
     ::fstat(fd.get(), &st);
@@ -43,7 +44,8 @@ DdiResult make(const std::string& image, const std::string& out, int* sign_calls
                        ++*sign_calls;
                        return "signature over " + std::string(hex);
                    },
-                   std::string(64, 'f')};
+                   std::string(64, 'f'),
+                   designator};
     return write_ddi(req, null_reporter());
 }
 
@@ -59,21 +61,24 @@ TEST(DiskImage, LayoutUuidsAndContent) {
     Fd disk = open_or_throw(dir / "disk.raw", O_RDONLY);
     uint64_t size = std::filesystem::file_size(dir / "disk.raw");
     GptDisk gpt = read_gpt(disk.get(), size, "disk");
-    UsrPartitions parts = find_usr_partitions(gpt, "disk");
+    DataPartitions parts = find_data_partitions(gpt, "disk");
     EXPECT_EQ(parts.types->arch, "arm64");
-    EXPECT_EQ(parts.usr.first_lba, 2048u);
-    EXPECT_EQ(parts.usr.size(), data.size());
-    EXPECT_EQ(parts.usr.name, "demo");
+    EXPECT_EQ(parts.data_name(), "root-arm64");
+    EXPECT_EQ(parts.data.type.to_string(), "b921b045-1df0-41c3-af44-4c6f280d3fae");
+    EXPECT_EQ(usr_partition_problem(parts, "disk"), "");
+    EXPECT_EQ(parts.data.first_lba, 2048u);
+    EXPECT_EQ(parts.data.size(), data.size());
+    EXPECT_EQ(parts.data.name, "demo");
     EXPECT_EQ(parts.verity.name, "demo-verity");
     EXPECT_EQ(parts.signature.name, "demo-verity-sig");
-    EXPECT_EQ(0, std::memcmp(parts.usr.uuid.bytes.data(), r.root_hash.data(), 16));
+    EXPECT_EQ(0, std::memcmp(parts.data.uuid.bytes.data(), r.root_hash.data(), 16));
     EXPECT_EQ(0, std::memcmp(parts.verity.uuid.bytes.data(), r.root_hash.data() + 16, 16));
     EXPECT_EQ(parts.verity.size(), verity::plan_tree(data.size(), "d").hash_area_size());
 
-    std::string usr(parts.usr.size(), '\0');
-    pread_full(disk.get(), usr.data(), usr.size(), static_cast<off_t>(parts.usr.offset()), "d");
-    EXPECT_EQ(usr, data);
-    verity::verify_tree({disk.get(), parts.usr.offset(), parts.usr.size(), "usr"},
+    std::string fs(parts.data.size(), '\0');
+    pread_full(disk.get(), fs.data(), fs.size(), static_cast<off_t>(parts.data.offset()), "d");
+    EXPECT_EQ(fs, data);
+    verity::verify_tree({disk.get(), parts.data.offset(), parts.data.size(), "usr"},
                         {disk.get(), parts.verity.offset(), parts.verity.size(), "verity"},
                         r.root_hash);
 
@@ -84,6 +89,24 @@ TEST(DiskImage, LayoutUuidsAndContent) {
     EXPECT_EQ(vs.root_hash_hex, to_hex(r.root_hash));
     EXPECT_EQ(vs.signature_der, "signature over " + to_hex(r.root_hash));
     EXPECT_EQ(vs.certificate_fingerprint_hex, std::string(64, 'f'));
+}
+
+// The layout older releases wrote: a usr partition, which systemd mounts at
+// /usr, so an extension tree in it is never merged. Readers name the reason.
+TEST(DiskImage, UsrPartitionIsNamedAsUnmergeable) {
+    TempDir dir;
+    write_data(dir / "demo.raw", 300);
+    int calls = 0;
+    make(dir / "demo.raw", dir / "disk.raw", &calls, Designator::Usr);
+    Fd disk = open_or_throw(dir / "disk.raw", O_RDONLY);
+    GptDisk gpt = read_gpt(disk.get(), std::filesystem::file_size(dir / "disk.raw"), "disk");
+    DataPartitions parts = find_data_partitions(gpt, "disk");
+    EXPECT_EQ(parts.data_name(), "usr-arm64");
+    EXPECT_EQ(usr_partition_problem(parts, "disk"),
+              "disk: the tree is in a usr-arm64 partition, which systemd mounts at /usr, so "
+              "usr/lib/extension-release.d/ would be /usr/usr/lib/extension-release.d/ and "
+              "systemd-sysext cannot merge the image (disk images of system extensions use root "
+              "partitions; sign the squashfs again)");
 }
 
 TEST(DiskImage, SameInputSameBytesAndNothingOnFailure) {

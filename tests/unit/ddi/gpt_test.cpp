@@ -25,7 +25,7 @@ GptDisk sample() {
     d.disk_guid = derive_uuid("disk", "seed");
     d.sectors = 4096;
     GptPartition p;
-    p.type = usr_partition_types("x86-64").usr;
+    p.type = partition_types("x86-64", Designator::Root).data;
     p.uuid = Uuid::parse("a84d4f69-eee5-c5e7-5c8b-93f034e786ad");
     p.name = "demo";
     p.first_lba = 2048;
@@ -62,12 +62,23 @@ TEST(Uuid, DerivedUuidsAreStableVersion4) {
 }
 
 TEST(PartitionTypes, KnownAndUnknownArchitectures) {
-    EXPECT_EQ(usr_partition_types("arm64").usr_verity.to_string(),
+    EXPECT_EQ(partition_types("arm64", Designator::Usr).verity.to_string(),
               "6e11a4e7-fbca-4ded-b9e9-e1a512bb664e");
-    EXPECT_EQ(usr_partition_types("x86-64").usr_verity_sig.to_string(),
+    EXPECT_EQ(partition_types("x86-64", Designator::Usr).verity_sig.to_string(),
               "e7bb33fb-06cf-4e81-8273-e543b413e2e2");
+    EXPECT_EQ(partition_types("x86-64", Designator::Root).data.to_string(),
+              "4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
+    EXPECT_EQ(partition_types("arm64", Designator::Root).verity_sig.to_string(),
+              "6db69de6-29f4-4758-a7a5-962190f00ce3");
+    std::string name;
+    const PartitionTypes* t =
+        find_by_any_type(Uuid::parse("2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"), &name);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(name, "root-x86-64-verity");
+    EXPECT_EQ(find_by_data_type(t->verity), nullptr);
+    EXPECT_EQ(find_by_data_type(t->data), t);
     try {
-        usr_partition_types("x86_64");
+        partition_types("x86_64", Designator::Root);
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Usage);
