@@ -141,7 +141,8 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
                             {"elf_files_checked", r.elf_checked},
                             {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
                             {"payload", r.payload}, {"payload_hash_file", r.payload_hash_file},
-                            {"extension_release", r.release_text}};
+                            {"extension_release", r.release_text},
+                            {"left_out_recommends", r.left_out_recommends}};
         if (published) {
             nlohmann::json files = nlohmann::json::array();
             for (const auto& f : published->files)
@@ -174,6 +175,12 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     }
     for (const auto& [name, version] : r.components)
         std::cout << "  " << name << (version.empty() ? "" : " " + version) << "\n";
+    if (!r.left_out_recommends.empty()) {
+        std::cout << "  left out " << r.left_out_recommends.size()
+                  << " recommended packages (a source's \"recommends\" takes them along):\n";
+        for (const auto& p : r.left_out_recommends)
+            std::cout << "          " << p << "\n";
+    }
     if (published)
         std::cout << "  release " << published->path << "  ("
                   << (published->already_published ? "already published, identical"

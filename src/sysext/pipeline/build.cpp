@@ -20,6 +20,7 @@
 #include "sysext/validate/elf.hpp"
 #include "sysext/validate/validate.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -141,6 +142,7 @@ struct Context {
     bool locked_debs_added = false; // a lock's .debs go in once, with the first debian source
     Reporter& reporter;
     std::vector<std::string> problems;
+    std::vector<std::string> left_out_recommends;
 };
 
 // Loads one source into `into` (directly, or through a staging tree when it
@@ -172,6 +174,8 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
             req.architecture = ctx.vars.at("debian_arch");
             req.keyring = ctx.options.keyring;
             req.with_depends = s.with_dependencies;
+            for (const auto& r : s.recommends)
+                req.recommends.push_back(profile::expand(r, ctx.vars, s.origin));
             if (!s.base_system.empty())
                 req.base = source::read_base_system(relative_to(ctx.profile.dir(), s.base_system));
             for (const auto& p : s.packages) {
@@ -181,6 +185,10 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
                 req.packages.push_back(std::move(r));
             }
             fetched = source::fetch_debs(req, ctx.fetcher, ctx.reporter);
+            for (const auto& r : fetched.left_out_recommends) {
+                ctx.reporter.info("left out recommended package " + r);
+                ctx.left_out_recommends.push_back(r);
+            }
         }
         for (const auto& d : fetched.debs) {
             ctx.reporter.stage("unpacking " + d.entry.name + " " + d.entry.version);
@@ -317,7 +325,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     source::FetchOptions fo;
     fo.cache_dir = o.download_cache;
     fo.reporter = &reporter;
-    Context ctx{o, prof, target, {}, {}, source::Fetcher(fo), {}, {}, {}, false, reporter, {}};
+    Context ctx{o, prof, target, {}, {}, source::Fetcher(fo), {}, {}, {}, false, reporter, {}, {}};
     ctx.vars = o.vars;
     ctx.vars["name"] = prof.name;
     ctx.vars["arch"] = o.architecture;
@@ -343,6 +351,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         add_source(ctx, s, tree);
 
     BuildResult r;
+    r.left_out_recommends = ctx.left_out_recommends;
     r.name = target.image.empty() ? prof.name : profile::expand(target.image, ctx.vars, target.origin);
     r.target = target_name;
     r.architecture = o.architecture;
@@ -354,6 +363,15 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         throw_usage("cannot tell the version of " + prof.name + "; give --set version=VERSION");
     ctx.vars["version"] = r.version;
     ctx.vars["image"] = r.name;
+    // The version where a systemd unit name holds it (an instance name that
+    // changes with the image, so a refreshed extension's units start anew):
+    // characters unit names do not allow ("+" and "~" of Debian versions) become "_".
+    std::string unit_version = r.version;
+    for (char& c : unit_version)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != ':' && c != '-' && c != '_' &&
+            c != '.')
+            c = '_';
+    ctx.vars["unit_version"] = unit_version;
 
     reporter.stage("assembling");
     profile::apply_layout(prof, tree, ctx.vars, o.mtime);

@@ -69,6 +69,8 @@ struct BuildResult {
     std::string root_hash;              // when signed
     std::string certificate_fingerprint; // SHA-256 of the signing certificate (DER), when signed
     std::vector<std::string> signed_outputs;
+    // Recommended packages no source took: "nftables (recommended by netavark 1.14.0-2)".
+    std::vector<std::string> left_out_recommends;
 };
 
 BuildResult build(const BuildOptions& options, Reporter& reporter);

@@ -159,7 +159,7 @@ SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
     SourceSpec s;
     s.origin = c.at(ptr);
     if (!c.object(j, ptr, {"type", "packages", "suite", "mirror", "components", "with_dependencies",
-                           "base_system", "path", "url", "sha256", "select", "prefix"}))
+                           "recommends", "base_system", "path", "url", "sha256", "select", "prefix"}))
         return s;
     s.type = c.string(j, "type", ptr, true);
     if (!s.type.empty() && std::find(k_source_types.begin(), k_source_types.end(), s.type) == k_source_types.end()) {
@@ -172,6 +172,9 @@ SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
     s.mirror = c.string(j, "mirror", ptr, false);
     s.components = c.strings(j, "components", ptr);
     s.with_dependencies = c.boolean(j, "with_dependencies", ptr);
+    s.recommends = c.strings(j, "recommends", ptr);
+    if (!s.recommends.empty() && !s.with_dependencies)
+        c.problem(ptr + "/recommends", "\"recommends\" needs \"with_dependencies\": true");
     s.base_system = c.string(j, "base_system", ptr, false);
     s.path = c.string(j, "path", ptr, false);
     s.url = c.string(j, "url", ptr, false);

@@ -25,6 +25,7 @@ struct SourceSpec {
     std::string suite, mirror;
     std::vector<std::string> components;
     bool with_dependencies = false;
+    std::vector<std::string> recommends; // recommended packages to take along
     std::string base_system; // package list file, relative to the profile
     // directory, package
     std::string path;

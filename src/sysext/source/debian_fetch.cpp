@@ -57,16 +57,42 @@ DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Repo
     std::vector<const DebPackage*> chosen;
     for (const auto& p : request.packages)
         chosen.push_back(&repo.index().choose(p.name, p.pattern));
+    std::vector<std::string> left_out;
     if (request.with_depends) {
         BaseSystem base = request.base;
         if (request.base_minbase)
             base.merge(repo.index().minbase());
-        chosen = repo.index().resolve(chosen, base);
+        const PackageIndex& index = repo.index();
+        std::vector<const DebPackage*> roots = chosen;
+        chosen = index.resolve(roots, base);
+        // A recommendation may come from a package another one brought in:
+        // take them in rounds until no named one is left that can be taken.
+        std::vector<std::string> wanted = request.recommends;
+        while (!wanted.empty()) {
+            std::vector<std::string> later;
+            for (const auto& name : wanted) {
+                if (const DebPackage* pick = index.recommended(chosen, name))
+                    roots.push_back(pick);
+                else
+                    later.push_back(name);
+            }
+            if (later.size() == wanted.size()) {
+                std::string unmet = index.unmet_recommends(chosen, base).empty() ? "none" : "";
+                for (const auto& r : index.unmet_recommends(chosen, base))
+                    unmet += (unmet.empty() ? "" : ", ") + r;
+                throw_input("recommended package " + quote(later.front()) +
+                            " is asked for, but no package taken recommends it (left-out "
+                            "recommendations: " + unmet + ")");
+            }
+            chosen = index.resolve(roots, base);
+            wanted = std::move(later);
+        }
+        left_out = index.unmet_recommends(chosen, base);
     } else
         std::sort(chosen.begin(), chosen.end(),
                   [](const DebPackage* a, const DebPackage* b) { return a->name < b->name; });
 
-    DebFetchResult result{where.mirror, where.suite, {}};
+    DebFetchResult result{where.mirror, where.suite, {}, std::move(left_out)};
     for (const DebPackage* p : chosen) {
         if (!result.debs.empty() && result.debs.back().entry.name == p->name) {
             if (result.debs.back().entry.version != p->version.str())
@@ -85,7 +111,7 @@ DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Repo
 
 DebFetchResult fetch_locked_debs(const LockFile& lock, const std::vector<std::string>& names,
                                  const std::string& mirror, Fetcher& fetcher, Reporter& reporter) {
-    DebFetchResult result{mirror, "", {}};
+    DebFetchResult result{mirror, "", {}, {}};
     for (const auto& name : names) {
         bool found =
             std::any_of(lock.entries().begin(), lock.entries().end(),

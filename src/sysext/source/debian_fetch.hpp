@@ -33,6 +33,9 @@ struct DebFetchRequest {
     std::string keyring; // "" -> the Debian archive keyring
     std::vector<PackageRequest> packages;
     bool with_depends = false;
+    // Recommended packages to take along (with their dependencies): each must
+    // be recommended by a package taken; the others are reported as left out.
+    std::vector<std::string> recommends;
     BaseSystem base;           // where the dependency walk stops
     bool base_minbase = false; // the base also has the suite's minbase
     std::string apt_root = "/";
@@ -48,6 +51,9 @@ struct DebFetchResult {
     std::string mirror;
     std::string suite;
     std::vector<FetchedDeb> debs; // sorted by name
+    // With dependencies: recommendations nothing taken fills, as
+    // "nftables (recommended by netavark 1.14.0-2)".
+    std::vector<std::string> left_out_recommends;
 };
 
 DebFetchResult fetch_debs(const DebFetchRequest& request, Fetcher& fetcher, Reporter& reporter);

@@ -150,6 +150,7 @@ void PackageIndex::add(std::string_view text, const std::string& origin) {
         for (const char* field : {"Pre-Depends", "Depends"})
             for (auto& g : parse_relations(para.get(field), where))
                 p.depends.push_back(std::move(g));
+        p.recommends = parse_relations(para.get("Recommends"), where);
         for (auto& g : parse_relations(para.get("Provides"), where))
             for (auto& d : g)
                 p.provides.push_back(std::move(d));
@@ -279,6 +280,52 @@ std::vector<const DebPackage*> PackageIndex::resolve(const std::vector<const Deb
     std::vector<const DebPackage*> out;
     for (const auto& [name, p] : chosen)
         out.push_back(p);
+    return out;
+}
+
+namespace {
+
+// Whether the base or one of `chosen` fills one alternative of the group.
+bool group_filled(const DependencyGroup& group, const std::vector<const DebPackage*>& chosen,
+                  const BaseSystem& base) {
+    for (const auto& dep : group) {
+        if (auto b = base.packages.find(dep.name); b != base.packages.end())
+            if (!dep.version || !b->second || satisfies(*b->second, dep.relation, *dep.version))
+                return true;
+        for (const DebPackage* q : chosen)
+            if (dependency_met(*q, dep))
+                return true;
+    }
+    return false;
+}
+
+} // namespace
+
+const DebPackage* PackageIndex::recommended(const std::vector<const DebPackage*>& chosen,
+                                            const std::string& name) const {
+    for (const DebPackage* p : chosen)
+        for (const auto& group : p->recommends)
+            for (const auto& dep : group)
+                if (dep.name == name)
+                    if (const DebPackage* pick = best_for(dep))
+                        return pick;
+    return nullptr;
+}
+
+std::vector<std::string> PackageIndex::unmet_recommends(const std::vector<const DebPackage*>& chosen,
+                                                        const BaseSystem& base) const {
+    std::vector<std::string> out;
+    for (const DebPackage* p : chosen)
+        for (const auto& group : p->recommends)
+            if (!group_filled(group, chosen, base)) {
+                // Names only: "gpgv (>= 2.4)" and "gpgv (<< 2.5)" are one package.
+                std::string names;
+                for (const auto& dep : group)
+                    names += (names.empty() ? "" : " | ") + dep.name;
+                out.push_back(names + " (recommended by " + p->name + " " + p->version.str() + ")");
+            }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 

@@ -28,7 +28,8 @@ struct DebPackage {
     std::string filename;     // relative to the mirror: "pool/main/p/podman/..."
     std::string sha256;
     uint64_t size = 0;
-    std::vector<DependencyGroup> depends; // Pre-Depends, then Depends
+    std::vector<DependencyGroup> depends;    // Pre-Depends, then Depends
+    std::vector<DependencyGroup> recommends; // not followed unless a profile names them
     std::vector<Dependency> provides;
     std::string priority; // "required", "important", "optional", ...
     bool essential = false;
@@ -73,6 +74,17 @@ public:
     // nothing satisfies.
     std::vector<const DebPackage*> resolve(const std::vector<const DebPackage*>& roots,
                                            const BaseSystem& base) const;
+
+    // The package that fills a recommendation of one of `chosen` named `name`
+    // (an alternative's name or a virtual package's), or nullptr when none of
+    // them recommends it.
+    const DebPackage* recommended(const std::vector<const DebPackage*>& chosen,
+                                  const std::string& name) const;
+
+    // Recommendations of `chosen` that neither `chosen` nor the base fills:
+    // "nftables (recommended by netavark 1.14.0-2)", sorted.
+    std::vector<std::string> unmet_recommends(const std::vector<const DebPackage*>& chosen,
+                                              const BaseSystem& base) const;
 
     // What `debootstrap --variant=minbase` installs from this index: every
     // Essential or Priority: required package and apt, with their dependencies.

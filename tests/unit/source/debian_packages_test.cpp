@@ -81,6 +81,47 @@ TEST(PackageIndex, ResolvesDependenciesDownToTheBase) {
                                         "libyajl2=2.1.0-5", "podman=5.4.2+ds1-1"}));
 }
 
+// Recommends are not followed by resolve(); recommended() finds the package
+// that fills a named one, unmet_recommends() lists those left out once each.
+TEST(PackageIndex, RecommendsAreNamedNotFollowed) {
+    PackageIndex idx("amd64");
+    idx.add(stanza("netavark", "1.14.0-2", "amd64",
+                   "Depends: libc6\nRecommends: nftables, aardvark-dns (>= 1.14), "
+                   "aardvark-dns (<< 1.15)\n") +
+                stanza("nftables", "1.1.3-1", "amd64",
+                       "Depends: libnftables1\nRecommends: netbase\n") +
+                stanza("libnftables1", "1.1.3-1", "amd64") +
+                stanza("aardvark-dns", "1.14.0-3", "amd64") +
+                stanza("podman", "5.4.2-1", "amd64", "Recommends: uidmap | newuidmap\n") +
+                stanza("uidmap", "4.17-1", "amd64", "Provides: newuidmap\n"),
+            "Packages");
+    BaseSystem base = parse_base_system("libc6\n", "base");
+    std::vector<const DebPackage*> roots = {&idx.choose("netavark", VersionPattern::latest()),
+                                            &idx.choose("podman", VersionPattern::latest())};
+    auto closure = idx.resolve(roots, base);
+    EXPECT_EQ(names_of(closure), (std::vector<std::string>{"netavark=1.14.0-2", "podman=5.4.2-1"}));
+    EXPECT_EQ(idx.unmet_recommends(closure, base),
+              (std::vector<std::string>{
+                  "aardvark-dns (recommended by netavark 1.14.0-2)",
+                  "nftables (recommended by netavark 1.14.0-2)",
+                  "uidmap | newuidmap (recommended by podman 5.4.2-1)"}));
+    EXPECT_EQ(idx.recommended(closure, "netbase"), nullptr); // nftables is not taken yet
+    ASSERT_NE(idx.recommended(closure, "newuidmap"), nullptr);
+    EXPECT_EQ(idx.recommended(closure, "newuidmap")->name, "uidmap");
+    roots.push_back(idx.recommended(closure, "nftables"));
+    closure = idx.resolve(roots, base);
+    EXPECT_EQ(names_of(closure),
+              (std::vector<std::string>{"libnftables1=1.1.3-1", "netavark=1.14.0-2",
+                                        "nftables=1.1.3-1", "podman=5.4.2-1"}));
+    EXPECT_EQ(idx.unmet_recommends(closure, base),
+              (std::vector<std::string>{"aardvark-dns (recommended by netavark 1.14.0-2)",
+                                        "netbase (recommended by nftables 1.1.3-1)",
+                                        "uidmap | newuidmap (recommended by podman 5.4.2-1)"}));
+    // The base fills a recommendation as it fills a dependency.
+    BaseSystem with_uidmap = parse_base_system("libc6\nuidmap\n", "base");
+    EXPECT_EQ(idx.unmet_recommends(closure, with_uidmap).size(), 2u);
+}
+
 TEST(PackageIndex, ReportsWhatCannotBeSatisfied) {
     auto idx = sample_index();
     BaseSystem old_base = parse_base_system("libc6\t2.36-9+deb12u4\nlibffi8\n", "bookworm.list");
