@@ -86,6 +86,7 @@ link = doc["storage"]["links"][0]
 assert link["path"] == "/etc/extensions/my-files.raw" and link["target"] == path and link["hard"] is False, link
 units = {u["name"]: u for u in doc["systemd"]["units"]}
 assert units["systemd-sysupdate.timer"]["enabled"] is True, units
+assert units["systemd-sysext.service"]["enabled"] is True, units  # the merge at boot
 dropin = units["systemd-sysupdate.service"]["dropins"][0]
 assert "systemd-sysupdate -C my-files update" in dropin["contents"], dropin
 PY

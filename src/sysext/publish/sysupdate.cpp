@@ -123,6 +123,10 @@ std::string butane_snippet(const Deployment& d, const std::string& variant,
         // runs this extension's component first, and the timer runs it daily.
         out += "systemd:\n";
         out += "  units:\n";
+        // The merge at boot: enabled on Flatcar and Fedora CoreOS by their
+        // presets, said here so the snippet does not depend on a preset.
+        out += "    - name: systemd-sysext.service\n";
+        out += "      enabled: true\n";
         out += "    - name: systemd-sysupdate.timer\n";
         out += "      enabled: true\n";
         out += "    - name: systemd-sysupdate.service\n";
