@@ -3,6 +3,8 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <unordered_map>
 
@@ -74,8 +76,22 @@ Node& add_generated(tree::Tree& t, const std::string& path, Node n, const Origin
     return t.add(path, std::move(n), /*replace=*/true);
 }
 
+// Whether a path can stand in a tmpfiles.d line as it is. systemd-tmpfiles runs
+// these lines as root at every boot, and the names come from packages: a
+// newline would add a line of the package's choosing, whitespace or a quote
+// would split or rejoin fields, "%" would expand a specifier ("%h" is root's
+// home), "\\" an escape. Only plain names pass; the rest is refused, not escaped.
+bool plain_tmpfiles_path(const std::string& path) {
+    return !path.empty() && std::all_of(path.begin(), path.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::strchr("/._+-,@=:~", c) != nullptr;
+    });
+}
+
 // tmpfiles.d "C" lines: copy each relocated default into /etc when absent.
-std::string etc_default_rules(const tree::Tree& t, const MoveSpec& m) {
+// Names that cannot stand in such a line as they are go to `refused`.
+std::string etc_default_rules(const tree::Tree& t, const MoveSpec& m,
+                              std::vector<std::string>& refused) {
     std::string rules;
     const Node* top = t.find(m.to);
     if (!top)
@@ -88,6 +104,12 @@ std::string etc_default_rules(const tree::Tree& t, const MoveSpec& m) {
         }
         std::string etc = "/" + m.from + (rel.empty() ? "" : "/" + rel);
         std::string usr = "/" + m.to + (rel.empty() ? "" : "/" + rel);
+        if (!plain_tmpfiles_path(etc) || !plain_tmpfiles_path(usr)) {
+            refused.push_back(quote_untrusted(usr.substr(1)) + " (from " + n.origin +
+                              "): its name cannot stand in a tmpfiles.d line (only letters, "
+                              "digits and /._+-,@=:~ can); exclude it from the profile");
+            return;
+        }
         rules += "C " + etc + " - - - - " + usr + "\n";
     };
     visit(*top, "");
@@ -158,8 +180,11 @@ void apply_layout(const Profile& p, tree::Tree& t, const Vars& vars, uint32_t mt
     }
     // Rules for relocated /etc defaults, generated files included.
     std::string etc_rules;
+    std::vector<std::string> refused;
     for (const auto& m : etc_moves)
-        etc_rules += etc_default_rules(t, m);
+        etc_rules += etc_default_rules(t, m, refused);
+    if (!refused.empty())
+        throw MultiError(ErrorKind::Input, std::move(refused));
     if (!etc_rules.empty()) {
         Node n;
         n.type = tree::NodeType::File;

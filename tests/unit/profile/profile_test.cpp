@@ -131,6 +131,41 @@ TEST(Assemble, MoveExcludeFilesAndEtcDefaults) {
     EXPECT_EQ(missing[0], "p.json:9: component \"tool\": nothing at \"usr/lib/missing\" in the extension");
 }
 
+// A package's file names must not reach the root-run tmpfiles.d file as lines,
+// fields or specifiers: such names are refused, all of them named, and no rules
+// file is written.
+TEST(Assemble, EtcDefaultsRefuseNamesThatWouldInjectTmpfilesLines) {
+    Profile p = parse(R"({
+  "name": "tool",
+  "targets": {"any": {"sources": [{"type": "directory", "path": "x"}]}},
+  "move": [{"from": "etc/tool", "to": "usr/share/tool/etc/tool", "etc_defaults": true}]
+})", "p.json");
+    const std::vector<std::string> hostile = {
+        "a\nZ %h 0777 - - -", "b c", "d%S", "e\"f", "g\\x0a", "h\tR"};
+    tree::Tree t;
+    auto file = [] {
+        tree::Node f;
+        f.type = tree::NodeType::File;
+        f.origin = "evil.deb";
+        return f;
+    };
+    t.add("etc/tool/ok.conf", file());
+    for (const auto& name : hostile)
+        t.add("etc/tool/" + name, file());
+    try {
+        apply_layout(p, t, {}, 42);
+        FAIL() << "hostile names accepted";
+    } catch (const MultiError& e) {
+        ASSERT_EQ(e.problems().size(), hostile.size());
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(e.problems()[0],
+                  "\"usr/share/tool/etc/tool/a\\x0aZ %h 0777 - - -\" (from evil.deb): its name "
+                  "cannot stand in a tmpfiles.d line (only letters, digits and /._+-,@=:~ can); "
+                  "exclude it from the profile");
+    }
+    EXPECT_EQ(t.find("usr/lib/tmpfiles.d/tool-etc-defaults.conf"), nullptr);
+}
+
 } // namespace sysext::profile
 
 namespace sysext::profile {
