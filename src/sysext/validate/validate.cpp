@@ -5,6 +5,9 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 namespace sysext::validate {
 
 namespace {
@@ -120,6 +123,30 @@ std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& 
     });
     check_release(tree, expect, problems);
     return problems;
+}
+
+bool xattr_allowed(std::string_view key) {
+    return key == "security.capability" || key == "security.selinux" ||
+           (key.size() > 5 && key.substr(0, 5) == "user.");
+}
+
+std::vector<std::string> drop_foreign_xattrs(tree::Tree& tree) {
+    std::vector<std::string> dropped;
+    tree.walk([&](tree::Node& n) {
+        std::string keys;
+        auto keep = std::remove_if(n.xattrs.begin(), n.xattrs.end(), [&](const tree::Xattr& x) {
+            if (xattr_allowed(x.key))
+                return false;
+            keys += (keys.empty() ? "" : ", ") + quote_untrusted(x.key);
+            return true;
+        });
+        if (keep == n.xattrs.end())
+            return;
+        n.xattrs.erase(keep, n.xattrs.end());
+        dropped.push_back(quote_untrusted(n.path()) +
+                          (n.origin.empty() ? "" : " (from " + n.origin + ")") + ": " + keys);
+    });
+    return dropped;
 }
 
 } // namespace sysext::validate

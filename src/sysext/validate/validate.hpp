@@ -15,6 +15,18 @@ struct Expectations {
 
 std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect);
 
+// Extended attributes an extension may carry: security.capability (file
+// capabilities), security.selinux (labels) and user.* (systemd's
+// user.extension-release.strict). The others never reach an image:
+// trusted.overlay.* would steer the overlayfs systemd-sysext merges with (an
+// opaque usr/lib hides the host's whole /usr/lib), and the rest of trusted.*,
+// security.ima/evm and system.* ACLs describe a host, not an extension.
+bool xattr_allowed(std::string_view key);
+
+// Removes the attributes xattr_allowed() refuses from every entry; returns one
+// line per entry that lost some: "usr/lib (from x.tar): trusted.overlay.opaque".
+std::vector<std::string> drop_foreign_xattrs(tree::Tree& tree);
+
 // squashfs stores a name's length in 8 bits, less one; Linux allows 255 bytes.
 constexpr size_t k_max_name = 255;
 
