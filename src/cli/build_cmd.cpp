@@ -124,6 +124,7 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     TerminalReporter reporter(global.quiet || global.json);
     if (!a.base_url.empty() && a.release_dir.empty())
         throw_usage("--base-url: only meaningful with --release-dir");
+    publish::check_base_url(a.base_url); // before the build, not after it
     auto r = pipeline::build(o, reporter);
     a.packing.cache.finish(cache.get(), reporter);
     std::optional<publish::PublishResult> published;

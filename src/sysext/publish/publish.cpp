@@ -13,6 +13,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <fcntl.h>
 #include <memory>
 
@@ -52,11 +55,37 @@ std::string release_name(const std::string& name, const std::string& version,
     return name + "-" + version + "-" + architecture;
 }
 
+void check_base_url(const std::string& url) {
+    // The base URL stands in the .transfer file (an INI value) and the Butane
+    // YAML: no whitespace, control characters, quotes or backslashes.
+    if (url.empty())
+        return;
+    const bool scheme = starts_with(url, "https://") || starts_with(url, "http://") ||
+                        starts_with(url, "file:///");
+    const bool plain = std::none_of(url.begin(), url.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '"' || c == '\'' ||
+               c == '\\';
+    });
+    if (!scheme || !plain)
+        throw_usage("--base-url " + quote_untrusted(url) +
+                    ": not a plain http://, https:// or file:/// URL (no whitespace, control "
+                    "characters, quotes or backslashes)");
+}
+
 PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     reporter.stage("publishing " + release_name(r.name, r.version, r.architecture));
+    // Each part names files and stands in SHA256SUMS, the .transfer file and
+    // YAML: a plain word, so that no value adds a line, a key or a path there.
     for (const auto& part : {r.name, r.version, r.architecture, r.target})
-        if (part.empty() || part.find('/') != std::string::npos || part[0] == '.')
-            throw_usage("cannot publish: " + quote(part) + " is not usable in a file name");
+        if (part.empty() || part[0] == '.' || part[0] == '-' ||
+            !std::all_of(part.begin(), part.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) ||
+                       std::strchr("._+~-", c) != nullptr;
+            }))
+            throw_usage("cannot publish: " + quote_untrusted(part) +
+                        " is not usable in a release name (letters, digits and \"._+~-\", not "
+                        "first \".\" or \"-\")");
+    check_base_url(r.base_url);
     const auto fields = release::parse(r.release_text, "extension-release." + r.name);
     const std::string os_id = fields.count("ID") ? fields.at("ID") : "";
     PublishResult result;

@@ -58,6 +58,10 @@ struct PublishResult {
 std::string release_name(const std::string& name, const std::string& version,
                          const std::string& architecture);
 
+// Throws Usage unless URL is empty or a plain http://, https:// or file:/// URL
+// that can stand in the .transfer file and the Butane YAML as it is.
+void check_base_url(const std::string& url);
+
 PublishResult publish(const PublishRequest& request, Reporter& reporter);
 
 } // namespace sysext::publish

@@ -73,7 +73,11 @@ std::string transfer_file(const Deployment& d) {
     out += "Verify=no\n";
     out += "\n[Source]\n";
     out += "Type=url-file\n";
-    out += "Path=" + base_url(d) + "/\n";
+    // systemd-sysupdate expands specifiers in Path=: a URL's "%20" must stay "%20".
+    std::string path;
+    for (char c : base_url(d))
+        path += c == '%' ? std::string("%%") : std::string(1, c);
+    out += "Path=" + path + "/\n";
     out += "MatchPattern=" + match_pattern(d.name) + "\n";
     out += "\n[Target]\n";
     out += "Type=regular-file\n";

@@ -89,13 +89,26 @@ bool valid_name(std::string_view name) {
 std::vector<std::string> check(const Fields& f, std::string_view where) {
     std::vector<std::string> problems;
     auto problem = [&](const std::string& what) { problems.push_back(std::string(where) + ": " + what); };
+    // os-release(5): ID, VERSION_ID and SYSEXT_LEVEL hold lowercase letters,
+    // digits and "._-" only; systemd-sysext ignores a file whose values do not
+    // match the host's, so anything else ("13 beta", "Thirteen") is refused here.
+    auto os_word = [](const std::string& v) {
+        return std::all_of(v.begin(), v.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                   c == '-';
+        });
+    };
     if (f.os_id.empty())
         problem("ID is missing (give the host's os-release ID, or _any)");
-    else if (f.os_id != "_any" && !std::all_of(f.os_id.begin(), f.os_id.end(), [](char c) {
-                 return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '_' || c == '-';
-             }))
-        problem("ID " + quote(f.os_id) + " is not a valid os-release ID (lowercase letters, digits, \"._-\")");
+    else if (f.os_id != "_any" && !os_word(f.os_id))
+        problem("ID " + quote_untrusted(f.os_id) +
+                " is not a valid os-release ID (lowercase letters, digits, \"._-\")");
+    if (!os_word(f.version_id))
+        problem("VERSION_ID " + quote_untrusted(f.version_id) +
+                " is not a valid os-release VERSION_ID (lowercase letters, digits, \"._-\")");
+    if (!os_word(f.sysext_level))
+        problem("SYSEXT_LEVEL " + quote_untrusted(f.sysext_level) +
+                " is not a valid os-release SYSEXT_LEVEL (lowercase letters, digits, \"._-\")");
     if (!f.architecture.empty() && !known_architecture(f.architecture)) {
         std::string hint = architecture_hint(f.architecture);
         problem("unknown architecture " + quote(f.architecture) +
@@ -108,8 +121,10 @@ std::vector<std::string> check(const Fields& f, std::string_view where) {
     for (const auto& [key, value] : f.extra) {
         if (!valid_key(key))
             problem("key " + quote(key) + " is not valid (uppercase letters, digits, _)");
-        if (value.find('\n') != std::string::npos)
-            problem("value of " + key + " holds a newline");
+        if (std::any_of(value.begin(), value.end(), [](char c) {
+                return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+            }))
+            problem("value of " + key + " holds a control character: " + quote_untrusted(value));
     }
     return problems;
 }

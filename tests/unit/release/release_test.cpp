@@ -39,6 +39,34 @@ TEST(Release, CheckListsEveryProblem) {
     EXPECT_EQ(p[3], "flags: key \"lower\" is not valid (uppercase letters, digits, _)");
 }
 
+// Values that reach the release file are held to os-release(5)'s rules, so no
+// value can add a line or make our reader see another ID than systemd does.
+TEST(Release, CheckRefusesValuesSystemdWouldReadOtherwise) {
+    Fields f;
+    f.os_id = "debian";
+    f.version_id = "13\"\nID=fedora";
+    f.sysext_level = "1.0 beta";
+    f.extra = {{"SYSEXT_NAME", "Podman\rX"}, {"SYSEXT_ID", "podman"}};
+    auto p = check(f, "flags");
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[0], "flags: VERSION_ID \"13\\\"\\x0aID=fedora\" is not a valid os-release VERSION_ID "
+                    "(lowercase letters, digits, \"._-\")");
+    EXPECT_EQ(p[1], "flags: SYSEXT_LEVEL \"1.0 beta\" is not a valid os-release SYSEXT_LEVEL "
+                    "(lowercase letters, digits, \"._-\")");
+    EXPECT_EQ(p[2], "flags: value of SYSEXT_NAME holds a control character: \"Podman\\x0dX\"");
+    for (const char* bad : {"13 beta", "Thirteen", "13\t"}) {
+        f = {};
+        f.os_id = "debian";
+        f.version_id = bad;
+        EXPECT_EQ(check(f, "flags").size(), 1u) << bad;
+    }
+    f = {};
+    f.os_id = "flatcar";
+    f.version_id = "4593.2.5";
+    f.sysext_level = "1.0";
+    EXPECT_TRUE(check(f, "flags").empty());
+}
+
 TEST(Release, ParseErrorsGiveLine) {
     try {
         parse("ID=debian\n# comment\nVERSION_ID\n", "ext");
