@@ -1,5 +1,6 @@
 // sysext-build: parse the command line, run one subcommand, map errors to exit codes.
 #include "cli/command.hpp"
+#include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/version.hpp"
 
@@ -11,6 +12,9 @@
 #include <exception>
 
 int main(int argc, char** argv) {
+    // SIGINT, SIGTERM and SIGHUP remove this run's temporary files and exit
+    // 128 + the signal (before any thread exists, so that all inherit the mask).
+    sysext::cleanup::install_interrupt_handler();
     // Archive names are UTF-8 (pax) or raw bytes; a UTF-8 character type lets
     // libarchive hand them over unchanged whatever the caller's locale.
     if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr)

@@ -12,6 +12,7 @@
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
 #include "sysext/verity/hash_tree.hpp"
+#include "sysext/verity/image_check.hpp"
 #include "sysext/verity/signed_image.hpp"
 
 #include <cstring>
@@ -108,7 +109,7 @@ void check_sidecars(Inspection& r, const signing::Certificate* trusted) {
     if (!exists(roothash)) {
         fail_verity(r, "no " + roothash + " next to " + tree + " or " + p7s);
     } else {
-        std::string text = read_file(roothash);
+        std::string text = read_regular_file(roothash, verity::k_max_roothash_file, ErrorKind::Verify);
         if (!text.empty() && text.back() == '\n')
             text.pop_back();
         root = parse_root_hash(text);
@@ -132,7 +133,7 @@ void check_sidecars(Inspection& r, const signing::Certificate* trusted) {
         r.signature.detail = p7s + ": not checked: no valid root hash";
         r.problems.push_back("signature: " + r.signature.detail);
     } else {
-        check_signature_into(r, read_file(p7s), trusted, p7s);
+        check_signature_into(r, read_regular_file(p7s, verity::k_max_signature_file, ErrorKind::Verify), trusted, p7s);
     }
 }
 
@@ -167,6 +168,10 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
     ddi::VeritySignature sig;
     std::optional<Digest> root;
     try {
+        if (parts.signature.size() > verity::k_max_signature_partition)
+            throw_verify(sig_what + ": " + std::to_string(parts.signature.size()) +
+                         " bytes; the limit for a verity signature partition is " +
+                         std::to_string(verity::k_max_signature_partition));
         std::string content(parts.signature.size(), '\0');
         if (pread_full(fd.get(), content.data(), content.size(),
                        static_cast<off_t>(parts.signature.offset()), r.path) != content.size())

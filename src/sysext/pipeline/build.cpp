@@ -13,6 +13,7 @@
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
 #include "sysext/util/atomic_file.hpp"
+#include "sysext/util/cleanup.hpp"
 #include "sysext/verity/signed_image.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/sha256.hpp"
@@ -69,25 +70,11 @@ std::string multiarch_triplet(const std::string& arch) {
 namespace {
 
 // A scratch directory in the output directory (same file system as the image),
-// removed whatever happens.
-class WorkDir {
+// removed whatever happens (cleanup.hpp: also on SIGINT/SIGTERM, and by the next
+// run after a SIGKILL).
+class WorkDir : public cleanup::TempDir {
 public:
-    explicit WorkDir(const std::string& parent) {
-        std::string tmpl = parent + "/.sysext-build-work.XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr)
-            throw_errno(parent + ": cannot create a work directory");
-        m_path = tmpl;
-    }
-    ~WorkDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    WorkDir(const WorkDir&) = delete;
-    WorkDir& operator=(const WorkDir&) = delete;
-    const std::string& path() const { return m_path; }
-
-private:
-    std::string m_path;
+    explicit WorkDir(const std::string& parent) : TempDir(parent, ".sysext-build-work.") {}
 };
 
 std::string relative_to(const std::string& dir, const std::string& path) {

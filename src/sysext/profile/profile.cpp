@@ -229,9 +229,19 @@ std::string Profile::dir() const {
 }
 
 Profile parse(const std::string& text, const std::string& file) {
+    // Bounded before parsing: a profile is a page or two of JSON, and a hostile
+    // one must not cost gigabytes (an 80 kB profile nested 40,000 deep did).
+    if (text.size() > k_max_profile_bytes)
+        throw_input(file + ": " + std::to_string(text.size()) +
+                    " bytes; the limit for a profile is " + std::to_string(k_max_profile_bytes));
     json root;
     try {
-        root = json::parse(text);
+        root = json::parse(text, [&](int depth, json::parse_event_t, json&) {
+            if (depth > k_max_profile_depth)
+                throw_input(file + ": nested deeper than " + std::to_string(k_max_profile_depth) +
+                            " levels, the limit for a profile");
+            return true;
+        });
     } catch (const json::parse_error& e) {
         // e.byte is 1-based; count lines up to it.
         int line = 1;
@@ -240,6 +250,9 @@ Profile parse(const std::string& text, const std::string& file) {
         std::string why = e.what();
         auto pos = why.find("syntax error");
         throw_input(file + ":" + std::to_string(line) + ": " + (pos == std::string::npos ? why : why.substr(pos)));
+    } catch (const json::exception& e) {
+        // A number out of range ("1e999") and the like: still the profile's fault.
+        throw_input(file + ": " + e.what());
     }
     Checker c(file, text);
     Profile p;
@@ -325,7 +338,7 @@ Profile parse(const std::string& text, const std::string& file) {
     return p;
 }
 
-Profile load(const std::string& path) { return parse(read_file(path), path); }
+Profile load(const std::string& path) { return parse(read_file(path, k_max_profile_bytes), path); }
 
 std::string find(const std::string& name, const std::vector<std::string>& dirs) {
     struct stat st;

@@ -11,6 +11,10 @@
 
 namespace sysext::profile {
 
+// Bounds on a profile: its size and how deep its JSON nests.
+inline constexpr size_t k_max_profile_bytes = 1 << 20;
+inline constexpr int k_max_profile_depth = 32;
+
 // Where a spec came from, for messages: "profiles/podman.json:14".
 struct Origin {
     std::string file;

@@ -88,6 +88,7 @@ ReleaseDir::ReleaseDir(std::string parent, std::string name)
     if (::mkdtemp(tmpl.data()) == nullptr)
         throw_errno(m_parent + ": cannot create a staging directory");
     m_staging = tmpl;
+    m_registration = cleanup::Registration(m_staging, true);
     m_lock = open_or_throw(m_staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (::flock(m_lock.get(), LOCK_EX | LOCK_NB) != 0)
         throw_errno(m_staging + ": cannot lock");
@@ -156,6 +157,7 @@ CommitOutcome ReleaseDir::commit() {
         fsync_path(m_staging, O_RDONLY | O_DIRECTORY);
         if (::rename(m_staging.c_str(), m_final.c_str()) == 0) {
             m_committed = true;
+            m_registration.release();
             fsync_path(m_parent, O_RDONLY | O_DIRECTORY);
             // The marker goes once the release is in place (a kill before this
             // leaves it, which comparisons ignore).

@@ -10,6 +10,7 @@
 // is left as it was.
 #pragma once
 
+#include "sysext/util/cleanup.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/reporter.hpp"
 
@@ -58,6 +59,7 @@ public:
 private:
     std::string m_parent, m_name, m_final, m_staging;
     Fd m_lock; // the staging directory itself, flock()ed
+    cleanup::Registration m_registration; // removed on SIGINT/SIGTERM until renamed
     std::map<std::string, StagedFile> m_files;
     bool m_committed = false;
 };

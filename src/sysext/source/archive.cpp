@@ -301,7 +301,7 @@ private:
 // (holes and sizes as read_entry_data says).
 std::string store_blob(archive* a, archive_entry* e, const std::string& blob_dir,
                        const std::string& path, const std::string& entry, uint64_t size) {
-    AtomicFile tmp(blob_dir + "/blob", 0444);
+    AtomicFile tmp(blob_dir + "/blob", 0444, AtomicFile::Sweep::None);
     Sha256 hash;
     const bool sparse = archive_entry_sparse_count(e) != 0;
     read_entry_data(a, path, entry, size, sparse, [&](const void* data, size_t n) {
@@ -465,8 +465,11 @@ void add_archive(tree::Tree& tree, const std::string& path, const SourceOptions&
             auto parts = tree::split_path(name, path);
             for (const auto& p : parts)
                 where += (where.empty() ? "" : "/") + p;
-        } catch (const Error&) {
-            problems.push_back(origin + ": path leaves the tree");
+        } catch (const Error& err) {
+            // ".." (the path leaves the tree), or longer than the limit: then
+            // split_path's message names the archive and only the path's start.
+            const bool dotdot = ("/" + name + "/").find("/../") != std::string::npos;
+            problems.push_back(dotdot ? origin + ": path leaves the tree" : std::string(err.what()));
             continue;
         }
         where = join(options.prefix, where);

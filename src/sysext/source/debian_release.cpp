@@ -3,6 +3,7 @@
 
 #include "sysext/source/debian_control.hpp"
 #include "sysext/util/atomic_file.hpp"
+#include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
@@ -12,6 +13,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <filesystem>
+#include <csignal>
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,24 +23,9 @@ namespace sysext::source {
 namespace {
 
 // A private directory for gpgv's input, output and home, removed afterwards.
-class ScratchDir {
+class ScratchDir : public cleanup::TempDir {
 public:
-    ScratchDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sysext-gpgv-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw_errno("cannot create a temporary directory for gpgv");
-        m_path = tmpl;
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(m_path, ec);
-    }
-    const std::string& path() const { return m_path; }
-
-private:
-    std::string m_path;
+    ScratchDir() : TempDir(std::filesystem::temp_directory_path().string(), "sysext-gpgv-") {}
 };
 
 struct ProcessResult {
@@ -61,6 +48,11 @@ ProcessResult run(const std::vector<std::string>& argv) {
     if (pid < 0)
         throw_errno("fork");
     if (pid == 0) {
+        // The command line blocks SIGINT and SIGTERM for its own handling
+        // (cleanup.hpp); gpgv gets them as usual.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         int devnull = ::open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             ::dup2(devnull, 0);

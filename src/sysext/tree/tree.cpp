@@ -3,6 +3,8 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
 
+#include <vector>
+
 namespace sysext::tree {
 
 const char* type_name(NodeType t) {
@@ -19,21 +21,37 @@ const char* type_name(NodeType t) {
 }
 
 std::string Node::path() const {
-    if (parent == nullptr)
-        return "";
-    std::string p = parent->path();
-    return p.empty() ? name : p + "/" + name;
+    std::vector<const Node*> chain;
+    for (const Node* n = this; n->parent != nullptr; n = n->parent)
+        chain.push_back(n);
+    std::string p;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+        p += (p.empty() ? "" : "/") + (*it)->name;
+    return p;
 }
 
 std::vector<std::string> split_path(std::string_view path, std::string_view origin) {
+    // Bounded before anything is split: a hostile archive's 100,000-level path
+    // is refused here instead of costing time and stack further on.
+    if (path.size() > k_max_path_bytes + 2) // "./" or "/" in front, "/" behind
+        throw_input(std::string(origin) + ": a path of " + std::to_string(path.size()) +
+                    " bytes; the limit is " + std::to_string(k_max_path_bytes) + " (" +
+                    quote_untrusted(path.substr(0, 64)) + "...)");
+    if (path.find('\0') != std::string_view::npos)
+        throw_input(std::string(origin) + ": " + quote_untrusted(path) + ": a path holds a NUL byte");
     std::vector<std::string> parts;
+    size_t bytes = 0;
     for (auto& part : split(path, '/')) {
         if (part.empty() || part == ".")
             continue;
         if (part == "..")
             throw_input(std::string(origin) + ": " + quote(path) + ": path leaves the tree");
+        bytes += (parts.empty() ? 0 : 1) + part.size();
         parts.push_back(std::move(part));
     }
+    if (bytes > k_max_path_bytes)
+        throw_input(std::string(origin) + ": a path of " + std::to_string(bytes) +
+                    " bytes; the limit is " + std::to_string(k_max_path_bytes));
     return parts;
 }
 
@@ -75,6 +93,7 @@ Node& Tree::ensure_dir(const std::vector<std::string>& parts) {
                         ", not a directory, but " + quote(path) + " is below it");
         auto& slot = n->children[part];
         if (!slot) {
+            count_new_entry(path);
             slot = std::make_unique<Node>();
             slot->name = part;
             slot->type = NodeType::Directory;
@@ -88,6 +107,12 @@ Node& Tree::ensure_dir(const std::vector<std::string>& parts) {
         throw_input(quote(path) + " is a " + type_name(n->type) +
                     (n->origin.empty() ? "" : " (from " + n->origin + ")") + ", not a directory");
     return *n;
+}
+
+void Tree::count_new_entry(const std::string& origin) {
+    if (++m_entries_added > k_max_entries)
+        throw_input(origin + ": more than " + std::to_string(k_max_entries) +
+                    " entries in the tree; the limit is " + std::to_string(k_max_entries));
 }
 
 Node& Tree::add(std::string_view path, Node node, bool replace) {
@@ -119,6 +144,8 @@ Node& Tree::add(std::string_view path, Node node, bool replace) {
             throw_input(node.origin + ": " + quote(path) + " is already in the tree" +
                         (slot->origin.empty() ? "" : " (from " + slot->origin + ")"));
     }
+    if (!slot)
+        count_new_entry(node.origin.empty() ? std::string(path) : node.origin);
     node.name = leaf;
     node.parent = &parent;
     if (!node.is_dir())

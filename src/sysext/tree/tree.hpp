@@ -118,14 +118,25 @@ private:
     }
     std::unique_ptr<Node> m_root;
     uint32_t m_default_mtime = 0;
+    size_t m_entries_added = 0; // entries ever added, removals not counted back
+
+    // Throws Input once more than k_max_entries entries were added.
+    void count_new_entry(const std::string& origin);
 };
 
 // Glob match on a relative path: "*" and "?" stay within one component, "**"
 // spans any number of components ("usr/lib/**/*.so*").
 bool glob_match(std::string_view pattern, std::string_view path);
 
+// The longest path a tree holds, "a/b/c" without the leading "/": PATH_MAX less
+// its NUL, what Linux resolves in one call and our image reader accepts.
+inline constexpr size_t k_max_path_bytes = 4095;
+// The most entries a tree takes: what our image reader accepts.
+inline constexpr size_t k_max_entries = 1'000'000;
+
 // Splits "a/b/c" (leading "./" and "/" and trailing "/" removed) into components.
-// Throws Input for "..", empty components in the middle are skipped.
+// Throws Input for "..", a NUL byte, or more than k_max_path_bytes; empty
+// components in the middle are skipped.
 std::vector<std::string> split_path(std::string_view path, std::string_view origin);
 
 } // namespace sysext::tree

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -17,8 +18,21 @@ static std::string temp_name_for(const std::string& final_path) {
     return dir + "." + base + ".tmp-XXXXXX";
 }
 
-AtomicFile::AtomicFile(std::string final_path, unsigned mode)
+// Temporaries of this final name that killed runs left (unlocked).
+static void sweep_stale(const std::string& final_path) {
+    auto slash = final_path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : final_path.substr(0, slash);
+    std::string base = slash == std::string::npos ? final_path : final_path.substr(slash + 1);
+    const std::string stem = "." + base + ".tmp-";
+    cleanup::sweep_unlocked(dir.empty() ? "/" : dir, [&](std::string_view name) {
+        return name.size() == stem.size() + 6 && name.substr(0, stem.size()) == stem;
+    });
+}
+
+AtomicFile::AtomicFile(std::string final_path, unsigned mode, Sweep sweep)
     : m_final(std::move(final_path)), m_temp(temp_name_for(m_final)), m_mode(mode) {
+    if (sweep == Sweep::Stale)
+        sweep_stale(m_final);
     std::vector<char> buf(m_temp.begin(), m_temp.end());
     buf.push_back('\0');
     int fd = ::mkostemp(buf.data(), O_CLOEXEC);
@@ -26,6 +40,9 @@ AtomicFile::AtomicFile(std::string final_path, unsigned mode)
         throw_errno(m_final + ": cannot create a temporary file next to it");
     m_temp.assign(buf.data());
     m_fd = Fd(fd);
+    m_registration = cleanup::Registration(m_temp, false);
+    // Held until the rename: a sweep by another run leaves a live temporary alone.
+    ::flock(fd, LOCK_EX | LOCK_NB);
 }
 
 AtomicFile::~AtomicFile() {
@@ -45,10 +62,12 @@ void AtomicFile::commit(bool sync) {
         throw_errno(m_temp);
     if (sync && ::fsync(m_fd.get()) != 0)
         throw_errno(m_temp);
-    m_fd.reset();
+    // Renamed while still open and locked, so no sweep can take it first.
     if (::rename(m_temp.c_str(), m_final.c_str()) != 0)
         throw_errno(m_final);
     m_committed = true;
+    m_registration.release();
+    m_fd.reset();
 }
 
 void write_file_atomic(const std::string& path, const std::string& content, unsigned mode) {

@@ -3,8 +3,12 @@
 // Data goes to a temporary file in the same directory; commit() renames it into
 // place. If the object is destroyed without commit() (an error, an exception),
 // the temporary is removed and a previous file under the final name is untouched.
+// The temporary is registered for removal on SIGINT/SIGTERM (cleanup.hpp) and
+// held under flock(2) until it is renamed; creating one removes the unlocked
+// temporaries of the same final name that killed runs left.
 #pragma once
 
+#include "sysext/util/cleanup.hpp"
 #include "sysext/util/fd.hpp"
 
 #include <string>
@@ -13,8 +17,12 @@ namespace sysext {
 
 class AtomicFile {
 public:
+    // Whether creating one first removes stale temporaries of the same final
+    // name. Directories that get many files (the block cache, a build's work
+    // directory) are swept as a whole elsewhere.
+    enum class Sweep { Stale, None };
     // mode is applied at commit (the temporary is created 0600).
-    explicit AtomicFile(std::string final_path, unsigned mode = 0644);
+    explicit AtomicFile(std::string final_path, unsigned mode = 0644, Sweep sweep = Sweep::Stale);
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
     ~AtomicFile();
@@ -35,6 +43,7 @@ private:
     std::string m_temp;
     unsigned m_mode;
     Fd m_fd;
+    cleanup::Registration m_registration;
     bool m_committed = false;
 };
 

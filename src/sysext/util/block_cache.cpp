@@ -199,7 +199,7 @@ void BlockCache::put(const Digest& key, std::string_view value) {
             if (ec)
                 throw_errno(subdir + ": cannot create a block cache directory", ec.value());
         }
-        AtomicFile out(path, 0644);
+        AtomicFile out(path, 0644, AtomicFile::Sweep::None);
         out.write(header_for(key, value));
         out.write(value.data(), value.size());
         out.commit();

@@ -104,13 +104,39 @@ uint64_t file_size(int fd, const std::string& path) {
     return static_cast<uint64_t>(st.st_size);
 }
 
-std::string read_file(const std::string& path) {
-    Fd fd = open_or_throw(path, O_RDONLY);
+namespace {
+
+std::string read_to_end(int fd, const std::string& path, uint64_t max_bytes, ErrorKind kind) {
     std::string out;
     char buf[65536];
-    while (size_t n = read_some(fd.get(), buf, sizeof buf, path))
+    while (size_t n = read_some(fd, buf, sizeof buf, path)) {
+        if (out.size() + n > max_bytes)
+            throw Error(kind, path + ": larger than " + std::to_string(max_bytes) +
+                                  " bytes, the limit for this file");
         out.append(buf, n);
+    }
     return out;
+}
+
+} // namespace
+
+std::string read_file(const std::string& path, uint64_t max_bytes) {
+    Fd fd = open_or_throw(path, O_RDONLY | O_CLOEXEC);
+    return read_to_end(fd.get(), path, max_bytes, ErrorKind::Input);
+}
+
+std::string read_regular_file(const std::string& path, uint64_t max_bytes, ErrorKind kind) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    Fd fd = open_or_throw(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        throw_errno(path);
+    if (!S_ISREG(st.st_mode))
+        throw Error(kind, path + ": not a regular file");
+    if (static_cast<uint64_t>(st.st_size) > max_bytes)
+        throw Error(kind, path + ": " + std::to_string(st.st_size) + " bytes; the limit for this file is " +
+                              std::to_string(max_bytes));
+    return read_to_end(fd.get(), path, max_bytes, kind);
 }
 
 } // namespace sysext

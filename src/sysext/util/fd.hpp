@@ -1,6 +1,8 @@
 // A move-only owner of a file descriptor.
 #pragma once
 
+#include "sysext/util/error.hpp"
+
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
@@ -52,7 +54,16 @@ bool pread_exact(int fd, void* data, size_t size, uint64_t offset) noexcept;
 bool pwrite_exact(int fd, const void* data, size_t size, uint64_t offset) noexcept;
 // The size of the open file fd (named path in errors).
 uint64_t file_size(int fd, const std::string& path);
-// Reads a whole small file (configuration, keys, release files).
-std::string read_file(const std::string& path);
+// The most read_file() takes unless told otherwise: profiles, lock files, base
+// lists, keys and certificates are far smaller.
+inline constexpr uint64_t k_read_file_limit = 64ull << 20;
+// Reads a whole small file (configuration, keys, release files); more than
+// max_bytes is an Input error naming the limit.
+std::string read_file(const std::string& path, uint64_t max_bytes = k_read_file_limit);
+// Reads a whole regular file of at most max_bytes, for files that come with
+// untrusted data (signature sidecars): a FIFO, a device (a link to /dev/zero)
+// or a directory is refused without reading or waiting, as is a larger file.
+// Errors are of `kind` (Verify for sidecars), naming the path and the limit.
+std::string read_regular_file(const std::string& path, uint64_t max_bytes, ErrorKind kind);
 
 } // namespace sysext

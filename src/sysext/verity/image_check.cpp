@@ -62,7 +62,7 @@ void check_sidecars(ImageReport& report, int fd, const signing::Certificate& cer
     std::string stem = sidecar_stem(path);
     Digest root{};
     bool have_root = run_check(report, "root hash", [&] {
-        std::string text = read_file(stem + ".roothash");
+        std::string text = read_regular_file(stem + ".roothash", k_max_roothash_file, ErrorKind::Verify);
         if (text.empty() || text.back() != '\n' || text.find('\n') != text.size() - 1)
             throw_verify(stem + ".roothash: not one line");
         report.root_hash_hex = text.substr(0, text.size() - 1);
@@ -78,7 +78,7 @@ void check_sidecars(ImageReport& report, int fd, const signing::Certificate& cer
         return std::to_string(info.layout.data_blocks) + " data blocks verified";
     });
     run_check(report, "signature", [&] {
-        std::string sig = read_file(stem + ".roothash.p7s");
+        std::string sig = read_regular_file(stem + ".roothash.p7s", k_max_signature_file, ErrorKind::Verify);
         if (!have_root)
             throw_verify("not checked: no valid root hash");
         signing::pkcs7_verify_detached(sig, report.root_hash_hex, cert, stem + ".roothash.p7s");
@@ -131,6 +131,10 @@ void check_ddi(ImageReport& report, int fd, const signing::Certificate& cert) {
     ddi::VeritySignature sig;
     Digest root{};
     bool have_root = run_check(report, "root hash", [&] {
+        if (parts.signature.size() > verity::k_max_signature_partition)
+            throw_verify(sig_what + ": " + std::to_string(parts.signature.size()) +
+                         " bytes; the limit for a verity signature partition is " +
+                         std::to_string(verity::k_max_signature_partition));
         std::string content(parts.signature.size(), '\0');
         if (pread_full(fd, content.data(), content.size(),
                        static_cast<off_t>(parts.signature.offset()), path) != content.size())

@@ -13,6 +13,14 @@
 
 namespace sysext::verity {
 
+// Bounds on what a signed image's signature parts can make us read: the
+// .roothash sidecar is one line of 64 hex digits, a PKCS#7 signature of a root
+// hash a few kilobytes; a disk image's verity signature partition (JSON with
+// the signature in base64) is refused beyond k_max_signature_partition.
+inline constexpr uint64_t k_max_roothash_file = 4096;
+inline constexpr uint64_t k_max_signature_file = 1 << 20;
+inline constexpr uint64_t k_max_signature_partition = 4 << 20;
+
 struct Check {
     std::string name; // "release", "root hash", "verity tree", "signature", ...
     bool ok = false;

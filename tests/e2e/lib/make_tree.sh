@@ -5,7 +5,7 @@
 #
 #   make_tree DIR [--portable] [--no-xattrs] [--release NAME:ID]
 #     --portable   only what zip can carry (no hard links, FIFO, xattrs, sparse file)
-#     --no-xattrs  no user.*/trusted.* xattrs and no file capability (plain tar, cpio)
+#     --no-xattrs  no user.* xattrs and no file capability (plain tar, cpio)
 #     --release    also write usr/lib/extension-release.d/extension-release.NAME
 #                  with ID=ID (for tools that do not generate it)
 #
@@ -116,7 +116,7 @@ make_tree() {
         setfattr -n user.sysext-e2e -v "a value" "$s/text.txt"
         setfattr -n user.binary -v 0x00ff10 "$s/text.txt"
         setfattr -n user.on-dir -v dir "$s/a"
-        setfattr -n trusted.sysext-e2e -v trusted "$s/binary.bin"
+        setfattr -n user.binary-file -v trusted "$s/binary.bin" # trusted.* never reaches an image: e2e.pack_xattrs
         setfattr -n user.twin -v shared "$s/twin-a.bin"
         setcap cap_net_raw+ep "$t/$TREE_CAPFILE"
     fi
