@@ -114,9 +114,10 @@ private:
     }
 
     // False for a value that is no answer for this chunk (then it is compressed
-    // again, as for a miss). A bzip2 stream is not decompressed to check it:
-    // that costs a third of compressing it, and the entry's key and hash
-    // already tie it to this chunk's bytes.
+    // again, as for a miss). A bzip2 stream from the cache is decompressed and
+    // compared with the chunk before it is used: a wrong entry, however well
+    // formed, must never reach a payload that is then signed. "R" (stored raw)
+    // cannot be wrong about the content: the chunk itself is stored.
     static bool from_cache(Chunk& chunk, const std::string& value, const Digest& input_hash) {
         if (value == "R") {
             chunk.compressed = false;
@@ -124,13 +125,34 @@ private:
             chunk.stored_hash = input_hash;
             return true;
         }
-        if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size()) {
+        if (value.size() > 1 && value[0] == 'B' && value.size() - 1 < chunk.input.size() &&
+            decompresses_to(std::string_view(value).substr(1), chunk.input)) {
             chunk.compressed = true;
             chunk.stored = value.substr(1);
             chunk.stored_hash = sysext::sha256(chunk.stored);
             return true;
         }
         return false;
+    }
+
+    // Whether `stream` is one bzip2 stream whose output is exactly `expected`.
+    static bool decompresses_to(std::string_view stream, std::string_view expected) {
+        size_t at = 0;
+        bool same = true;
+        try {
+            Bzip2Decoder decoder;
+            decoder.feed(stream.data(), stream.size(), [&](const char* data, size_t size) {
+                if (!same || size > expected.size() - at ||
+                    expected.compare(at, size, std::string_view(data, size)) != 0)
+                    same = false;
+                else
+                    at += size;
+            });
+            decoder.finish();
+        } catch (const Error&) {
+            return false;
+        }
+        return same && at == expected.size();
     }
 
     std::mutex m_mutex;

@@ -18,10 +18,53 @@ uint64_t get_be64(const std::string& bytes, size_t at) {
 
 std::string bytes_text(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
 
-// Bounds that keep a corrupt size field from making us allocate gigabytes. A
-// manifest describes 4 GiB of data (the format's limit) in well under 1 MiB.
-constexpr uint64_t k_max_manifest_size = 64ull << 20;
+// Bounds that keep a corrupt size field or a hostile manifest from making us
+// allocate gigabytes (a 63 MB manifest of millions of operations parsed into
+// 3.9 GB). A manifest describes 4 GiB of data (the format's limit) in well
+// under 1 MiB: our writer's operations cover 1 MiB each, 4,096 for 4 GiB.
+constexpr uint64_t k_max_manifest_size = 4ull << 20;
+constexpr int k_max_operations = 65536;
 constexpr uint64_t k_max_signatures_size = 1ull << 20;
+
+// Operations in a serialized DeltaArchiveManifest, counted on the wire format
+// without parsing (stops counting past the limit; damage ends the count and is
+// left to the parser).
+int count_operations(std::string_view m) {
+    int ops = 0;
+    size_t at = 0;
+    auto varint = [&](uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64 && at < m.size(); shift += 7) {
+            const auto b = static_cast<uint8_t>(m[at++]);
+            v |= uint64_t{b & 0x7fu} << shift;
+            if (!(b & 0x80))
+                return true;
+        }
+        return false;
+    };
+    while (at < m.size() && ops <= k_max_operations) {
+        uint64_t key = 0, len = 0;
+        if (!varint(key))
+            break;
+        switch (key & 7) {
+        case 0:
+            if (!varint(len))
+                return ops;
+            break;
+        case 1: at += 8; break;
+        case 5: at += 4; break;
+        case 2:
+            if (!varint(len) || len > m.size() - at)
+                return ops;
+            if ((key >> 3) == 1 || (key >> 3) == 2)
+                ++ops;
+            at += len;
+            break;
+        default: return ops;
+        }
+    }
+    return ops;
+}
 
 } // namespace
 
@@ -61,6 +104,12 @@ PayloadFile PayloadFile::open(const std::string& path) {
                        " follow the header (truncated?)");
     std::string manifest =
         file.read_at(k_header_size, static_cast<size_t>(file.m_manifest_size), "manifest size");
+    // Counted on the wire before parsing: field 1 (partition_operations) and 2
+    // (noop_operations) of DeltaArchiveManifest, one length-delimited record each.
+    if (const int ops = count_operations(manifest); ops > k_max_operations)
+        fail_check(path, "manifest",
+                   "the manifest holds " + std::to_string(ops) + " or more operations; the limit is " +
+                       std::to_string(k_max_operations));
     // ParsePartial + IsInitialized: the plain Parse logs missing required fields to
     // stderr itself, and a library does not print.
     if (!file.m_manifest.ParsePartialFromString(manifest))

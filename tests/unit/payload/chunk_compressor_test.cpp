@@ -118,6 +118,16 @@ TEST(ChunkCompressor, CacheGivesTheSameChunksColdWarmAndDamaged) {
     EXPECT_EQ(odd.counters().hits, plain.size() - 1);
     EXPECT_EQ(odd.counters().damaged, 1u);
     EXPECT_EQ(odd.counters().stored, 2u); // the odd entry, then the chunk's real answer
+
+    // A well-formed bzip2 stream, shorter than the chunk, of other bytes (the
+    // compressed form of another chunk): decompressed and compared, it is not
+    // used, and the payload's chunk is the real one.
+    std::string other;
+    ASSERT_TRUE(bzip2_compress_if_smaller(std::string(65536, 'z'), other));
+    BlockCache wrong(dir.path("cache"));
+    wrong.put(key, "B" + other);
+    same(run(dir.path("img"), size, 65536, 2, &wrong));
+    EXPECT_EQ(wrong.counters().damaged, 1u);
 }
 
 } // namespace sysext::payload

@@ -190,6 +190,18 @@ TEST_F(PayloadVerifier, CorruptBzip2DataWithValidHashesFailsTheDataCheck) {
     EXPECT_TRUE(starts(e, p + ": operation data check failed: operation 0: ")) << e;
 }
 
+// A manifest of more operations than any image needs is refused before it is
+// parsed (millions of them parsed into gigabytes), whatever its signature.
+TEST_F(PayloadVerifier, TooManyOperationsAreRefusedUnparsed) {
+    std::string p = resigned([](pb::DeltaArchiveManifest& m) {
+        const pb::InstallOperation op = m.partition_operations(0);
+        while (m.partition_operations_size() <= 65536)
+            *m.add_partition_operations() = op;
+    });
+    EXPECT_EQ(error_of(p), p + ": manifest check failed: the manifest holds 65537 or more "
+                               "operations; the limit is 65536");
+}
+
 TEST_F(PayloadVerifier, HeaderChecksComeFirst) {
     std::string p = m_dir.path("bad.gz");
     std::string bad = m_good;
