@@ -45,9 +45,12 @@ struct PkeyCtxFree {
 class Passphrase {
 public:
     explicit Passphrase(const KeySpec& spec) {
-        if (spec.passphrase_fd >= 0) {
+        if (spec.passphrase_text != nullptr) {
             m_given = true;
-            read_fd(spec.passphrase_fd, spec.ref);
+            m_text = *spec.passphrase_text;
+        } else if (spec.passphrase_fd >= 0) {
+            m_given = true;
+            m_text = PassphraseText::read_fd(spec.passphrase_fd, spec.ref).text();
         } else if (!spec.passphrase_env.empty()) {
             m_given = true;
             const char* value = std::getenv(spec.passphrase_env.c_str());
@@ -74,22 +77,30 @@ public:
     bool asked() const { return m_asked; }
 
 private:
-    void read_fd(int fd, const std::string& ref) {
-        const std::string what =
-            redact_key_ref(ref) + ": cannot read the passphrase from fd " + std::to_string(fd);
-        char buf[1024];
-        while (size_t n = read_some(fd, buf, sizeof buf, what))
-            m_text.append(buf, n);
-        OPENSSL_cleanse(buf, sizeof buf);
-        // A passphrase file or `echo` ends in a newline that is not part of it.
-        while (!m_text.empty() && (m_text.back() == '\n' || m_text.back() == '\r'))
-            m_text.pop_back();
-    }
-
     std::string m_text;
     bool m_given = false;
     bool m_asked = false;
 };
+
+} // namespace
+
+PassphraseText PassphraseText::read_fd(int fd, const std::string& ref) {
+    const std::string what =
+        redact_key_ref(ref) + ": cannot read the passphrase from fd " + std::to_string(fd);
+    PassphraseText p;
+    char buf[1024];
+    while (size_t n = read_some(fd, buf, sizeof buf, what))
+        p.m_text.append(buf, n);
+    OPENSSL_cleanse(buf, sizeof buf);
+    // A passphrase file or `echo` ends in a newline that is not part of it.
+    while (!p.m_text.empty() && (p.m_text.back() == '\n' || p.m_text.back() == '\r'))
+        p.m_text.pop_back();
+    return p;
+}
+
+PassphraseText::~PassphraseText() { OPENSSL_cleanse(m_text.data(), m_text.size()); }
+
+namespace {
 
 // "scheme:..." (RFC 3986) marks a URI; anything else is a file path.
 bool is_uri(const std::string& ref) {

@@ -23,6 +23,25 @@ struct KeySpec {
     int passphrase_fd = -1;                  // read the passphrase from this fd, if >= 0
     std::string passphrase_env;              // or from this environment variable
     bool allow_insecure_permissions = false; // else a group/other-readable key file is refused
+    // A passphrase already read (wins over fd and env): a descriptor can be
+    // read only once, so several keys share one reading (PassphraseText).
+    const std::string* passphrase_text = nullptr;
+};
+
+// A passphrase read once from a descriptor, for every key that takes it;
+// wiped when destroyed. `ref` names the key in errors (redacted).
+class PassphraseText {
+public:
+    static PassphraseText read_fd(int fd, const std::string& ref);
+    PassphraseText(PassphraseText&& other) noexcept : m_text(std::move(other.m_text)) {}
+    PassphraseText(const PassphraseText&) = delete;
+    PassphraseText& operator=(const PassphraseText&) = delete;
+    ~PassphraseText();
+    const std::string& text() const { return m_text; }
+
+private:
+    PassphraseText() = default;
+    std::string m_text;
 };
 
 struct EvpPkeyDeleter {

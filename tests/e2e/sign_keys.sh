@@ -54,6 +54,21 @@ run verify img/demo.raw --cert keys/development.crt
 rm img/demo.verity img/demo.roothash img/demo.roothash.p7s
 "$SYSEXT_BUILD" sign --help | grep -q -- "--passphrase " && fail "a --passphrase option exists"
 
+step "build: one encrypted key for image and payload, one --passphrase-fd; a readable payload key fails first"
+mkdir -p tree/usr/bin
+printf '#!/bin/sh\necho x\n' >tree/usr/bin/x
+chmod 0755 tree/usr/bin/x
+my_files=(build "$SOURCE_DIR/profiles/my-files.json" --set root="$WORK/tree" --set version=1.0)
+"$SYSEXT_BUILD" -q "${my_files[@]}" -o b1 --key enc.key --cert keys/development.crt --payload-key enc.key \
+    --passphrase-fd 3 3< <(printf 'correct-horse-battery\n') >>"$log" 2>&1 ||
+    fail "build with one passphrase for --key and --payload-key: $(tail -3 "$log")"
+[ -f b1/my-files.roothash.p7s ] && [ -f b1/my-files.gz ] || fail "build did not sign both: $(ls b1)"
+cp enc.key readable.key
+chmod 0644 readable.key
+expect_fail "readable.key" "$SYSEXT_BUILD" "${my_files[@]}" -o b2 --key enc.key --cert keys/development.crt \
+    --payload-key readable.key --passphrase-fd 3 3< <(printf 'correct-horse-battery\n')
+[ ! -e b2/my-files.raw ] || fail "the image was written before the payload key was refused"
+
 step "a key named by an OpenSSL store URI signs the same"
 run sign img/demo.raw --key "file:$WORK/keys/development.key" --cert keys/development.crt
 cmp env.p7s img/demo.roothash.p7s || fail "file: URI key signs differently"

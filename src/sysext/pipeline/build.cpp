@@ -292,15 +292,28 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
                         return a;
                     }() + ")");
 
-    // Key and certificate before any work: a bad key or passphrase fails early.
+    // Keys and certificate before any work: a bad key, key file mode or
+    // passphrase fails early. A passphrase descriptor is read once, for all keys.
+    std::optional<signing::PassphraseText> passphrase;
+    if (o.passphrase_fd >= 0 && (!o.key.empty() || !o.payload_keys.empty()))
+        passphrase.emplace(signing::PassphraseText::read_fd(
+            o.passphrase_fd, o.key.empty() ? o.payload_keys.front() : o.key));
+    auto key_spec = [&](const std::string& ref) {
+        signing::KeySpec spec{ref, o.passphrase_fd, o.passphrase_env, o.force_insecure_key};
+        spec.passphrase_text = passphrase ? &passphrase->text() : nullptr;
+        return spec;
+    };
     std::optional<signing::PrivateKey> key;
     std::optional<signing::Certificate> cert;
     if (!o.key.empty() || !o.cert.empty()) {
         if (o.key.empty() || o.cert.empty())
             throw_usage("signing needs both --key and --cert");
-        key.emplace(signing::PrivateKey::load({o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key}));
+        key.emplace(signing::PrivateKey::load(key_spec(o.key)));
         cert.emplace(signing::Certificate::load(o.cert));
     }
+    std::vector<signing::PrivateKey> payload_keys;
+    for (const auto& k : o.payload_keys)
+        payload_keys.push_back(signing::PrivateKey::load(key_spec(k)));
 
     if (o.ddi && !key)
         throw_usage("--ddi needs --key and --cert");
@@ -445,9 +458,6 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     // The Flatcar update payload carries the final image, so it comes after signing.
     if (o.payload || target_name == "flatcar" || !o.payload_keys.empty()) {
         reporter.stage("writing the update payload");
-        std::vector<signing::PrivateKey> payload_keys;
-        for (const auto& k : o.payload_keys)
-            payload_keys.push_back(signing::PrivateKey::load({k, o.passphrase_fd, o.passphrase_env, o.force_insecure_key}));
         payload::CreateOptions po;
         po.image = r.image;
         po.output = o.output_dir + "/" + r.name + ".gz";
