@@ -9,6 +9,7 @@
 #include "signing/certificate.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "sysext/util/strings.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -192,13 +193,40 @@ std::string take_openssl_errors() {
 }
 
 std::string redact_key_ref(std::string_view ref) {
-    if (ref.rfind("pkcs11:", 0) == 0) {
-        auto q = ref.find('?');
-        if (q != std::string_view::npos)
-            return std::string(ref.substr(0, q));
+    if (ref.rfind("pkcs11:", 0) != 0)
+        return std::string(ref);
+    // RFC 7512 puts the PIN in the query ("?pin-value=..."), which goes whole;
+    // a PIN written into the path (";pin-value=...", "pin-source") goes too.
+    std::string_view path = ref.substr(0, ref.find('?'));
+    std::string out = "pkcs11:";
+    bool first = true;
+    for (const auto& attr : split(path.substr(7), ';')) {
+        if (attr.rfind("pin-", 0) == 0)
+            continue;
+        out += (first ? "" : ";") + attr;
+        first = false;
     }
-    return std::string(ref);
+    return out;
 }
+
+namespace {
+
+// Error text from OpenSSL may quote the URI it was given: every PIN value in
+// `ref` is blanked out of `text` before it reaches a message.
+std::string without_pins(std::string text, std::string_view ref) {
+    for (size_t at = ref.find("pin-value="); at != std::string_view::npos;
+         at = ref.find("pin-value=", at + 1)) {
+        const size_t from = at + 10;
+        const std::string pin(ref.substr(from, ref.find_first_of(";&?", from) - from));
+        if (pin.empty())
+            continue;
+        for (size_t p = text.find(pin); p != std::string::npos; p = text.find(pin, p))
+            text.replace(p, pin.size(), "(pin)");
+    }
+    return text;
+}
+
+} // namespace
 
 std::string key_kind(const EVP_PKEY* key) {
     if (EVP_PKEY_is_a(key, "RSA"))
@@ -233,7 +261,7 @@ PrivateKey PrivateKey::load(const KeySpec& spec) {
     std::unique_ptr<OSSL_STORE_CTX, StoreCloser> store(OSSL_STORE_open_ex(
         spec.ref.c_str(), nullptr, nullptr, ui.get(), &passphrase, nullptr, nullptr, nullptr));
     if (!store) {
-        std::string cause = take_openssl_errors();
+        std::string cause = without_pins(take_openssl_errors(), spec.ref);
         if (is_uri(spec.ref) && spec.ref.rfind("file:", 0) != 0)
             cause += "; is an OpenSSL provider for " + spec.ref.substr(0, spec.ref.find(':')) +
                      ": URIs installed and configured in openssl.cnf?";
@@ -254,8 +282,9 @@ PrivateKey PrivateKey::load(const KeySpec& spec) {
             throw_input(shown + ": the key is encrypted and no passphrase was given");
         if (passphrase.asked())
             throw_input(shown + ": cannot decrypt the key (wrong passphrase?): " +
-                        take_openssl_errors());
-        std::string cause = ERR_peek_error() != 0 ? take_openssl_errors() : "no private key found";
+                        without_pins(take_openssl_errors(), spec.ref));
+        std::string cause = ERR_peek_error() != 0 ? without_pins(take_openssl_errors(), spec.ref)
+                                                  : "no private key found";
         throw_input(shown + ": cannot load a private key (" + cause + ")");
     }
     ERR_clear_error();

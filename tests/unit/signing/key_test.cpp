@@ -127,6 +127,12 @@ TEST(PrivateKey, ErrorsNameTheReferenceAndTheCause) {
     std::string err = load_error(spec("pkcs11:token=none;object=k?pin-value=1234"));
     EXPECT_EQ(err.rfind("pkcs11:token=none;object=k: ", 0), 0u) << err;
     EXPECT_EQ(err.find("1234"), std::string::npos);
+    // Also when written into the path, where RFC 7512 has no PIN.
+    err = load_error(spec("pkcs11:token=none;pin-value=98765;object=k"));
+    EXPECT_EQ(err.rfind("pkcs11:token=none;object=k: ", 0), 0u) << err;
+    EXPECT_EQ(err.find("98765"), std::string::npos) << err;
+    EXPECT_EQ(redact_key_ref("pkcs11:token=t;pin-source=file:/p;object=k?pin-value=1"),
+              "pkcs11:token=t;object=k");
 }
 
 TEST(Signatures, RsaMatchesOpensslAndVerifies) {
