@@ -183,6 +183,10 @@ std::map<std::string, std::string> parse(std::string_view text, std::string_view
         } else {
             value = std::string(v);
         }
+        // Readers disagree on a key given twice (systemd takes the last, others
+        // the first): refused, so every reader sees the same release.
+        if (out.count(key))
+            at(key + " is given twice");
         out[key] = value;
     }
     return out;

@@ -116,6 +116,10 @@ std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& 
         if (n.type == tree::NodeType::Symlink) {
             if (n.link_target.empty())
                 problems.push_back(shown(n) + ": symbolic link with an empty target");
+            else if (n.link_target.size() > tree::k_max_path_bytes)
+                problems.push_back(shown(n) + ": symbolic link target of " +
+                                   std::to_string(n.link_target.size()) +
+                                   " bytes; the limit is " + std::to_string(tree::k_max_path_bytes));
             else if (leaves_tree(n))
                 problems.push_back(shown(n) + ": symbolic link to " + quote(n.link_target) +
                                    " leads out of the tree");

@@ -75,6 +75,12 @@ TEST(Release, ParseErrorsGiveLine) {
         EXPECT_STREQ(e.what(), "ext:3: expected KEY=value, got \"VERSION_ID\"");
     }
     EXPECT_THROW(parse("ID=\"debian\n", "ext"), Error);
+    try {
+        parse("ID=debian\nVERSION_ID=13\nID=fedora\n", "ext");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "ext:3: ID is given twice");
+    }
 }
 
 TEST(Release, NamesFromImageFiles) {

@@ -57,6 +57,22 @@ TEST(Validate, ListsEveryProblem) {
                     "\"tool\" (systemd-sysext reads only usr/lib/extension-release.d/extension-release.tool)");
 }
 
+// A symlink target longer than PATH_MAX allows is packed by nothing that
+// reads it back (our inspect refused a 5,000-byte target that pack took).
+TEST(Validate, SymlinkTargetsAreBounded) {
+    auto t = good_tree();
+    tree::Node longest = node(tree::NodeType::Symlink);
+    longest.link_target = std::string(4095, 'x');
+    t.add("usr/bin/longest", std::move(longest));
+    EXPECT_TRUE(check_tree(t, {"tool"}).empty());
+    tree::Node too_long = node(tree::NodeType::Symlink);
+    too_long.link_target = std::string(5000, 'x');
+    t.add("usr/bin/too-long", std::move(too_long));
+    auto p = check_tree(t, {"tool"});
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0], "usr/bin/too-long: symbolic link target of 5000 bytes; the limit is 4095");
+}
+
 TEST(Validate, MissingOrBadReleaseFile) {
     tree::Tree t;
     t.add("usr/bin/tool", node(tree::NodeType::File, "x"));
