@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 #include <exception>
+#include <filesystem>
+#include <new>
 
 int main(int argc, char** argv) {
     // SIGINT, SIGTERM and SIGHUP remove this run's temporary files and exit
@@ -63,6 +65,16 @@ int main(int argc, char** argv) {
     } catch (const sysext::Error& e) {
         std::fprintf(stderr, "sysext-build: error: %s\n", e.what());
         return e.exit_code();
+    } catch (const std::filesystem::filesystem_error& e) {
+        // The system refused a file operation: exit 5 like every other refusal,
+        // said as "PATH: REASON" rather than the library's wording.
+        std::string where = e.path1().empty() ? "" : e.path1().string() + ": ";
+        std::fprintf(stderr, "sysext-build: error: %s%s\n", where.c_str(),
+                     e.code().message().c_str());
+        return static_cast<int>(sysext::ErrorKind::Io);
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "sysext-build: error: out of memory\n");
+        return static_cast<int>(sysext::ErrorKind::Io);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sysext-build: error: %s\n", e.what());
         return 1;

@@ -3,6 +3,9 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <unistd.h>
 
 namespace sysext::squashfs {
@@ -16,6 +19,16 @@ struct FdFile {
     std::string name;
 };
 
+// The errno of the last failed read, write or truncate in these callbacks,
+// kept beside libsquashfs's SQFS_ERROR_IO so that check() can say what the
+// system said ("No space left on device"), not only "input/output error".
+std::atomic<int> g_io_errno{0};
+
+int io_failed() {
+    g_io_errno.store(errno != 0 ? errno : EIO);
+    return SQFS_ERROR_IO;
+}
+
 FdFile* self(sqfs_file_t* f) { return reinterpret_cast<FdFile*>(f); }
 const FdFile* self(const sqfs_file_t* f) { return reinterpret_cast<const FdFile*>(f); }
 
@@ -25,13 +38,15 @@ int fd_file_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) 
     FdFile* file = self(f);
     if (offset + size > file->size)
         return SQFS_ERROR_OUT_OF_BOUNDS;
-    return pread_exact(file->fd, buffer, size, offset) ? 0 : SQFS_ERROR_IO;
+    errno = 0;
+    return pread_exact(file->fd, buffer, size, offset) ? 0 : io_failed();
 }
 
 int fd_file_write_at(sqfs_file_t* f, sqfs_u64 offset, const void* buffer, size_t size) {
     FdFile* file = self(f);
+    errno = 0;
     if (!pwrite_exact(file->fd, buffer, size, offset))
-        return SQFS_ERROR_IO;
+        return io_failed();
     sqfs_u64 end = offset + size;
     if (end > file->size)
         file->size = end;
@@ -43,7 +58,7 @@ sqfs_u64 fd_file_get_size(const sqfs_file_t* f) { return self(f)->size; }
 int fd_file_truncate(sqfs_file_t* f, sqfs_u64 size) {
     FdFile* file = self(f);
     if (::ftruncate(file->fd, static_cast<off_t>(size)) != 0)
-        return SQFS_ERROR_IO;
+        return io_failed();
     file->size = size;
     return 0;
 }
@@ -91,8 +106,11 @@ const char* error_text(int ret) {
 void check(int ret, const std::string& what) {
     if (ret == 0)
         return;
-    ErrorKind kind = ret == SQFS_ERROR_IO ? ErrorKind::Io : ErrorKind::Internal;
-    throw Error(kind, what + ": " + error_text(ret));
+    if (ret == SQFS_ERROR_IO) {
+        const int saved = g_io_errno.exchange(0);
+        throw Error(ErrorKind::Io, what + ": " + (saved != 0 ? std::strerror(saved) : error_text(ret)));
+    }
+    throw Error(ErrorKind::Internal, what + ": " + error_text(ret));
 }
 
 } // namespace sysext::squashfs
