@@ -57,7 +57,8 @@ struct BuildArgs {
     bool force_insecure_key = false;
     bool payload = false;
     std::vector<std::string> payload_keys;
-    std::string release_dir, base_url;
+    size_t payload_signatures = 0; // 0: not given
+    std::string release_dir, base_url, on_update;
     PackingArgs packing;
 };
 
@@ -67,6 +68,7 @@ publish::PublishResult publish_build(const BuildArgs& a, const pipeline::BuildOp
     publish::PublishRequest p;
     p.release_dir = a.release_dir;
     p.base_url = a.base_url;
+    p.on_update = a.on_update;
     p.name = r.name;
     p.version = r.version;
     p.architecture = r.architecture;
@@ -110,6 +112,10 @@ void run_build(const BuildArgs& a, const GlobalOptions& global) {
     o.force_insecure_key = a.force_insecure_key;
     o.payload = a.payload;
     o.payload_keys = a.payload_keys;
+    if (a.payload_signatures > 0) { // room in a payload asks for a payload
+        o.payload = true;
+        o.payload_signatures = a.payload_signatures;
+    }
     for (const auto& kv : a.sets) {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -229,17 +235,29 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
                   "Also write a Flatcar update payload, IMAGE.gz (always done for the flatcar target)")
         ->group("Payload");
     cmd->add_option("--payload-key", a->payload_keys,
-                    "Sign the payload with this RSA key (repeatable); without one the payload is left "
-                    "unsigned with room for two signatures and IMAGE.gz.hash holds the hash to sign")
+                    "Sign the payload with this RSA key (repeatable, the production key last); without "
+                    "one the payload is left unsigned with room for two signatures and IMAGE.gz.hash "
+                    "holds the hash to sign")
         ->allow_extra_args(false)
+        ->group("Payload");
+    cmd->add_option("--payload-signatures", a->payload_signatures,
+                    "Leave the payload unsigned with room for N RSA-2048 signatures (default 2; "
+                    "implies --payload)")
+        ->check(CLI::Range(1, 3))
+        ->excludes("--payload-key")
         ->group("Payload");
     cmd->add_option("--release-dir", a->release_dir,
                     "Also publish into DIR/TARGET/NAME-VERSION-ARCH/: the image as NAME-VERSION-ARCH.raw, "
-                    "sidecars, .transfer, Butane, reports, manifest.json, SHA256SUMS (an existing release "
+                    "sidecars, sysupdate transfers and units, Butane, reports, manifest.json, SHA256SUMS (an existing release "
                     "with other bytes is refused)")
         ->group("Publishing");
     cmd->add_option("--base-url", a->base_url,
-                    "URL the release's files will be served from, for the .transfer and Butane files")
+                    "URL the release's files will be served from, for the sysupdate transfers and Butane files")
+        ->group("Publishing");
+    cmd->add_option("--on-update", a->on_update,
+                    "What hosts do when an update arrived: refresh (merge it at once, the "
+                    "default) or reboot-required (touch /run/reboot-required)")
+        ->check(CLI::IsMember({"refresh", "reboot-required"}))
         ->group("Publishing");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global] { run_build(*a, global); });

@@ -62,7 +62,11 @@ const CommandRegistration registration{
                         "Only publish a signed image that verifies with this certificate");
         cmd->add_option(
             "--base-url", o->base_url,
-            "URL the release's files will be served from, for the .transfer and Butane files");
+            "URL the release's files will be served from, for the sysupdate transfers and Butane files");
+        cmd->add_option("--on-update", o->on_update,
+                        "What hosts do when an update arrived: refresh (the default) or "
+                        "reboot-required")
+            ->check(CLI::IsMember({"refresh", "reboot-required"}));
         cmd->callback([o, &global] { run_publish(*o, global); });
     }};
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Values that reach generated files (the release file, SHA256SUMS, the
-# .transfer INI file, the Butane YAML) are held to their readers' rules:
+# transfer INI file, the Butane YAML) are held to their readers' rules:
 # a quote, a newline, whitespace or an uppercase os-release value is refused
 # with exit 2 or 3 and a message, and nothing is written under the final names.
 source "$(dirname "$0")/lib/common.sh"
@@ -44,6 +44,6 @@ expect_fail "not a plain http://, https:// or file:/// URL" build "$profile" --s
 step "a URL's %20 stays %20 for systemd-sysupdate (specifiers escaped)"
 build "$profile" --set root="$tree" --set version=1.0 -o "$WORK/b3" --release-dir "$WORK/rel" \
     --base-url 'https://example.org/my%20files' >/dev/null
-grep -qx 'Path=https://example.org/my%%20files/' "$WORK/rel/any/my-files-1.0-x86-64/my-files.transfer" ||
-    fail "Path= not escaped: $(cat "$WORK/rel/any/my-files-1.0-x86-64/my-files.transfer")"
+grep -qx 'Path=https://example.org/my%%20files/' "$WORK/rel/any/my-files-1.0-x86-64/my-files.conf" ||
+    fail "Path= not escaped: $(cat "$WORK/rel/any/my-files-1.0-x86-64/my-files.conf")"
 echo PASS

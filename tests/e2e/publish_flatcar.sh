@@ -30,6 +30,6 @@ assert files[0]["contents"]["source"] == "http://127.0.0.1:1/flatcar/flatcar-pod
 assert files[0]["contents"]["verification"]["hash"].startswith("sha512-"), files
 assert doc["storage"]["links"] == [{"path": "/etc/extensions/flatcar-podman.raw",
                                     "target": "/etc/flatcar/sysext/flatcar-podman-4593.2.5.raw", "hard": False}], doc
-assert "systemd" not in doc, doc
+assert doc["systemd"] == {"units": [{"name": "systemd-sysext.service", "enabled": True}]}, doc  # the merge at boot only
 PY
 echo "ok"

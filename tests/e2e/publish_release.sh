@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `sysext-build build --release-dir`: the release directory, judged by outside
 # tools. sha256sum -c accepts SHA256SUMS; python3's configparser reads the
-# .transfer with the keys sysupdate.d(5) makes mandatory and its MatchPattern
+# NAME.conf transfer with the keys sysupdate.d(5) makes mandatory and its MatchPattern
 # names the image; PyYAML reads the Butane snippets (variant, version, files
 # with source and sha512 verification computed by hashlib, the link, units);
 # manifest.json's sizes and hashes match the files; contents.txt lists the
@@ -31,7 +31,7 @@ build "$profile" --set root="$tree" --set version=1.0 -o "$WORK/out" \
     --release-dir "$rel" --base-url "$base_url" >"$WORK/build.txt"
 grep -qF "release $release  (" "$WORK/build.txt" || fail "the summary does not name the release: $(cat "$WORK/build.txt")"
 [ -d "$release" ] || fail "no release directory $release: $(find "$rel")"
-want="SHA256SUMS components.txt contents.txt manifest.json my-files-1.0-x86-64.lock.json $image my-files.fcos.bu my-files.flatcar.bu my-files.transfer usage.txt"
+want="SHA256SUMS components.txt contents.txt manifest.json my-files-1.0-x86-64.lock.json $image my-files.fcos.bu my-files.conf my-files.flatcar.bu sysext-update-my-files.service sysext-update-my-files.timer usage.txt"
 [ "$(ls -A "$release" | LC_ALL=C sort | tr '\n' ' ')" = "$(tr ' ' '\n' <<<"$want" | LC_ALL=C sort | tr '\n' ' ')" ] ||
     fail "release files: $(ls -A "$release")"
 [ -z "$(ls -A "$rel/any" | grep -v '^my-files-1.0-x86-64$' || true)" ] || fail "left next to the release: $(ls -A "$rel/any")"
@@ -42,8 +42,8 @@ step "sha256sum -c SHA256SUMS"
 [ "$(cut -d' ' -f3 "$release/SHA256SUMS" | tr '\n' ' ')" = "$(ls -A "$release" | grep -vx SHA256SUMS | LC_ALL=C sort | tr '\n' ' ')" ] ||
     fail "SHA256SUMS does not list every other file, sorted: $(cat "$release/SHA256SUMS")"
 
-step "the .transfer file (configparser) and its MatchPattern"
-python3 - "$release/my-files.transfer" "$image" "$base_url" <<'PY' || fail "my-files.transfer: $(cat "$release/my-files.transfer")"
+step "the transfer file NAME.conf (configparser) and its MatchPattern"
+python3 - "$release/my-files.conf" "$image" "$base_url" <<'PY' || fail "my-files.conf: $(cat "$release/my-files.conf")"
 import configparser, re, sys
 c = configparser.ConfigParser(interpolation=None, strict=True)
 c.optionxform = str
@@ -67,10 +67,10 @@ PY
 
 step "the Butane snippets (PyYAML, hashlib)"
 for variant in flatcar fcos; do
-    python3 - "$release/my-files.$variant.bu" "$variant" "$release/$image" "$image" "$base_url" "$release/my-files.transfer" <<'PY' ||
+    python3 - "$release/my-files.$variant.bu" "$variant" "$release/$image" "$image" "$base_url" "$release/my-files.conf" "$release/sysext-update-my-files.service" <<'PY' ||
 import hashlib, sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
-variant, image_path, image, base, transfer = sys.argv[2:7]
+variant, image_path, image, base, transfer, service = sys.argv[2:8]
 assert doc["variant"] == variant, doc
 assert doc["version"] == {"flatcar": "1.0.0", "fcos": "1.5.0"}[variant], doc
 files = doc["storage"]["files"]
@@ -80,15 +80,17 @@ assert files[0]["mode"] == 0o644, files[0]
 assert files[0]["contents"]["source"] == base + "/" + image, files[0]
 want = "sha512-" + hashlib.sha512(open(image_path, "rb").read()).hexdigest()
 assert files[0]["contents"]["verification"]["hash"] == want, files[0]
-assert files[1]["path"] == "/etc/sysupdate.my-files.d/my-files.transfer", files[1]
+assert files[1]["path"] == "/etc/sysupdate.my-files.d/my-files.conf", files[1]
 assert files[1]["contents"]["inline"] == open(transfer).read(), files[1]["contents"]["inline"]
 link = doc["storage"]["links"][0]
 assert link["path"] == "/etc/extensions/my-files.raw" and link["target"] == path and link["hard"] is False, link
 units = {u["name"]: u for u in doc["systemd"]["units"]}
-assert units["systemd-sysupdate.timer"]["enabled"] is True, units
 assert units["systemd-sysext.service"]["enabled"] is True, units  # the merge at boot
-dropin = units["systemd-sysupdate.service"]["dropins"][0]
-assert "systemd-sysupdate -C my-files update" in dropin["contents"], dropin
+# The component's own update; systemd-sysupdate.service (the host's) is left alone.
+assert units["sysext-update-my-files.timer"]["enabled"] is True, units
+assert units["sysext-update-my-files.service"]["contents"] == open(service).read(), units
+assert "systemd-sysupdate -C my-files update" in open(service).read()
+assert not any(n.startswith("systemd-sysupdate") for n in units), units
 PY
         fail "my-files.$variant.bu: $(cat "$release/my-files.$variant.bu")"
 done
@@ -108,7 +110,8 @@ assert m["profile"]["sha256"] == hashlib.sha256(open(profile, "rb").read()).hexd
 assert m["inputs"][0]["kind"] == "profile", m["inputs"]
 assert m["extension_release"]["ID"] == "_any" and m["extension_release"]["ARCHITECTURE"] == "x86-64", m
 assert m["signature"] is None, m
-assert m["deployment"]["sysupdate_transfer"] == "my-files.transfer", m
+assert m["deployment"]["sysupdate_transfers"] == "my-files.conf", m
+assert m["deployment"]["update_units"] == "sysext-update-my-files.service sysext-update-my-files.timer", m
 assert open(os.path.join(rel, "manifest.json")).read() == json.dumps(m, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "keys not sorted"
 PY
 
@@ -165,6 +168,6 @@ step "a new version is a new release next to the old one"
 build "$profile" --set root="$tree" --set version=1.1 -o "$WORK/out" --release-dir "$rel" >"$WORK/new.txt" 2>"$WORK/new.err"
 grep -q "no --base-url" "$WORK/new.err" || fail "no warning about the missing --base-url: $(cat "$WORK/new.err")"
 (cd "$rel/any/my-files-1.1-x86-64" && sha256sum --strict -c SHA256SUMS >/dev/null) || fail "1.1: sha256sum -c"
-grep -qx 'Path=@BASE_URL@/' "$rel/any/my-files-1.1-x86-64/my-files.transfer" || fail "no placeholder in the transfer"
+grep -qx 'Path=@BASE_URL@/' "$rel/any/my-files-1.1-x86-64/my-files.conf" || fail "no placeholder in the transfer"
 snapshot "$release" | diff -u "$WORK/before" - || fail "publishing 1.1 changed the 1.0 release"
 echo "ok"

@@ -93,5 +93,5 @@ build "$WORK/profiles/deb.json" --set "root=$WORK/tree" --set version=1 -o "$WOR
     2>"$WORK/deb.err" >/dev/null
 grep -q "no Butane snippet: the image is for ID=debian hosts" "$WORK/deb.err" || fail "no warning: $(cat "$WORK/deb.err")"
 ls "$WORK/rel-deb/debian/deb-1-x86-64" | grep -q '\.bu$' && fail "a Butane snippet for a Debian image"
-[ -f "$WORK/rel-deb/debian/deb-1-x86-64/deb.transfer" ] || fail "no .transfer for the Debian image"
+[ -f "$WORK/rel-deb/debian/deb-1-x86-64/deb.conf" ] || fail "no transfer deb.conf for the Debian image"
 echo "ok"

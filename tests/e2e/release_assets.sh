@@ -20,7 +20,7 @@ done
 step "flatten two releases"
 "$SOURCE_DIR/tools/release-assets" "$WORK/releases" "$WORK/assets" >/dev/null
 (cd "$WORK/assets" && sha256sum --strict -c SHA256SUMS >/dev/null) || fail "sha256sum -c in the assets"
-for f in my-files-1.0-x86-64.raw my-files-1.0-arm64.raw my-files.transfer my-files-1.0-arm64.manifest.json \
+for f in my-files-1.0-x86-64.raw my-files-1.0-arm64.raw my-files.conf sysext-update-my-files.timer my-files-1.0-arm64.manifest.json \
     my-files-1.0-x86-64.my-files.flatcar.bu my-files-1.0-x86-64.lock.json; do
     grep -q "  $f\$" "$WORK/assets/SHA256SUMS" || fail "SHA256SUMS does not list $f: $(cat "$WORK/assets/SHA256SUMS")"
 done

@@ -48,6 +48,7 @@ PublishResult publish_image(const PublishImageOptions& o, Reporter& reporter) {
     PublishRequest r;
     r.release_dir = o.release_dir;
     r.base_url = o.base_url;
+    r.on_update = o.on_update;
     r.name = rel.name.substr(k_release_prefix.size());
     r.target = o.target;
     r.image = o.image;

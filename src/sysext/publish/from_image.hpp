@@ -18,7 +18,7 @@ namespace sysext::publish {
 
 struct PublishImageOptions {
     std::string image;
-    std::string release_dir, base_url;
+    std::string release_dir, base_url, on_update;
     std::string target;                     // the release's target directory (required)
     std::string version;                    // "" = the image's SYSEXT_VERSION_ID
     std::string architecture;               // "" = the image's ARCHITECTURE

@@ -56,7 +56,7 @@ std::string release_name(const std::string& name, const std::string& version,
 }
 
 void check_base_url(const std::string& url) {
-    // The base URL stands in the .transfer file (an INI value) and the Butane
+    // The base URL stands in the sysupdate transfers (INI values) and the Butane
     // YAML: no whitespace, control characters, quotes or backslashes.
     if (url.empty())
         return;
@@ -74,7 +74,7 @@ void check_base_url(const std::string& url) {
 
 PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     reporter.stage("publishing " + release_name(r.name, r.version, r.architecture));
-    // Each part names files and stands in SHA256SUMS, the .transfer file and
+    // Each part names files and stands in SHA256SUMS, the transfers and
     // YAML: a plain word, so that no value adds a line, a key or a path there.
     for (const auto& part : {r.name, r.version, r.architecture, r.target})
         if (part.empty() || part[0] == '.' || part[0] == '-' ||
@@ -101,9 +101,22 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     d.image_file = d.flatcar_layout ? r.name + ".raw"
                                     : sysupdate_image_file(r.name, r.version, r.architecture);
     const std::string stem = without_raw(d.image_file);
+    if (!r.ddi)
+        for (const auto& sidecar : r.sidecars)
+            if (sidecar != r.image)
+                d.sidecar_suffixes.push_back(sidecar.substr(without_raw(r.image).size()));
+    // .verity, .roothash, .roothash.p7s: shortest first, whatever order they came in.
+    std::sort(d.sidecar_suffixes.begin(), d.sidecar_suffixes.end(),
+              [](const std::string& a, const std::string& b) {
+                  return a.size() != b.size() ? a.size() < b.size() : a < b;
+              });
+    d.on_update = r.on_update.empty() ? "refresh" : r.on_update;
+    if (d.on_update != "refresh" && d.on_update != "reboot-required")
+        throw_usage("--on-update " + quote_untrusted(d.on_update) +
+                    ": refresh or reboot-required");
     result.image_file = d.image_file;
     if (r.base_url.empty())
-        result.warnings.push_back("no --base-url: the .transfer and Butane files say " +
+        result.warnings.push_back("no --base-url: the sysupdate and Butane files say " +
                                   std::string(k_base_url_placeholder) +
                                   " where the download URL belongs");
 
@@ -138,8 +151,18 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
 
     // How hosts install it.
     if (!d.flatcar_layout) {
-        dir.add(r.name + ".transfer", transfer_file(d));
-        deployment["sysupdate_transfer"] = r.name + ".transfer";
+        std::string transfers;
+        for (const auto& f : transfer_files(d)) {
+            dir.add(f.name, f.content);
+            transfers += (transfers.empty() ? "" : " ") + f.name;
+        }
+        deployment["sysupdate_transfers"] = transfers;
+        std::string units;
+        for (const auto& u : update_units(d)) {
+            dir.add(u.name, u.content);
+            units += (units.empty() ? "" : " ") + u.name;
+        }
+        deployment["update_units"] = units;
     }
     std::vector<std::string> variants;
     if (os_id == "flatcar" || os_id == "_any")
@@ -151,7 +174,10 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
                                   " hosts, neither Flatcar nor Fedora CoreOS");
     if (!variants.empty()) {
         reporter.stage("publishing: hashing for Butane");
-        const std::string sha512 = sha512_file_hex(dir.staging_path() + "/" + d.image_file);
+        std::map<std::string, std::string> sha512;
+        sha512[d.image_file] = sha512_file_hex(dir.staging_path() + "/" + d.image_file);
+        for (const auto& suffix : d.sidecar_suffixes)
+            sha512[stem + suffix] = sha512_file_hex(dir.staging_path() + "/" + stem + suffix);
         for (const auto& v : variants) {
             dir.add(r.name + "." + v + ".bu", butane_snippet(d, v, sha512));
             deployment["butane_" + v] = r.name + "." + v + ".bu";

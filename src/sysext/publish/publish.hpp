@@ -1,6 +1,6 @@
 // Publishing a build: a release directory RELEASE_DIR/TARGET/NAME-VERSION-ARCH/
 // holding the image under the name systemd-sysupdate expects, its signature
-// sidecars, the Flatcar payload, the lock file, deployment files (.transfer,
+// sidecars, the Flatcar payload, the lock file, deployment files (sysupdate .conf,
 // Butane), contents reports, manifest.json and SHA256SUMS, written atomically
 // (release_dir.hpp). Publishing the same bytes again is accepted; other bytes
 // under an existing release name are refused.
@@ -10,7 +10,8 @@
 //   NAME-VERSION-ARCH.raw, .verity, .roothash, .roothash.p7s   community layout
 //   flatcar-NAME.raw, flatcar-NAME.gz                            Flatcar (ID=flatcar)
 //   NAME-VERSION-ARCH.lock.json      the exact inputs, for `build --lock`
-//   NAME.transfer                    systemd-sysupdate (not for Flatcar's layout)
+//   NAME.conf, NAME-SIDECAR.conf     systemd-sysupdate transfers (not for Flatcar's layout)
+//   sysext-update-NAME.service/.timer  the component's own update, then a refresh
 //   NAME.flatcar.bu, NAME.fcos.bu    Butane snippets for the hosts the image fits
 //   contents.txt, usage.txt, components.txt                      reports
 //   manifest.json                    every input and output with its SHA-256
@@ -28,6 +29,7 @@ namespace sysext::publish {
 struct PublishRequest {
     std::string release_dir; // parent of the per-target directories
     std::string base_url;    // where the files will be served; "" = placeholder
+    std::string on_update;   // "refresh" ("" too) or "reboot-required": after a host update
     std::string name, version, architecture, target;
     std::string profile;                            // the profile file
     std::string image;                              // the built image (bare squashfs or disk image)
@@ -59,7 +61,7 @@ std::string release_name(const std::string& name, const std::string& version,
                          const std::string& architecture);
 
 // Throws Usage unless URL is empty or a plain http://, https:// or file:/// URL
-// that can stand in the .transfer file and the Butane YAML as it is.
+// that can stand in the sysupdate transfers and the Butane YAML as it is.
 void check_base_url(const std::string& url);
 
 PublishResult publish(const PublishRequest& request, Reporter& reporter);

@@ -55,14 +55,28 @@ std::string sysupdate_image_file(const std::string& name, const std::string& ver
     return name + "-" + version + "-" + architecture + ".raw";
 }
 
-std::string transfer_file(const Deployment& d) {
+namespace {
+
+// The sidecar's file name part: ".roothash.p7s" -> "roothash-p7s" (for the
+// transfer's name) and the match pattern's suffix.
+std::string sidecar_label(const std::string& suffix) {
+    std::string label = suffix.substr(1);
+    for (char& c : label)
+        if (c == '.')
+            c = '-';
+    return label;
+}
+
+std::string transfer_text(const Deployment& d, const std::string& suffix) {
+    const std::string pattern = d.name + "-@v-%a" + suffix;
+    const std::string what = suffix == ".raw" ? "image" : suffix.substr(1) + " sidecar";
     std::string out;
-    out += "# systemd-sysupdate transfer for the " + d.name + " system extension (sysext-build).\n";
-    out += "# Install as /etc/sysupdate." + d.name + ".d/" + d.name + ".transfer; then\n";
-    out += "# `systemd-sysupdate -C " + d.name + " update` fetches the newest " +
-           match_pattern(d.name) + "\n";
-    out +=
-        "# listed in SHA256SUMS under Path=, checks its SHA-256 and links it as CurrentSymlink.\n";
+    out += "# systemd-sysupdate transfer for the " + d.name + " system extension's " + what +
+           " (sysext-build).\n";
+    out += "# Install into /etc/sysupdate." + d.name + ".d/ with the release's other " + d.name +
+           "*.conf; then\n";
+    out += "# `systemd-sysupdate -C " + d.name + " update` fetches the newest " + pattern + "\n";
+    out += "# listed in SHA256SUMS under Path=, checks its SHA-256 and links it as CurrentSymlink.\n";
     if (d.base_url.empty())
         out += std::string("# Replace ") + k_base_url_placeholder +
                " with the URL of the directory holding SHA256SUMS.\n";
@@ -78,18 +92,66 @@ std::string transfer_file(const Deployment& d) {
     for (char c : base_url(d))
         path += c == '%' ? std::string("%%") : std::string(1, c);
     out += "Path=" + path + "/\n";
-    out += "MatchPattern=" + match_pattern(d.name) + "\n";
+    out += "MatchPattern=" + pattern + "\n";
     out += "\n[Target]\n";
     out += "Type=regular-file\n";
     out += "Path=/opt/extensions/" + d.name + "\n";
-    out += "MatchPattern=" + match_pattern(d.name) + "\n";
-    out += "CurrentSymlink=/etc/extensions/" + d.name + ".raw\n";
+    out += "MatchPattern=" + pattern + "\n";
+    out += "CurrentSymlink=/etc/extensions/" + d.name + suffix + "\n";
     out += "InstancesMax=" + std::to_string(d.instances_max) + "\n";
     return out;
 }
 
+} // namespace
+
+std::vector<DeploymentFile> transfer_files(const Deployment& d) {
+    std::vector<DeploymentFile> out;
+    out.push_back({d.name + ".conf", transfer_text(d, ".raw")});
+    for (const auto& suffix : d.sidecar_suffixes)
+        out.push_back({d.name + "-" + sidecar_label(suffix) + ".conf", transfer_text(d, suffix)});
+    return out;
+}
+
+std::string transfer_file(const Deployment& d) { return transfer_text(d, ".raw"); }
+
+std::vector<DeploymentFile> update_units(const Deployment& d) {
+    const std::string unit = "sysext-update-" + d.name;
+    const std::string link = "/etc/extensions/" + d.name + ".raw";
+    const std::string mark = "/run/" + unit + ".before";
+    std::string service;
+    service += "# Updates the " + d.name + " system extension (sysext-build): systemd-sysupdate's\n";
+    service += "# component " + d.name + " (/etc/sysupdate." + d.name + ".d/), then, if a new version\n";
+    service += d.on_update == "refresh"
+                   ? "# arrived, systemd-sysext refresh merges it at once.\n"
+                   : "# arrived, /run/reboot-required asks a reboot manager for a reboot.\n";
+    service += "[Unit]\n";
+    service += "Description=Update the " + d.name + " system extension\n";
+    service += "Documentation=man:systemd-sysupdate(8)\n";
+    service += "Wants=network-online.target\n";
+    service += "After=network-online.target\n";
+    service += "\n[Service]\n";
+    service += "Type=oneshot\n";
+    service += "ExecStartPre=/bin/sh -c 'readlink -f " + link + " >" + mark + " || true'\n";
+    service += "ExecStart=/usr/lib/systemd/systemd-sysupdate -C " + d.name + " update\n";
+    const std::string then =
+        d.on_update == "refresh" ? "systemd-sysext refresh" : "touch /run/reboot-required";
+    service += "ExecStartPost=/bin/sh -c '[ \"$$(readlink -f " + link + ")\" = \"$$(cat " + mark +
+               ")\" ] || " + then + "'\n";
+    std::string timer;
+    timer += "# Runs " + unit + ".service daily (sysext-build).\n";
+    timer += "[Unit]\n";
+    timer += "Description=Daily update of the " + d.name + " system extension\n";
+    timer += "\n[Timer]\n";
+    timer += "OnCalendar=daily\n";
+    timer += "RandomizedDelaySec=1h\n";
+    timer += "Persistent=true\n";
+    timer += "\n[Install]\n";
+    timer += "WantedBy=timers.target\n";
+    return {{unit + ".service", service}, {unit + ".timer", timer}};
+}
+
 std::string butane_snippet(const Deployment& d, const std::string& variant,
-                           const std::string& sha512_hex) {
+                           const std::map<std::string, std::string>& sha512_hex) {
     const std::string path = installed_path(d);
     std::string out;
     out += "# Butane snippet (sysext-build): installs the " + d.name + " system extension " +
@@ -104,42 +166,54 @@ std::string butane_snippet(const Deployment& d, const std::string& variant,
     out += "version: " + std::string(variant == "flatcar" ? "1.0.0" : "1.5.0") + "\n";
     out += "storage:\n";
     out += "  files:\n";
-    out += "    - path: " + yaml_string(path) + "\n";
-    out += "      mode: 0644\n";
-    out += "      contents:\n";
-    out += "        source: " + yaml_string(base_url(d) + "/" + d.image_file) + "\n";
-    out += "        verification:\n";
-    out += "          hash: " + yaml_string("sha512-" + sha512_hex) + "\n";
-    if (!d.flatcar_layout) {
-        out += "    - path: " +
-               yaml_string("/etc/sysupdate." + d.name + ".d/" + d.name + ".transfer") + "\n";
+    // The image, then its sidecars (downloaded with it: systemd checks the
+    // signature before it merges anything).
+    std::vector<std::string> suffixes = {".raw"};
+    suffixes.insert(suffixes.end(), d.sidecar_suffixes.begin(), d.sidecar_suffixes.end());
+    const std::string stem = path.substr(0, path.size() - 4), file_stem =
+        d.image_file.substr(0, d.image_file.size() - 4);
+    for (const auto& suffix : suffixes) {
+        auto hash = sha512_hex.find(file_stem + suffix);
+        out += "    - path: " + yaml_string(stem + suffix) + "\n";
         out += "      mode: 0644\n";
         out += "      contents:\n";
-        out += "        inline: |\n";
-        out += yaml_block(transfer_file(d), "          ");
+        out += "        source: " + yaml_string(base_url(d) + "/" + file_stem + suffix) + "\n";
+        if (hash != sha512_hex.end()) {
+            out += "        verification:\n";
+            out += "          hash: " + yaml_string("sha512-" + hash->second) + "\n";
+        }
+    }
+    if (!d.flatcar_layout) {
+        for (const auto& f : transfer_files(d)) {
+            out += "    - path: " + yaml_string("/etc/sysupdate." + d.name + ".d/" + f.name) + "\n";
+            out += "      mode: 0644\n";
+            out += "      contents:\n";
+            out += "        inline: |\n";
+            out += yaml_block(f.content, "          ");
+        }
     }
     out += "  links:\n";
-    out += "    - path: " + yaml_string("/etc/extensions/" + d.name + ".raw") + "\n";
-    out += "      target: " + yaml_string(path) + "\n";
-    out += "      hard: false\n";
+    for (const auto& suffix : suffixes) {
+        out += "    - path: " + yaml_string("/etc/extensions/" + d.name + suffix) + "\n";
+        out += "      target: " + yaml_string(stem + suffix) + "\n";
+        out += "      hard: false\n";
+    }
+    out += "systemd:\n";
+    out += "  units:\n";
+    // The merge at boot: enabled on Flatcar and Fedora CoreOS by their
+    // presets, said here so the snippet does not depend on a preset.
+    out += "    - name: systemd-sysext.service\n";
+    out += "      enabled: true\n";
     if (!d.flatcar_layout) {
-        // systemd-sysupdate.service updates the host's own transfers; a drop-in
-        // runs this extension's component first, and the timer runs it daily.
-        out += "systemd:\n";
-        out += "  units:\n";
-        // The merge at boot: enabled on Flatcar and Fedora CoreOS by their
-        // presets, said here so the snippet does not depend on a preset.
-        out += "    - name: systemd-sysext.service\n";
-        out += "      enabled: true\n";
-        out += "    - name: systemd-sysupdate.timer\n";
-        out += "      enabled: true\n";
-        out += "    - name: systemd-sysupdate.service\n";
-        out += "      dropins:\n";
-        out += "        - name: " + yaml_string(d.name + ".conf") + "\n";
-        out += "          contents: |\n";
-        out += "            [Service]\n";
-        out += "            ExecStartPre=/usr/lib/systemd/systemd-sysupdate -C " + d.name +
-               " update\n";
+        // This component's own update service and timer; systemd-sysupdate.service
+        // (the host's /etc/sysupdate.d) is left alone.
+        for (const auto& u : update_units(d)) {
+            out += "    - name: " + yaml_string(u.name) + "\n";
+            if (u.name.size() > 6 && u.name.substr(u.name.size() - 6) == ".timer")
+                out += "      enabled: true\n";
+            out += "      contents: |\n";
+            out += yaml_block(u.content, "        ");
+        }
     }
     return out;
 }

@@ -16,7 +16,9 @@
 // 3.4.0); verification hashes are sha512, which every Ignition 3.x accepts.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace sysext::publish {
 
@@ -30,6 +32,18 @@ struct Deployment {
     bool flatcar_layout = false; // /etc/flatcar/sysext, no sysupdate
     std::string os_version;      // VERSION_ID, for the Flatcar layout's file name
     int instances_max = 3;
+    // Signature sidecars that travel with the image (".verity", ".roothash",
+    // ".roothash.p7s"), each with a transfer of its own; empty for unsigned
+    // images and signed disk images.
+    std::vector<std::string> sidecar_suffixes;
+    // After an update: "refresh" the merged extensions at once, or
+    // "reboot-required" (touch /run/reboot-required for a reboot manager).
+    std::string on_update = "refresh";
+};
+
+struct DeploymentFile {
+    std::string name; // in the release directory
+    std::string content;
 };
 
 // Written in place of the base URL when none was given; the user replaces it.
@@ -41,10 +55,21 @@ std::string match_pattern(const std::string& name);
 std::string sysupdate_image_file(const std::string& name, const std::string& version,
                                  const std::string& architecture);
 
-// The .transfer file for /etc/sysupdate.NAME.d/NAME.transfer.
+// The transfer files for /etc/sysupdate.NAME.d/: NAME.conf for the image
+// (every systemd-sysupdate reads *.conf; only 257 and later read *.transfer),
+// then NAME-verity.conf, NAME-roothash.conf, NAME-roothash-p7s.conf for the
+// sidecars, each linked next to /etc/extensions/NAME.raw as CurrentSymlink.
+std::vector<DeploymentFile> transfer_files(const Deployment& d);
+// The image's transfer (the first of transfer_files).
 std::string transfer_file(const Deployment& d);
-// The Butane snippet; variant "flatcar" or "fcos". sha512_hex is the image's.
+// sysext-update-NAME.service and .timer: the update of this one component,
+// daily, with a refresh (or a reboot request) when a new version arrived. Not
+// systemd-sysupdate.service: it updates /etc/sysupdate.d, and fails on hosts
+// that have no transfers there.
+std::vector<DeploymentFile> update_units(const Deployment& d);
+// The Butane snippet; variant "flatcar" or "fcos". sha512_hex maps each file
+// the snippet downloads (the image, its sidecars) to its SHA-512.
 std::string butane_snippet(const Deployment& d, const std::string& variant,
-                           const std::string& sha512_hex);
+                           const std::map<std::string, std::string>& sha512_hex);
 
 } // namespace sysext::publish

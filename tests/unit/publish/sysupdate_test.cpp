@@ -41,7 +41,7 @@ TEST(Sysupdate, TransferFile) {
 }
 
 TEST(Sysupdate, ButaneCommunityLayout) {
-    std::string b = butane_snippet(podman(), "fcos", "ab12");
+    std::string b = butane_snippet(podman(), "fcos", {{"podman-5.4.2-arm64.raw", "ab12"}});
     EXPECT_NE(
         b.find("\nvariant: fcos\nversion: 1.5.0\nstorage:\n  files:\n"
                "    - path: \"/opt/extensions/podman/podman-5.4.2-arm64.raw\"\n      mode: 0644\n"
@@ -50,8 +50,7 @@ TEST(Sysupdate, ButaneCommunityLayout) {
                "        verification:\n          hash: \"sha512-ab12\"\n"),
         std::string::npos)
         << b;
-    EXPECT_NE(b.find("    - path: \"/etc/sysupdate.podman.d/podman.transfer\"\n"),
-              std::string::npos)
+    EXPECT_NE(b.find("    - path: \"/etc/sysupdate.podman.d/podman.conf\"\n"), std::string::npos)
         << b;
     EXPECT_NE(b.find("          [Source]\n          Type=url-file\n"), std::string::npos) << b;
     EXPECT_NE(
@@ -60,9 +59,64 @@ TEST(Sysupdate, ButaneCommunityLayout) {
             "      target: \"/opt/extensions/podman/podman-5.4.2-arm64.raw\"\n      hard: false\n"),
         std::string::npos)
         << b;
-    EXPECT_NE(b.find("ExecStartPre=/usr/lib/systemd/systemd-sysupdate -C podman update\n"),
+    // The component's own service and timer; systemd-sysupdate.service is not touched.
+    EXPECT_NE(b.find("    - name: \"sysext-update-podman.timer\"\n      enabled: true\n"),
               std::string::npos)
         << b;
+    EXPECT_NE(b.find("        ExecStart=/usr/lib/systemd/systemd-sysupdate -C podman update\n"),
+              std::string::npos)
+        << b;
+    EXPECT_EQ(b.find("systemd-sysupdate.service"), std::string::npos) << b;
+    EXPECT_EQ(b.find("systemd-sysupdate.timer"), std::string::npos) << b;
+}
+
+// Sidecar-signed images: one transfer per file, each linked next to
+// /etc/extensions/NAME.raw, and the Butane snippet downloads them all.
+TEST(Sysupdate, SidecarsTravelWithTheImage) {
+    Deployment d = podman();
+    d.sidecar_suffixes = {".verity", ".roothash", ".roothash.p7s"};
+    auto t = transfer_files(d);
+    ASSERT_EQ(t.size(), 4u);
+    EXPECT_EQ(t[0].name, "podman.conf");
+    EXPECT_EQ(t[1].name, "podman-verity.conf");
+    EXPECT_EQ(t[3].name, "podman-roothash-p7s.conf");
+    EXPECT_NE(t[3].content.find("MatchPattern=podman-@v-%a.roothash.p7s\n"), std::string::npos);
+    EXPECT_NE(t[3].content.find("CurrentSymlink=/etc/extensions/podman.roothash.p7s\n"),
+              std::string::npos);
+    std::string b = butane_snippet(d, "fcos",
+                                   {{"podman-5.4.2-arm64.raw", "ab12"},
+                                    {"podman-5.4.2-arm64.verity", "cd34"},
+                                    {"podman-5.4.2-arm64.roothash", "ef56"},
+                                    {"podman-5.4.2-arm64.roothash.p7s", "0789"}});
+    EXPECT_NE(b.find("source: \"http://127.0.0.1:8080/ext/podman-5.4.2-arm64.roothash.p7s\"\n"
+                     "        verification:\n          hash: \"sha512-0789\"\n"),
+              std::string::npos)
+        << b;
+    EXPECT_NE(b.find("    - path: \"/etc/extensions/podman.verity\"\n"
+                     "      target: \"/opt/extensions/podman/podman-5.4.2-arm64.verity\"\n"),
+              std::string::npos)
+        << b;
+    EXPECT_NE(b.find("/etc/sysupdate.podman.d/podman-roothash.conf"), std::string::npos) << b;
+}
+
+// The update units: the component's update, then a refresh only when the
+// current version changed (or a reboot request, as chosen).
+TEST(Sysupdate, UpdateUnits) {
+    Deployment d = podman();
+    auto u = update_units(d);
+    ASSERT_EQ(u.size(), 2u);
+    EXPECT_EQ(u[0].name, "sysext-update-podman.service");
+    EXPECT_NE(u[0].content.find("ExecStart=/usr/lib/systemd/systemd-sysupdate -C podman update\n"),
+              std::string::npos);
+    EXPECT_NE(u[0].content.find("ExecStartPost=/bin/sh -c '[ \"$$(readlink -f "
+                                "/etc/extensions/podman.raw)\" = \"$$(cat "
+                                "/run/sysext-update-podman.before)\" ] || systemd-sysext refresh'\n"),
+              std::string::npos)
+        << u[0].content;
+    EXPECT_EQ(u[1].name, "sysext-update-podman.timer");
+    EXPECT_NE(u[1].content.find("OnCalendar=daily\n"), std::string::npos);
+    d.on_update = "reboot-required";
+    EXPECT_NE(update_units(d)[0].content.find("|| touch /run/reboot-required'"), std::string::npos);
 }
 
 TEST(Sysupdate, ButaneFlatcarLayout) {
@@ -71,7 +125,7 @@ TEST(Sysupdate, ButaneFlatcarLayout) {
     d.image_file = "flatcar-podman.raw";
     d.flatcar_layout = true;
     d.os_version = "4593.2.5";
-    std::string b = butane_snippet(d, "flatcar", "ab12");
+    std::string b = butane_snippet(d, "flatcar", {{"flatcar-podman.raw", "ab12"}});
     EXPECT_NE(b.find("variant: flatcar\nversion: 1.0.0\n"), std::string::npos) << b;
     EXPECT_NE(b.find("path: \"/etc/flatcar/sysext/flatcar-podman-4593.2.5.raw\""),
               std::string::npos)
