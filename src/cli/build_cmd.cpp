@@ -6,6 +6,7 @@
 #include "sysext/pipeline/build.hpp"
 #include "sysext/publish/publish.hpp"
 #include "sysext/profile/profile.hpp"
+#include "sysext/source/lock.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
 
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <unistd.h>
 
 namespace sysext::cli {
@@ -42,6 +44,8 @@ namespace {
 
 struct BuildArgs {
     std::string profile;
+    unsigned revision = 0;
+    std::set<std::string> given; // the options the command line gave (for --lock's defaults)
     std::string version = "latest";
     std::string target;
     std::string arch = "x86-64";
@@ -90,12 +94,60 @@ publish::PublishResult publish_build(const BuildArgs& a, const pipeline::BuildOp
     return result;
 }
 
-void run_build(const BuildArgs& a, const GlobalOptions& global) {
+// With --lock, the lock's record of the build (profile, target, architecture,
+// time, compression, ...) for every setting the command line did not give, so
+// that `build --lock FILE` alone rebuilds the same bytes whatever the
+// environment (SOURCE_DATE_EPOCH included) says.
+BuildArgs with_lock_settings(BuildArgs a) {
+    if (a.lock.empty())
+        return a;
+    const auto lock = source::LockFile::read(a.lock);
+    const auto& s = lock.settings();
+    auto take = [&](const char* key, const char* flag, std::string& field) {
+        auto it = s.find(key);
+        if (it != s.end() && !a.given.count(flag))
+            field = it->second;
+    };
+    if (a.profile.empty()) {
+        auto it = s.find("profile");
+        if (it == s.end())
+            throw_usage(a.lock + ": names no profile (a lock from an older release): give PROFILE");
+        a.profile = it->second;
+    }
+    take("target", "--target", a.target);
+    take("architecture", "--arch", a.arch);
+    take("compression", "--compression", a.packing.compression);
+    take("block_size", "--block-size", a.packing.block_size);
+    take("mtime", "--mtime", a.packing.mtime);
+    if (auto it = s.find("revision"); it != s.end() && !a.given.count("--revision")) {
+        const std::string& n = it->second;
+        if (n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos)
+            throw_input(a.lock + ": build.revision " + quote_untrusted(n) + " is not a number");
+        a.revision = static_cast<unsigned>(std::stoul(n));
+    }
+    if (auto it = s.find("xattrs"); it != s.end() && !a.given.count("--no-xattrs"))
+        a.packing.no_xattrs = it->second == "no";
+    if (auto it = s.find("tail_packing"); it != s.end() && !a.given.count("--tail-packing"))
+        a.packing.tail_packing = it->second == "yes";
+    std::set<std::string> set_keys;
+    for (const auto& kv : a.sets)
+        set_keys.insert(kv.substr(0, kv.find('=')));
+    for (const auto& [key, value] : s)
+        if (key.rfind("set.", 0) == 0 && !set_keys.count(key.substr(4)))
+            a.sets.push_back(key.substr(4) + "=" + value);
+    return a;
+}
+
+void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
+    if (given_args.profile.empty() && given_args.lock.empty())
+        throw_usage("PROFILE is required (or --lock FILE, which names it)");
+    const BuildArgs a = with_lock_settings(given_args);
     pipeline::BuildOptions o;
     o.profile = profile::find(a.profile, profile_dirs());
     o.target = a.target;
     o.architecture = a.arch;
     o.version = a.version;
+    o.revision = a.revision;
     o.output_dir = a.output;
     o.lock_in = a.lock;
     o.mirror = a.mirror;
@@ -199,12 +251,17 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     auto a = std::make_shared<BuildArgs>();
     CLI::App* cmd = app.add_subcommand(
         "build", "Build an extension from a profile (shorthand: sysext-build PROFILE ...)");
-    cmd->add_option("PROFILE", a->profile, "A profile name (e.g. podman) or a profile file")->required();
+    cmd->add_option("PROFILE", a->profile,
+                    "A profile name (e.g. podman) or a profile file (default with --lock: the lock's)");
     cmd->add_option("--version", a->version,
                     "Version of the main package: 5.x, 5.4.x, 5.4.2 or latest (default)");
     cmd->add_option("-t,--target", a->target, "The profile's target (default: its default_target)");
     cmd->add_option("--arch", a->arch, "Architecture, systemd's names: x86-64 (default), arm64");
     cmd->add_option("-o,--output", a->output, "Output directory (default: out)");
+    cmd->add_option("--revision", a->revision,
+                    "Release N of the same upstream version (VERSION-rN), e.g. after a carried "
+                    "package's security fix")
+        ->check(CLI::Range(1u, 9999u));
     cmd->add_option("--lock", a->lock, "Rebuild exactly the inputs a lock file names");
     cmd->add_option("--set", a->sets, "A profile variable, KEY=VALUE (repeatable)")->allow_extra_args(false);
     cmd->add_option("--mirror", a->mirror, "Debian mirror URL (default: from the host's apt sources)")
@@ -260,7 +317,12 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
         ->check(CLI::IsMember({"refresh", "reboot-required"}))
         ->group("Publishing");
     a->packing.add_to(*cmd);
-    cmd->callback([a, &global] { run_build(*a, global); });
+    cmd->callback([a, &global, cmd] {
+        for (const CLI::Option* opt : cmd->get_options())
+            if (opt->count() > 0)
+                a->given.insert(opt->get_name());
+        run_build(*a, global);
+    });
 }};
 
 } // namespace

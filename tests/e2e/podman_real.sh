@@ -37,6 +37,8 @@ unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/podman-prepare@.service
     fail "prepare service is not RemainAfterExit=yes"
 # The drop-in upholds this version's instance: a refresh to another version starts a new one.
 version=$(sed -n 's/^built podman \([^ ]*\) .*/\1/p' "$WORK/build.log")
+# Named after upstream's version: Debian's repack suffix (+ds1) is not part of it.
+case $version in *+ds*|*+dfsg*) fail "the version $version carries Debian's repack suffix" ;; esac
 unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/multi-user.target.d/10-podman-prepare.conf |
     grep -qx "Upholds=podman-prepare@${version//+/_}.service" || fail "drop-in does not uphold podman-prepare@${version//+/_}.service"
 # newuidmap and newgidmap work for rootless users only setuid root.

@@ -22,6 +22,7 @@
 #include "sysext/validate/validate.hpp"
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -261,8 +262,18 @@ void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r) {
         throw MultiError(ErrorKind::Input, std::move(report.problems));
 }
 
+// The upstream version a release is named after: Debian's repack suffixes
+// ("5.4.2+ds1", "1.2+dfsg2", "3.0+repack1") are the packaging's, not upstream's;
+// the exact package versions stay in the lock file and the manifest.
 std::string upstream_of(const std::string& debian_version) {
-    return source::DebianVersion::parse(debian_version).upstream;
+    std::string v = source::DebianVersion::parse(debian_version).upstream;
+    for (const char* suffix : {"+ds", "+dfsg", "+repack"}) {
+        const size_t at = v.rfind(suffix);
+        if (at != std::string::npos && at > 0 &&
+            v.find_first_not_of("0123456789.", at + std::strlen(suffix)) == std::string::npos)
+            return v.substr(0, at);
+    }
+    return v;
 }
 
 } // namespace
@@ -341,8 +352,15 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
             throw_usage("target " + quote(target_name) + " needs --set " + req + "=VALUE");
     ctx.source_options.mtime = o.mtime;
     ctx.source_options.blob_dir = work.path() + "/blobs";
-    if (!o.lock_in.empty())
+    const std::string profile_sha256 = to_hex(sha256_file(o.profile));
+    if (!o.lock_in.empty()) {
         ctx.lock_in = source::LockFile::read(o.lock_in);
+        auto recorded = ctx.lock_in->settings().find("profile_sha256");
+        if (recorded != ctx.lock_in->settings().end() && recorded->second != profile_sha256)
+            throw_input(o.lock_in + ": made with another profile (SHA-256 " + recorded->second +
+                        "); " + o.profile + " has " + profile_sha256 +
+                        ", so the lock cannot rebuild the same image with it");
+    }
 
     // Resolve and fetch the sources, then assemble the tree.
     tree::Tree tree;
@@ -361,6 +379,10 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         r.version = ctx.vars["version"];
     else
         throw_usage("cannot tell the version of " + prof.name + "; give --set version=VERSION");
+    // A rebuild of the same upstream version (a carried package's security
+    // fix): a new version to hosts, "-rN" sorting after the plain one.
+    if (o.revision > 0)
+        r.version += "-r" + std::to_string(o.revision);
     ctx.vars["version"] = r.version;
     ctx.vars["image"] = r.name;
     // The version where a systemd unit name holds it (an instance name that
@@ -437,7 +459,26 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         out.commit();
     }
     r.lock = o.output_dir + "/" + r.name + ".lock.json";
-    (ctx.lock_in ? *ctx.lock_in : ctx.lock).write(r.lock);
+    {
+        // Besides the inputs, everything the image's bytes depend on, so that
+        // `build --lock` alone rebuilds them (the command line applies these).
+        source::LockFile& out = ctx.lock_in ? *ctx.lock_in : ctx.lock;
+        out.set("profile", prof.name);
+        out.set("profile_sha256", profile_sha256);
+        out.set("target", target_name);
+        out.set("architecture", o.architecture);
+        out.set("version", r.version);
+        if (o.revision > 0)
+            out.set("revision", std::to_string(o.revision));
+        out.set("mtime", std::to_string(o.mtime));
+        out.set("compression", o.writer.compression.to_string());
+        out.set("block_size", std::to_string(o.writer.block_size));
+        out.set("xattrs", o.writer.xattrs ? "yes" : "no");
+        out.set("tail_packing", o.writer.tail_packing ? "yes" : "no");
+        for (const auto& [var, value] : o.vars)
+            out.set("set." + var, value);
+        out.write(r.lock);
+    }
     for (const auto& e : (ctx.lock_in ? *ctx.lock_in : ctx.lock).entries())
         r.inputs.push_back({e.name, e.version, e.sha256});
 

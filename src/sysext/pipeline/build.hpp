@@ -21,6 +21,7 @@ struct BuildOptions {
     std::string target;               // "" = the profile's default target
     std::string architecture = "x86-64"; // systemd's name
     std::string version = "latest";   // pattern for the profile's version_from package
+    unsigned revision = 0;            // > 0: the release is VERSION-rN (a rebuild of VERSION)
     std::string output_dir = "out";
     std::string lock_in;              // rebuild exactly the inputs of this lock file
     std::string mirror;               // Debian mirror; "" = from the host's apt sources
@@ -40,10 +41,11 @@ struct BuildOptions {
     bool force_insecure_key = false;
     // Flatcar update payload next to the image (IMAGE.gz): always for a target
     // named "flatcar", else when asked. Signed with payload_keys; without keys it
-    // is left unsigned with room for two RSA-2048 signatures, and the hash to
-    // sign elsewhere is written to IMAGE.gz.hash (see `payload attach`).
+    // is left unsigned with room for payload_signatures RSA-2048 signatures, and
+    // the hash to sign elsewhere is written to IMAGE.gz.hash (see `payload attach`).
     bool payload = false;
     std::vector<std::string> payload_keys;
+    size_t payload_signatures = 2;
     BlockCache* payload_cache = nullptr; // payload chunks; writer.cache is for squashfs blocks
     uint32_t mtime = 0;
     squashfs::WriterOptions writer;

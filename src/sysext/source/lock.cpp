@@ -80,6 +80,12 @@ std::string LockFile::to_json() const {
     }
     nlohmann::ordered_json doc;
     doc[k_format_key] = k_lock_format;
+    if (!m_settings.empty()) {
+        nlohmann::ordered_json build = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : m_settings)
+            build[key] = value;
+        doc["build"] = std::move(build);
+    }
     doc["inputs"] = std::move(inputs);
     return doc.dump(2) + "\n";
 }
@@ -100,6 +106,15 @@ LockFile LockFile::parse(const std::string& text, const std::string& origin) {
     if (!doc["inputs"].is_array())
         throw_input(origin + ": \"inputs\" must be an array");
     LockFile lock;
+    if (doc.contains("build")) {
+        if (!doc["build"].is_object())
+            throw_input(origin + ": \"build\" must be an object");
+        for (const auto& [key, value] : doc["build"].items()) {
+            if (!value.is_string())
+                throw_input(origin + ": build." + key + " must be a string");
+            lock.set(key, value.get<std::string>());
+        }
+    }
     size_t index = 0;
     for (const auto& j : doc["inputs"]) {
         const std::string where = origin + ": inputs[" + std::to_string(index++) + "]";

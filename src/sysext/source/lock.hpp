@@ -6,6 +6,10 @@
 //    "inputs": [{"kind": "deb", "name": "podman", "version": "5.4.2+ds1-1",
 //                "architecture": "amd64", "url": "MIRROR/pool/main/...deb",
 //                "filename": "pool/main/...deb", "sha256": "...", "size": 123}]}
+// and "build": {"architecture": "x86-64", "compression": "zstd:15", "mtime":
+// "1700000000", "profile": "podman", "profile_sha256": "...", "target":
+// "debian", ...}: every setting the image's bytes depend on besides the inputs,
+// so that `build --lock FILE` alone rebuilds the same bytes anywhere.
 // "kind" says what the entry is ("deb" from a Debian archive, "url" for a plain
 // download); "filename" is the path under a Debian mirror, so a lock can be
 // replayed against another mirror. Entries are kept sorted by kind, name and
@@ -13,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +45,9 @@ public:
     // identical (Input error otherwise).
     void add(LockEntry entry);
     const std::vector<LockEntry>& entries() const { return m_entries; }
+    // The build's settings (strings, sorted by key).
+    void set(const std::string& key, const std::string& value) { m_settings[key] = value; }
+    const std::map<std::string, std::string>& settings() const { return m_settings; }
 
     std::string to_json() const;
     // Throws Input "<origin>: <where>: <cause>", suggesting the nearest key for a typo.
@@ -50,6 +58,7 @@ public:
 
 private:
     std::vector<LockEntry> m_entries;
+    std::map<std::string, std::string> m_settings;
 };
 
 } // namespace sysext::source
