@@ -1,5 +1,9 @@
 // sysext-build: parse the command line, run one subcommand, map errors to exit codes.
 #include "cli/command.hpp"
+#include "cli/options.hpp"
+#include "cli/terminal_reporter.hpp"
+#include "sysext/profile/profile.hpp"
+#include "sysext/util/strings.hpp"
 #include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/version.hpp"
@@ -26,7 +30,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("sysext-build ") + sysext::k_version);
     app.require_subcommand(1);
     app.fallthrough();
-    app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors");
+    app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors (no progress, no warnings)")
+        ->each([](const std::string&) { sysext::cli::TerminalReporter::errors_only(true); });
     app.add_flag("--json", global.json, "Print machine-readable results as JSON on stdout");
     app.add_flag("-v,--verbose", global.verbose, "Print more detail");
     app.footer("Results go to stdout (JSON with --json); progress and warnings to stderr, a live line\n"
@@ -39,14 +44,40 @@ int main(int argc, char** argv) {
                "  4  a verification failed (image, payload, signature)\n"
                "  5  the system refused a read or write");
     sysext::cli::setup_commands(app, global);
-    // `sysext-build podman ...` is short for `sysext-build build podman ...`.
+    // `sysext-build podman ...` is short for `sysext-build build podman ...`;
+    // `sysext-build help [COMMAND]` is `sysext-build [COMMAND] --help`; a word
+    // that is neither a command nor a profile but close to a command is a typo.
     std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        commands.push_back(sub->get_name());
     for (size_t i = 0; i < args.size(); ++i) {
         if (!args[i].empty() && args[i][0] == '-')
             continue;
-        auto named = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == args[i]; });
-        if (named.empty())
-            args.insert(args.begin() + static_cast<long>(i), "build");
+        if (args[i] == "help") {
+            args.erase(args.begin() + static_cast<long>(i));
+            args.insert(i < args.size() ? args.begin() + static_cast<long>(i) + 1 : args.end(),
+                        "--help");
+            break;
+        }
+        if (std::find(commands.begin(), commands.end(), args[i]) != commands.end())
+            break;
+        bool profile = false;
+        try {
+            sysext::profile::find(args[i], sysext::cli::profile_dirs());
+            profile = true;
+        } catch (const sysext::Error&) {
+        }
+        if (!profile) {
+            if (std::string near = sysext::nearest(args[i], commands); !near.empty()) {
+                std::fprintf(stderr,
+                             "sysext-build: error: unknown command \"%s\" (did you mean \"%s\"?); "
+                             "see sysext-build help\n",
+                             args[i].c_str(), near.c_str());
+                return static_cast<int>(sysext::ErrorKind::Usage);
+            }
+        }
+        args.insert(args.begin() + static_cast<long>(i), "build");
         break;
     }
     std::reverse(args.begin(), args.end()); // CLI11 takes them last first
@@ -56,7 +87,26 @@ int main(int argc, char** argv) {
         // --help and --version exit 0; every other parse error is a usage error (2).
         if (e.get_exit_code() == 0)
             return app.exit(e);
-        std::fprintf(stderr, "sysext-build: error: %s (see --help)\n", e.what());
+        // A mistyped flag: name the nearest flag of the command that was meant.
+        std::string hint;
+        const CLI::App* cmd = &app;
+        for (const CLI::App* sub : app.get_subcommands())
+            cmd = sub;
+        std::vector<std::string> flags;
+        for (const CLI::Option* opt : cmd->get_options())
+            for (const auto& name : opt->get_lnames())
+                flags.push_back("--" + name);
+        for (const CLI::Option* opt : app.get_options())
+            for (const auto& name : opt->get_lnames())
+                flags.push_back("--" + name);
+        for (const auto& word : args)
+            if (word.rfind("--", 0) == 0 && hint.empty() &&
+                std::find(flags.begin(), flags.end(), word.substr(0, word.find('='))) == flags.end())
+                if (std::string near = sysext::nearest(word.substr(0, word.find('=')), flags);
+                    !near.empty())
+                    hint = " (did you mean " + near + "?)";
+        std::fprintf(stderr, "sysext-build: error: %s%s (see sysext-build help %s)\n", e.what(),
+                     hint.c_str(), cmd == &app ? "" : cmd->get_name().c_str());
         return static_cast<int>(sysext::ErrorKind::Usage);
     } catch (const sysext::MultiError& e) {
         for (const auto& problem : e.problems())

@@ -49,6 +49,8 @@ void TerminalReporter::progress(uint64_t done, uint64_t total) {
 }
 
 void TerminalReporter::warn(std::string_view message) {
+    if (s_errors_only)
+        return;
     finish();
     std::fprintf(stderr, "sysext-build: warning: %.*s\n", static_cast<int>(message.size()),
                  message.data());

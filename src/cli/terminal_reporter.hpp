@@ -20,8 +20,11 @@ public:
     void info(std::string_view message) override;
     // Ends a live line, if one is showing.
     void finish();
+    // --quiet: only errors, warnings included (set once, while parsing).
+    static void errors_only(bool on) { s_errors_only = on; }
 
 private:
+    static inline bool s_errors_only = false;
     bool m_quiet;
     bool m_tty;
     bool m_live = false;
