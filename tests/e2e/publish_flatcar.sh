@@ -12,8 +12,8 @@ require_tool sha256sum python3
 root=$WORK/sdk-root
 make_flatcar_sdk_root "$root"
 
-"$SYSEXT_BUILD" -q podman --target flatcar --set "root=$root" --set os_version=4593.2.5 \
-    --set version=5.4.2 -o "$WORK/out" --release-dir "$WORK/rel" --base-url http://127.0.0.1:1/flatcar 2>"$WORK/err"
+"$SYSEXT_BUILD" podman --target flatcar --set "root=$root" --set os_version=4593.2.5 \
+    --set version=5.4.2 -o "$WORK/out" --release-dir "$WORK/rel" --base-url http://127.0.0.1:1/flatcar >/dev/null 2>"$WORK/err"
 r=$WORK/rel/flatcar/flatcar-podman-5.4.2-x86-64
 [ "$(ls "$r" | tr '\n' ' ')" = "SHA256SUMS components.txt contents.txt flatcar-podman.flatcar.bu flatcar-podman.gz flatcar-podman.gz.hash flatcar-podman.lock.json flatcar-podman.raw manifest.json usage.txt " ] ||
     fail "release files: $(ls "$r")"
