@@ -132,8 +132,8 @@ private:
                 fail("signatures", "signature " + std::to_string(i) + " has no data");
         passed({"signatures"});
 
-        // Older clients only look at version 2; ue-rs tries each. Versions count up
-        // so that the last is 2.
+        // Versions count up so that the last is 2: update_engine checks only the
+        // signature of version 2 (payload_signer.cc), ue-rs accepts any that verifies.
         for (int i = 0; i < count; ++i) {
             const auto& sig = signatures.signatures(i);
             int64_t want = int64_t{k_last_signature_version} + 1 - count + i;
@@ -204,7 +204,14 @@ private:
         passed({"operation hash"});
     }
 
-    // The dst extent of an operation, checked: one extent, in order, in the image.
+    // The bytes operation i must produce at image_offset, after checking its one
+    // dst extent: in order, inside the image. Flatcar's generator (update_engine's
+    // full_update_generator.cc) declares every extent a whole chunk, the image's
+    // last, partial one too, and its clients write only the operation's data:
+    // update_engine's extent writer refuses data longer than the extent but not
+    // shorter; ue-rs ignores num_blocks and hashes every byte it wrote. So the last
+    // extent may run past the image's end up to the end of its 1 MiB chunk, while
+    // its data must end exactly at the image's end.
     uint64_t check_extent(int i, const pb::InstallOperation& op, uint64_t image_offset,
                           uint64_t image_size) {
         const uint64_t bs = m_manifest.block_size();
@@ -223,13 +230,28 @@ private:
                                           std::to_string(extent.start_block()) +
                                           ", expected block " + std::to_string(image_offset / bs) +
                                           " (operations must cover the image in order)");
-        if (extent.num_blocks() == 0 || extent.num_blocks() > (image_size - image_offset) / bs)
-            fail("operation extents", op_name(i) + " writes " +
-                                          std::to_string(extent.num_blocks()) +
-                                          " blocks at block " + std::to_string(extent.start_block()) +
-                                          ", past the image's " + std::to_string(image_size) +
-                                          " bytes");
-        return extent.num_blocks() * bs;
+        const uint64_t left = image_size - image_offset;
+        const std::string writes = op_name(i) + " writes " + std::to_string(extent.num_blocks()) +
+                                   " blocks at block " + std::to_string(extent.start_block());
+        if (extent.num_blocks() == 0)
+            fail("operation extents", writes + ": an empty extent");
+        if (extent.num_blocks() <= left / bs)
+            return extent.num_blocks() * bs;
+        // Past the image's end: only the last operation, and only within its chunk.
+        const uint64_t tail = image_size % k_chunk_size;
+        const uint64_t chunk_end = tail == 0 || image_size > UINT64_MAX - k_chunk_size
+                                       ? image_size
+                                       : image_size - tail + k_chunk_size;
+        const bool last = i == m_manifest.partition_operations_size() - 1;
+        if (!last)
+            fail("operation extents", writes + ", past the image's " + std::to_string(image_size) +
+                                          " bytes (only the last operation may reach into the "
+                                          "rest of the image's last 1 MiB chunk)");
+        if (extent.num_blocks() > (chunk_end - image_offset) / bs)
+            fail("operation extents", writes + ", past the image's " + std::to_string(image_size) +
+                                          " bytes and the end of its last 1 MiB chunk (block " +
+                                          std::to_string(chunk_end / bs) + ")");
+        return left;
     }
 
     void rebuild_image() {
@@ -251,11 +273,14 @@ private:
                 fail("image size", op_name(i) + " writes past the image's " +
                                        std::to_string(image_size) + " bytes");
             const uint64_t length = check_extent(i, op, image_offset, image_size);
+            const std::string wanted =
+                std::to_string(length) +
+                (length == image_size - image_offset ? " bytes up to the image's end"
+                                                     : " bytes of its extent");
             uint64_t written = 0;
             auto emit = [&](const char* p, size_t n) {
                 if (n > length - written)
-                    fail("operation data", op_name(i) + " produces more than its " +
-                                               std::to_string(length) + " bytes");
+                    fail("operation data", op_name(i) + " produces more than the " + wanted);
                 image_hasher.update(p, n);
                 if (out)
                     out->write(p, n);
@@ -275,7 +300,7 @@ private:
             }
             if (written != length)
                 fail("operation data", op_name(i) + " produces " + std::to_string(written) +
-                                           " bytes for an extent of " + std::to_string(length));
+                                           " bytes, not the " + wanted);
             image_offset += length;
             m_reporter.progress(image_offset, image_size);
         }

@@ -7,8 +7,10 @@
 // the file), signature operation (the dummy noop entry), signatures (the blob
 // parses), signature versions (count up to 2), signature (each public key verifies
 // one signature over the signed range), operation hash, operation extents (exactly
-// one per operation, in order, covering the image), operation data (bzip2 and
-// length), partition info, image size, image hash. Sources: ue-rs
+// one per operation, in order, covering the image; the last may reach past the
+// image's end to the end of its 1 MiB chunk, as Flatcar's generator declares it),
+// operation data (bzip2, and the length: the extent's, the last one's up to the
+// image's end), partition info, image size, image hash. Sources: ue-rs
 // (update-format-crau, download/package.rs), update_engine payload_processor.cc,
 // delta_performer.cc, payload_signer.cc. Everything streams in bounded memory.
 #pragma once

@@ -10,6 +10,14 @@ signatures are checked by the `openssl` command.
   payload_reader.py verify PAYLOAD --pubkey PUB [--pubkey PUB2] [--out IMAGE]
   payload_reader.py signed-hash PAYLOAD
   payload_reader.py mutate PAYLOAD OUT --field FIELD --add N
+  payload_reader.py flatcar-generate IMAGE OUT --key KEY [--key KEY2] [--last-extent-blocks N]
+
+flatcar-generate writes a full payload laid out as Flatcar's own tools lay it
+out (update_engine's delta_generator: full_update_generator.cc cuts the image
+into 1 MiB chunks and declares every dst extent a whole chunk, the last,
+partial one too; payload_signer.cc reserves the signature blob and numbers the
+signatures up to 2), and signs it with `openssl pkeyutl` as core_sign_update
+does.
 """
 import argparse
 import bz2
@@ -86,6 +94,9 @@ Manifest, Signatures = build_schema()
 
 class Bad(Exception):
     pass
+
+
+MiB = 1024 * 1024
 
 
 def read_payload(path):
@@ -173,9 +184,20 @@ def verify(args):
         else:
             raise Bad(f"operation {i} type {op.type}")
         ext = op.dst_extents[0]
-        if len(blob) != ext.num_blocks * bs:
-            raise Bad(f"operation {i} length {len(blob)} != {ext.num_blocks} blocks")
         start = ext.start_block * bs
+        room = ext.num_blocks * bs
+        # Clients write only the data: update_engine's extent writer refuses data
+        # longer than the extent; ue-rs ignores num_blocks and hashes all it wrote.
+        # Flatcar's generator declares the last, partial chunk as a whole one.
+        if len(blob) > room:
+            raise Bad(f"operation {i} data of {len(blob)} bytes overflows its {ext.num_blocks} blocks")
+        if i == len(m.partition_operations) - 1:
+            if start + len(blob) != size:
+                raise Bad(f"operation {i} data ends at {start + len(blob)}, not at the image's end")
+            if start + room > -(-size // MiB) * MiB:
+                raise Bad(f"operation {i} extent ends past the image's last 1 MiB chunk")
+        elif len(blob) != room:
+            raise Bad(f"operation {i} length {len(blob)} != {ext.num_blocks} blocks")
         if start + len(blob) > size:
             raise Bad(f"operation {i} writes past the image")
         image[start:start + len(blob)] = blob
@@ -215,6 +237,77 @@ def mutate(args):
         out.write(data[:4] + struct.pack(">QQ", 1, len(raw)) + raw + data[blobs:])
 
 
+def flatcar_generate(args):
+    """A payload as Flatcar's delta_generator and core_sign_update make it."""
+    image = open(args.payload, "rb").read()
+    bs = 4096
+    if len(image) % bs:
+        raise Bad("the image size is not a multiple of 4096")
+    m = Manifest()
+    blobs = bytearray()
+    for offset in range(0, len(image), MiB):
+        chunk = image[offset:offset + MiB]
+        packed = bz2.compress(chunk)
+        op = m.partition_operations.add()
+        op.type = 1 if len(packed) < len(chunk) else 0  # REPLACE_BZ if smaller
+        data = packed if op.type == 1 else chunk
+        op.data_offset = len(blobs)
+        op.data_length = len(data)
+        op.data_sha256_hash = hashlib.sha256(data).digest()
+        ext = op.dst_extents.add()
+        ext.start_block = offset // bs
+        ext.num_blocks = MiB // bs  # a whole chunk, the last one too
+        blobs += data
+    if args.last_extent_blocks is not None:
+        m.partition_operations[-1].dst_extents[0].num_blocks = args.last_extent_blocks
+    m.block_size = bs
+    # The signature blob's size is that of real signatures of the keys' sizes.
+    n = len(args.key)
+    sizes = [len(sign_hash(key, b"\0" * 32)) for key in args.key]
+    sigs = Signatures()
+    for i, size in enumerate(sizes):
+        s = sigs.signatures.add()
+        s.version = 3 - n + i
+        s.data = b"\0" * size
+    sig_size = len(sigs.SerializeToString())
+    m.signatures_offset = len(blobs)
+    m.signatures_size = sig_size
+    noop = m.noop_operations.add()
+    noop.type = 0
+    noop.data_offset = len(blobs)
+    noop.data_length = sig_size
+    hole = noop.dst_extents.add()
+    hole.start_block = 2**64 - 1
+    hole.num_blocks = (sig_size + bs - 1) // bs
+    m.new_partition_info.size = len(image)
+    m.new_partition_info.hash = hashlib.sha256(image).digest()
+    raw = m.SerializeToString()
+    signed = b"CrAU" + struct.pack(">QQ", 1, len(raw)) + raw + bytes(blobs)
+    digest = hashlib.sha256(signed).digest()
+    for s, key in zip(sigs.signatures, args.key):
+        s.data = sign_hash(key, digest)
+    blob = sigs.SerializeToString()
+    if len(blob) != sig_size:
+        raise Bad("the signatures' size differs from the space reserved")
+    with open(args.out, "wb") as out:
+        out.write(signed + blob)
+    print(json.dumps({"operations": len(m.partition_operations), "image_size": len(image),
+                      "last_extent": [m.partition_operations[-1].dst_extents[0].start_block,
+                                      m.partition_operations[-1].dst_extents[0].num_blocks],
+                      "signed_range_sha256": digest.hex()}))
+
+
+def sign_hash(key, digest):
+    """PKCS#1 v1.5 over a SHA-256 DigestInfo, made by openssl from the bare hash."""
+    with tempfile.TemporaryDirectory() as tmp:
+        h = os.path.join(tmp, "hash")
+        with open(h, "wb") as out:
+            out.write(digest)
+        return subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-pkeyopt",
+                               "digest:sha256", "-in", h], check=True,
+                              capture_output=True).stdout
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -232,6 +325,12 @@ def main():
     mu.add_argument("--field", required=True)
     mu.add_argument("--add", type=int, required=True)
     mu.set_defaults(fn=mutate)
+    g = sub.add_parser("flatcar-generate")
+    g.add_argument("payload", metavar="IMAGE")
+    g.add_argument("out")
+    g.add_argument("--key", action="append", required=True)
+    g.add_argument("--last-extent-blocks", type=int)
+    g.set_defaults(fn=flatcar_generate)
     args = p.parse_args()
     try:
         args.fn(args)

@@ -222,4 +222,84 @@ TEST_F(PayloadVerifier, HeaderChecksComeFirst) {
                                "must end the file");
 }
 
+
+// Flatcar's generator (update_engine's full_update_generator.cc) declares every
+// operation's extent as a whole 1 MiB chunk, the image's last, partial chunk too;
+// its clients write only the data. The image here is 2 MiB + 8192 bytes: the
+// last operation's data is 2 blocks, its extent may say up to 256.
+TEST_F(PayloadVerifier, AcceptsTheLastExtentDeclaredAsAWholeChunk) {
+    for (uint64_t blocks : {256u, 3u}) {
+        VerifyOptions o;
+        o.payload = resigned([&](pb::DeltaArchiveManifest& m) {
+            m.mutable_partition_operations(2)->mutable_dst_extents(0)->set_num_blocks(blocks);
+        });
+        o.public_keys = m_public;
+        o.extract = m_dir.path("out.raw");
+        VerifyResult r = verify_payload(o, null_reporter());
+        EXPECT_EQ(read_all(o.extract), m_image) << blocks;
+        EXPECT_EQ(r.image_size, m_image.size());
+        EXPECT_EQ(r.checks.back(), "image hash");
+    }
+}
+
+TEST_F(PayloadVerifier, RefusesExtentsPastTheLastChunk) {
+    std::string p = m_dir.path("edited.gz");
+    auto last_blocks = [](uint64_t n) {
+        return [n](pb::DeltaArchiveManifest& m) {
+            m.mutable_partition_operations(2)->mutable_dst_extents(0)->set_num_blocks(n);
+        };
+    };
+    EXPECT_EQ(error_of(resigned(last_blocks(257))),
+              p + ": operation extents check failed: operation 2 writes 257 blocks at block 512, "
+                  "past the image's 2105344 bytes and the end of its last 1 MiB chunk (block 768)");
+    EXPECT_EQ(error_of(resigned(last_blocks(1u << 20))),
+              p + ": operation extents check failed: operation 2 writes 1048576 blocks at block "
+                  "512, past the image's 2105344 bytes and the end of its last 1 MiB chunk "
+                  "(block 768)");
+    EXPECT_EQ(error_of(resigned(last_blocks(0))),
+              p + ": operation extents check failed: operation 2 writes 0 blocks at block 512: "
+                  "an empty extent");
+    // Only the last operation may reach past the image's end.
+    EXPECT_EQ(error_of(resigned([](pb::DeltaArchiveManifest& m) {
+                  m.mutable_partition_operations(1)->mutable_dst_extents(0)->set_num_blocks(300);
+              })),
+              p + ": operation extents check failed: operation 1 writes 300 blocks at block 256, "
+                  "past the image's 2105344 bytes (only the last operation may reach into the rest "
+                  "of the image's last 1 MiB chunk)");
+}
+
+// The last operation's data must end exactly at the image's end, whatever its
+// extent says: ue-rs hashes every byte it writes, update_engine needs them all.
+TEST_F(PayloadVerifier, TheLastOperationsDataEndsAtTheImagesEnd) {
+    const std::string tail = m_image.substr(2 * k_chunk_size);
+    ASSERT_EQ(tail.size(), 8192u);
+    // The last operation replaced by a REPLACE of `data` into a whole-chunk extent.
+    auto with_last_data = [&](const std::string& data) {
+        uint64_t blob_size = 0;
+        return resigned(
+            [&](pb::DeltaArchiveManifest& m) {
+                auto* op = m.mutable_partition_operations(2);
+                op->set_type(pb::InstallOperation::REPLACE);
+                op->set_data_length(static_cast<uint32_t>(data.size()));
+                sysext::Digest h = sysext::sha256(data);
+                op->set_data_sha256_hash(h.data(), h.size());
+                op->mutable_dst_extents(0)->set_num_blocks(256);
+                set_signature_area(m, blob_size, m.signatures_size());
+            },
+            [&](std::string& blobs) {
+                PayloadFile f = PayloadFile::open(m_dir.path("good.gz"));
+                blobs = blobs.substr(0, f.manifest().partition_operations(2).data_offset()) + data;
+                blob_size = blobs.size();
+            });
+    };
+    std::string p = m_dir.path("edited.gz");
+    EXPECT_EQ(error_of(with_last_data(tail)), "(no error)");
+    EXPECT_EQ(error_of(with_last_data(tail + std::string(4096, '\0'))),
+              p + ": operation data check failed: operation 2 produces more than the 8192 bytes "
+                  "up to the image's end");
+    EXPECT_EQ(error_of(with_last_data(tail.substr(0, 4096))),
+              p + ": operation data check failed: operation 2 produces 4096 bytes, not the 8192 "
+                  "bytes up to the image's end");
+}
+
 } // namespace sysext::payload
