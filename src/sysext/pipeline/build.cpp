@@ -229,10 +229,26 @@ release::Fields release_fields(const Context& ctx) {
 
 // Every ELF file must suit the architecture and find its loader and libraries
 // in the extension or the target base system.
-void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r) {
+void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r, bool any_host) {
     const BuildOptions& o = ctx.options;
     if (!o.elf_check)
         return;
+    validate::ElfCheckOptions eo;
+    eo.architecture = o.architecture;
+    eo.glibc = profile::expand(ctx.target.glibc, ctx.vars, ctx.target.origin);
+    eo.any_host = any_host;
+    // What an image for any host, or the glibc a target promises, asks of its
+    // binaries needs no base system: checked even when the libraries are not.
+    auto versions_only = [&](const std::string& why) {
+        ctx.reporter.warn("ELF check of libraries skipped: " + why);
+        if (!eo.any_host && eo.glibc.empty())
+            return;
+        eo.libraries = false;
+        auto report = validate::check_elf(tree, eo);
+        r.elf_checked = report.elf_files;
+        if (!report.problems.empty())
+            throw MultiError(ErrorKind::Input, std::move(report.problems));
+    };
     std::optional<validate::BaseLibraries> base;
     if (!o.base_root.empty()) {
         base = validate::BaseLibraries::from_root(o.base_root);
@@ -242,19 +258,14 @@ void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r) {
         std::string listing = relative_to(ctx.profile.dir(),
                                           profile::expand(ctx.target.base_files, ctx.vars, ctx.target.origin));
         struct stat st;
-        if (::stat(listing.c_str(), &st) != 0) {
-            ctx.reporter.warn("ELF check skipped: no base system listing " + listing +
-                              " (give --base-root or --base-list)");
-            return;
-        }
+        if (::stat(listing.c_str(), &st) != 0)
+            return versions_only("no base system listing " + listing +
+                                 " (give --base-root or --base-list)");
         base = validate::BaseLibraries::from_listing(listing);
     } else {
-        ctx.reporter.warn("ELF check skipped: no base system (give --base-root or --base-list)");
-        return;
+        return versions_only("no base system (give --base-root or --base-list)");
     }
     ctx.reporter.stage("checking binaries");
-    validate::ElfCheckOptions eo;
-    eo.architecture = o.architecture;
     eo.base = &*base;
     auto report = validate::check_elf(tree, eo);
     r.elf_checked = report.elf_files;
@@ -441,7 +452,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         throw MultiError(ErrorKind::Input, std::move(ctx.problems));
     tree.finalize();
     r.entries = tree.count();
-    check_binaries(ctx, tree, r);
+    check_binaries(ctx, tree, r, rel.os_id == "_any");
     for (const auto& c : prof.components) {
         std::string pkg = c.package.empty() ? c.name : c.package;
         r.components[c.name] = ctx.versions.count(pkg) ? ctx.versions[pkg] : "";

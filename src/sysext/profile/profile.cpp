@@ -194,8 +194,9 @@ TargetSpec read_target(Checker& c, const std::string& name, const json& j, const
     TargetSpec t;
     t.name = name;
     t.origin = c.at(ptr);
-    if (!c.object(j, ptr, {"image", "release", "sources", "requires", "base_files"}))
+    if (!c.object(j, ptr, {"image", "release", "sources", "requires", "base_files", "glibc"}))
         return t;
+    t.glibc = c.string(j, "glibc", ptr, false);
     t.image = c.string(j, "image", ptr, false);
     t.base_files = c.string(j, "base_files", ptr, false);
     t.release = c.string_map(j, "release", ptr);

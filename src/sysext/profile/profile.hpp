@@ -50,6 +50,7 @@ struct TargetSpec {
     // Listing of the target base system's files (relative to the profile), for
     // the ELF check; "" = none (then only --base-root/--base-list give one).
     std::string base_files;
+    std::string glibc; // the oldest glibc the target's image runs with ("2.36"), "" = unsaid
     Origin origin;
 };
 

@@ -111,11 +111,30 @@ public:
 
     // Second pass: the problems of each file, in tree order.
     void check_all() {
+        std::vector<std::string> dynamic; // linked against libraries: for ID=_any
         for (const Scanned& s : m_scanned) {
-            if (!s.error.empty())
+            if (!s.error.empty()) {
                 report.problems.push_back(s.error);
-            else if (check_machine(s.path, *s.elf) && !is_debug_file(s.path))
-                check_loading(s.path, *s.elf);
+            } else if (check_machine(s.path, *s.elf) && !is_debug_file(s.path)) {
+                if (m_options.libraries)
+                    check_loading(s.path, *s.elf);
+                check_glibc(s.path, *s.elf);
+                if (!s.elf->needed.empty())
+                    dynamic.push_back(s.path);
+            }
+        }
+        if (m_options.any_host && m_options.glibc.empty() && !dynamic.empty()) {
+            std::string names;
+            for (size_t i = 0; i < dynamic.size() && i < 5; ++i)
+                names += (i ? ", " : "") + dynamic[i];
+            if (dynamic.size() > 5)
+                names += " and " + std::to_string(dynamic.size() - 5) + " more";
+            report.problems.push_back(
+                "an image for any host (ID=_any) holds " + std::to_string(dynamic.size()) +
+                " dynamically linked files (" + names +
+                "): they run only where the libraries they were linked against exist, at the "
+                "symbol versions they need; state the oldest glibc the image supports (\"glibc\" "
+                "in the profile's target) or build for a named ID");
         }
     }
 
@@ -143,6 +162,52 @@ private:
     std::string nowhere() const {
         return m_options.base ? "found neither in the extension nor in the base system"
                               : "not found in the extension (no base system given)";
+    }
+
+    // GLIBC_x.y symbol versions beyond the glibc the image promises. One line
+    // per file, naming the newest version it needs.
+    void check_glibc(const std::string& path, const ElfFile& elf) {
+        if (m_options.glibc.empty())
+            return;
+        const std::vector<unsigned> promised = version_numbers(m_options.glibc);
+        std::string newest, from;
+        std::vector<unsigned> newest_numbers = promised;
+        for (const auto& [lib, version] : elf.version_needs) {
+            if (version.rfind("GLIBC_", 0) != 0)
+                continue;
+            const std::vector<unsigned> v = version_numbers(version.substr(6));
+            if (v > newest_numbers) {
+                newest_numbers = v;
+                newest = version;
+                from = lib;
+            }
+        }
+        if (!newest.empty())
+            report.problems.push_back(path + ": needs " + newest + " (of " + from +
+                                      "), newer than the glibc " + m_options.glibc +
+                                      " the image promises to run with");
+    }
+
+    // "2.38" -> {2, 38}; non-digits end a number ("2.3.4a" -> {2, 3, 4}).
+    static std::vector<unsigned> version_numbers(const std::string& text) {
+        std::vector<unsigned> out;
+        unsigned n = 0;
+        bool in_number = false;
+        for (char c : text) {
+            if (c >= '0' && c <= '9' && n < 100000) {
+                n = n * 10 + static_cast<unsigned>(c - '0');
+                in_number = true;
+            } else if (c == '.') {
+                out.push_back(n);
+                n = 0;
+                in_number = false;
+            } else {
+                break;
+            }
+        }
+        if (in_number || out.empty())
+            out.push_back(n);
+        return out;
     }
 
     void check_loading(const std::string& path, const ElfFile& elf) {

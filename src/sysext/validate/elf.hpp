@@ -31,6 +31,9 @@ struct ElfFile {
     std::vector<std::string> runpath; // DT_RUNPATH, or DT_RPATH when there is no RUNPATH
     bool runpath_is_rpath = false;    // the entries came from DT_RPATH
     std::string soname;               // DT_SONAME
+    // DT_VERNEED: the symbol versions it needs, as (library, version) pairs:
+    // ("libc.so.6", "GLIBC_2.38"), in the file's order.
+    std::vector<std::pair<std::string, std::string>> version_needs;
 };
 
 // Reads up to size bytes at offset into buf and returns how many it read
@@ -102,6 +105,15 @@ private:
 struct ElfCheckOptions {
     std::string architecture;            // systemd name; "" or "_any": no machine check
     const BaseLibraries* base = nullptr; // null: only the extension's own files count
+    // The oldest glibc the image promises to run with ("2.36"): a GLIBC_x.y
+    // symbol version needed beyond it is a problem. "" = not stated.
+    std::string glibc;
+    // An image for any host (ID=_any): a dynamically linked file is a problem
+    // unless `glibc` is stated, since such a file runs only where the libraries
+    // it was linked against exist at the versions it needs.
+    bool any_host = false;
+    // false: only machines and symbol versions, no library lookup (no base).
+    bool libraries = true;
 };
 
 struct ElfReport {

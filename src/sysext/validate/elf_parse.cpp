@@ -193,6 +193,8 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
     uint64_t strsz = 0;
     bool have_strsz = false;
     std::vector<std::pair<int64_t, uint64_t>> strings; // (tag, offset in the string table)
+    std::optional<uint64_t> verneed;                   // DT_VERNEED address
+    uint64_t verneed_count = 0;                        // DT_VERNEEDNUM
     for (const Dyn& d : dyns) {
         const int64_t tag = static_cast<int64_t>(r.fix(d.d_tag));
         const uint64_t val = r.fix(d.d_un.d_val);
@@ -203,6 +205,10 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
         } else if (tag == DT_STRSZ) {
             strsz = val;
             have_strsz = true;
+        } else if (tag == DT_VERNEED) {
+            verneed = val;
+        } else if (tag == DT_VERNEEDNUM) {
+            verneed_count = val;
         } else if (tag == DT_NEEDED || tag == DT_SONAME || tag == DT_RPATH || tag == DT_RUNPATH) {
             if (strings.size() >= k_max_string_entries)
                 r.malformed("more than " + std::to_string(k_max_string_entries) +
@@ -261,6 +267,49 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
     // ld.so ignores DT_RPATH when DT_RUNPATH is present.
     elf.runpath_is_rpath = runpath.empty() && !rpath.empty();
     elf.runpath = runpath.empty() ? std::move(rpath) : std::move(runpath);
+
+    // Symbol versions needed (.gnu.version_r): Elf_Verneed records, each with
+    // its Elf_Vernaux entries; the same layout in both classes.
+    if (!verneed || verneed_count == 0)
+        return;
+    if (verneed_count > k_max_string_entries)
+        r.malformed(std::to_string(verneed_count) + " DT_VERNEEDNUM entries");
+    uint64_t verneed_room = 0;
+    std::optional<uint64_t> at = vaddr_to_offset(segments, *verneed, &verneed_room);
+    if (!at)
+        r.malformed("DT_VERNEED address " + hex(*verneed) + " is in no loaded segment");
+    size_t entries = 0;
+    uint64_t need = *at;
+    for (uint64_t i = 0; i < verneed_count; ++i) {
+        static_assert(sizeof(Elf64_Verneed) == sizeof(Elf32_Verneed) &&
+                          sizeof(Elf64_Vernaux) == sizeof(Elf32_Vernaux),
+                      "one layout for both classes");
+        Elf64_Verneed vn;
+        r.read(need, &vn, sizeof vn, "Elf_Verneed");
+        const uint64_t file_off = r.fix(vn.vn_file);
+        if (file_off >= avail)
+            r.malformed("Elf_Verneed file name past the string table");
+        const std::string file = r.string_at(*table + file_off, *table + avail, "vn_file");
+        uint64_t aux = need + r.fix(vn.vn_aux);
+        for (uint32_t j = 0; j < r.fix(vn.vn_cnt); ++j) {
+            if (++entries > k_max_string_entries)
+                r.malformed("more than " + std::to_string(k_max_string_entries) +
+                            " symbol versions needed");
+            Elf64_Vernaux vna;
+            r.read(aux, &vna, sizeof vna, "Elf_Vernaux");
+            const uint64_t name_off = r.fix(vna.vna_name);
+            if (name_off >= avail)
+                r.malformed("Elf_Vernaux name past the string table");
+            elf.version_needs.emplace_back(
+                file, r.string_at(*table + name_off, *table + avail, "vna_name"));
+            if (r.fix(vna.vna_next) == 0)
+                break;
+            aux += r.fix(vna.vna_next);
+        }
+        if (r.fix(vn.vn_next) == 0)
+            break;
+        need += r.fix(vn.vn_next);
+    }
 }
 
 } // namespace
