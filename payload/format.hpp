@@ -30,6 +30,8 @@ inline constexpr uint64_t k_sparse_hole = UINT64_MAX;
 inline constexpr uint32_t k_last_signature_version = 2;
 // Versions count up to 2 from 3 - N, so more signatures than this cannot be numbered.
 inline constexpr size_t k_max_signatures = 3;
+// What an RSA-2048 key's PKCS#1 v1.5 signature takes, the key size Flatcar uses.
+inline constexpr size_t k_rsa2048_signature_size = 256;
 
 // The 20 header bytes for a manifest of the given size.
 std::string encode_header(uint64_t manifest_size);

@@ -6,6 +6,8 @@
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 
+#include <algorithm>
+
 namespace sysext::payload {
 
 namespace {
@@ -15,6 +17,32 @@ std::string join_sizes(const std::vector<std::string>& signatures) {
     for (const auto& s : signatures)
         out += (out.empty() ? "" : ", ") + std::to_string(s.size());
     return out;
+}
+
+std::string signatures_text(size_t n) {
+    return std::to_string(n) + (n == 1 ? " signature" : " signatures");
+}
+
+// What a payload's reserved signature area holds, as a count of signatures of
+// one size, so that a mistake can be named as the signer sees it.
+struct Room {
+    size_t count = 0; // 0: no count of one size fills the area
+    size_t size = 0;
+};
+
+// Tried with the size of the signatures given (when they agree), then with
+// RSA-2048, -3072 and -4096 signatures; the area's size tells them apart.
+Room room_of(uint64_t reserved, const std::vector<std::string>& given) {
+    std::vector<size_t> sizes;
+    if (std::all_of(given.begin(), given.end(),
+                    [&](const std::string& s) { return s.size() == given.front().size(); }))
+        sizes.push_back(given.front().size());
+    sizes.insert(sizes.end(), {k_rsa2048_signature_size, 384, 512});
+    for (size_t size : sizes)
+        for (size_t n = 1; n <= k_max_signatures; ++n)
+            if (signatures_blob_size(std::vector<size_t>(n, size)) == reserved)
+                return {n, size};
+    return {};
 }
 
 } // namespace
@@ -37,12 +65,33 @@ AttachResult attach_signatures(const AttachOptions& options) {
                        std::to_string(signed_size) + " bytes), a signed one after " +
                        std::to_string(reserved) + " more");
 
-    std::string blob = encode_signatures(options.signatures);
-    if (blob.size() != reserved)
-        throw_input(options.payload + ": signatures of " + join_sizes(options.signatures) +
-                    " bytes make a " + std::to_string(blob.size()) +
-                    "-byte signature blob, but the payload reserved " + std::to_string(reserved) +
+    const auto& given = options.signatures;
+    for (size_t i = 0; i < given.size(); ++i)
+        if (given[i].empty())
+            throw_input(options.payload + ": signature " + std::to_string(i + 1) + " of " +
+                        std::to_string(given.size()) + " is empty");
+    // The signature area was sized for a number of signatures: say so in those terms.
+    const Room room = room_of(reserved, given);
+    if (room.count != 0 && room.count != given.size())
+        throw_usage(options.payload + ": this payload has room for " + signatures_text(room.count) +
+                    "; you gave " + std::to_string(given.size()) +
+                    " (one per key it was made for, in key order, the production key's last)");
+    std::string blob = encode_signatures(given);
+    if (blob.size() != reserved) {
+        // The right count, so some signature has another size than the room's.
+        for (size_t i = 0; room.count != 0 && i < given.size(); ++i)
+            if (given[i].size() != room.size)
+                throw_input(options.payload + ": this payload has room for " +
+                            signatures_text(room.count) + " of " + std::to_string(room.size) +
+                            " bytes; signature " + std::to_string(i + 1) + " of " +
+                            std::to_string(given.size()) + " has " +
+                            std::to_string(given[i].size()) +
+                            " bytes (made with a key of another size, or cut short?)");
+        throw_input(options.payload + ": signatures of " + join_sizes(given) + " bytes make a " +
+                    std::to_string(blob.size()) + "-byte signature blob, but the payload reserved " +
+                    std::to_string(reserved) +
                     " bytes; attach as many signatures, of the sizes, as were reserved");
+    }
 
     AttachResult result;
     result.signed_hash = hash_prefix(file.fd(), signed_size, options.payload);

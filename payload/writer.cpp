@@ -55,6 +55,11 @@ std::vector<size_t> payload_signature_sizes(std::span<const signing::PrivateKey>
     return sizes;
 }
 
+std::vector<size_t> rsa2048_signature_sizes(size_t count) {
+    signature_version(0, count); // refuses 0 and more than the versions can number
+    return std::vector<size_t>(count, k_rsa2048_signature_size);
+}
+
 CreateResult create_payload(const CreateOptions& options, Reporter& reporter) {
     // The signature plan is settled first: a bad key must fail before minutes of work.
     if (!options.keys.empty() && !options.reserved_signature_sizes.empty())

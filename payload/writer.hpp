@@ -50,4 +50,11 @@ CreateResult create_payload(const CreateOptions& options, Reporter& reporter);
 // The signature size each payload key makes; refuses keys the host cannot check.
 std::vector<size_t> payload_signature_sizes(std::span<const signing::PrivateKey> keys);
 
+// How many signatures an unsigned payload has room for unless told otherwise:
+// Flatcar's release payloads carry two.
+inline constexpr size_t k_default_signatures = 2;
+// The sizes to reserve for `count` RSA-2048 signatures (256 bytes each); refuses
+// a count whose versions the format cannot number (1 to k_max_signatures).
+std::vector<size_t> rsa2048_signature_sizes(size_t count);
+
 } // namespace sysext::payload

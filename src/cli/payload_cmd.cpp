@@ -8,6 +8,7 @@
 #include "cli/options.hpp"
 #include "cli/terminal_reporter.hpp"
 #include "payload/describe.hpp"
+#include "payload/format.hpp"
 #include "payload/signer.hpp"
 #include "payload/verifier.hpp"
 #include "payload/writer.hpp"
@@ -47,6 +48,7 @@ struct CreateFlags {
     std::string passphrase_env;
     bool insecure_key = false;
     std::vector<std::string> signature_sizes;
+    size_t signatures = 0; // --payload-signatures; 0: not given
     std::string hash_file;
     unsigned jobs = 0;
     CacheArgs cache;
@@ -55,11 +57,10 @@ struct CreateFlags {
 void run_create(const CreateFlags& f, const GlobalOptions& g) {
     if (f.passphrase_fd >= 0 && f.keys.size() > 1)
         throw_usage("--passphrase-fd serves one key; with several encrypted keys use --passphrase-env");
-    if (f.keys.empty() && f.signature_sizes.empty())
-        throw_usage("payload create needs --key to sign with, or --signature-size (with "
-                    "--hash-file) to sign elsewhere");
-    if (f.keys.empty() && f.hash_file.empty())
-        throw_usage("an unsigned payload needs --hash-file to write the hash to sign");
+    if (f.keys.empty() && f.signature_sizes.empty() && f.signatures == 0 && f.hash_file.empty())
+        throw_usage("payload create needs --key to sign with; to sign elsewhere, --hash-file "
+                    "and/or --payload-signatures N (room for N RSA-2048 signatures, default 2) "
+                    "or --signature-size");
     std::vector<signing::PrivateKey> keys;
     for (const auto& ref : f.keys) {
         signing::KeySpec spec;
@@ -75,6 +76,9 @@ void run_create(const CreateFlags& f, const GlobalOptions& g) {
     options.keys = keys;
     for (const auto& s : f.signature_sizes)
         options.reserved_signature_sizes.push_back(parse_size(s, "--signature-size"));
+    if (f.keys.empty() && f.signature_sizes.empty())
+        options.reserved_signature_sizes = payload::rsa2048_signature_sizes(
+            f.signatures > 0 ? f.signatures : payload::k_default_signatures);
     options.hash_file = f.hash_file;
     options.jobs = f.jobs;
     auto cache = f.cache.open();
@@ -98,9 +102,14 @@ void run_create(const CreateFlags& f, const GlobalOptions& g) {
             j["cache"] = cache_json(*cache);
         print_json(j);
     } else if (!g.quiet) {
-        std::string state = r.signatures > 0
-                                ? "signed with " + std::to_string(r.signatures) + " key(s)"
-                                : "unsigned, hash to sign in " + f.hash_file;
+        const size_t room = options.reserved_signature_sizes.size();
+        std::string state =
+            r.signatures > 0
+                ? "signed with " + std::to_string(r.signatures) + " key(s)"
+                : "unsigned with room for " + std::to_string(room) +
+                      (room == 1 ? " signature" : " signatures") +
+                      (f.hash_file.empty() ? " (`payload hash` prints the hash to sign)"
+                                           : ", hash to sign in " + f.hash_file);
         std::printf("%s: %s, %zu operations (%zu bzip2), %s\n", f.output.c_str(),
                     format_size(r.payload_size).c_str(), r.operations, r.compressed_operations,
                     state.c_str());
@@ -223,7 +232,8 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
     create->add_option("image", c.image, "The image (size a multiple of 4096)")->required();
     create->add_option("-o,--output", c.output, "The payload to write")->required();
     create->add_option("--key", c.keys, "RSA private key to sign with: PEM file or OpenSSL URI "
-                                        "(pkcs11:...); repeat for more signatures");
+                                        "(pkcs11:...); repeat for more signatures, the production "
+                                        "key last (update_engine checks only the last)");
     create->add_option("--passphrase-fd", c.passphrase_fd,
                        "Read the key's passphrase (or token PIN) from this file descriptor");
     create->add_option("--passphrase-env", c.passphrase_env,
@@ -234,6 +244,11 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
                        "Leave the payload unsigned, with room for a signature of this size "
                        "(256 for RSA-2048); repeat per signature")
         ->excludes("--key");
+    create->add_option("--payload-signatures", c.signatures,
+                       "Leave the payload unsigned, with room for N RSA-2048 signatures (default 2)")
+        ->check(CLI::Range(size_t{1}, payload::k_max_signatures))
+        ->excludes("--key")
+        ->excludes("--signature-size");
     create->add_option("--hash-file", c.hash_file, "Write the SHA-256 of the signed range here (32 raw bytes)");
     create->add_option("-j,--jobs", c.jobs, "Compression threads (default: one per core)");
     c.cache.add_to(*create);
@@ -247,7 +262,9 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
     CLI::App* attach = payload->add_subcommand("attach", "Attach signatures made elsewhere to an unsigned payload");
     auto& a = flags->attach;
     attach->add_option("payload", a.payload, "The unsigned payload")->required();
-    attach->add_option("--signature", a.signatures, "A raw signature file, in key order; repeat")->required();
+    attach->add_option("--signature", a.signatures,
+                       "A raw signature file, in key order (the production key's last); repeat")
+        ->required();
     attach->add_option("-o,--output", a.output, "The signed payload (default: replace the input)");
     attach->add_option("--public-key", a.public_keys, "Check the signatures with these keys first");
     attach->callback([flags, &g] { run_attach(flags->attach, g); });

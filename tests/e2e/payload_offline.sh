@@ -56,10 +56,10 @@ openssl rsautl -raw -sign -inkey k1.pem -in update.padhash -out sig1raw 2>/dev/n
 cmp sig1 sig1raw || fail "raw-padded signature differs from pkeyutl's"
 
 step "attach refuses what cannot be right"
-expect_fail "reserved 528 bytes" \
+expect_fail "unsigned.gz: this payload has room for 2 signatures; you gave 1" \
     "$SYSEXT_BUILD" payload attach unsigned.gz --signature sig1 -o x.gz
 head -c 255 sig1 >short
-expect_fail "reserved 528 bytes" \
+expect_fail "unsigned.gz: this payload has room for 2 signatures of 256 bytes; signature 1 of 2 has 255 bytes" \
     "$SYSEXT_BUILD" payload attach unsigned.gz --signature short --signature sig2 -o x.gz
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k3.pem 2>/dev/null
 openssl pkeyutl -sign -inkey k3.pem -pkeyopt digest:sha256 -in update.hash -out sig3

@@ -336,6 +336,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     std::vector<signing::PrivateKey> payload_keys;
     for (const auto& k : o.payload_keys)
         payload_keys.push_back(signing::PrivateKey::load(key_spec(k)));
+    const std::vector<size_t> payload_room = payload::rsa2048_signature_sizes(o.payload_signatures);
 
     if (o.ddi && !key)
         throw_usage("--ddi needs --key and --cert");
@@ -516,7 +517,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         po.keys = payload_keys;
         po.cache = o.payload_cache;
         if (payload_keys.empty()) {
-            po.reserved_signature_sizes = {256, 256};
+            po.reserved_signature_sizes = payload_room;
             po.hash_file = po.output + ".hash";
             r.payload_hash_file = po.hash_file;
         }

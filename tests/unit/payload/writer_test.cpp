@@ -168,4 +168,76 @@ TEST_F(PayloadWriter, RefusesBadImagesAndPlans) {
     EXPECT_FALSE(std::filesystem::exists(o.output));
 }
 
+
+TEST_F(PayloadWriter, ReservesRoomForRsa2048SignaturesByCount) {
+    EXPECT_EQ(rsa2048_signature_sizes(k_default_signatures), (std::vector<size_t>{256, 256}));
+    EXPECT_EQ(rsa2048_signature_sizes(3), (std::vector<size_t>{256, 256, 256}));
+    for (size_t n : {0u, 4u}) {
+        try {
+            rsa2048_signature_sizes(n);
+            ADD_FAILURE() << n;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Usage);
+            EXPECT_EQ(std::string(e.what()), "a payload carries 1 to 3 signatures (their versions "
+                                             "count up to 2), not " + std::to_string(n));
+        }
+    }
+}
+
+// attach names a wrong number of signatures as the payload's room for them, and
+// a signature of the wrong size by its place, before writing anything.
+TEST_F(PayloadWriter, AttachSaysHowManySignaturesThePayloadHasRoomFor) {
+    auto unsigned_payload = [&](const std::string& name, std::vector<size_t> sizes) {
+        CreateOptions o;
+        o.image = m_dir.path("img");
+        o.output = m_dir.path(name);
+        o.reserved_signature_sizes = std::move(sizes);
+        create_payload(o, null_reporter());
+        return o.output;
+    };
+    const std::string two = unsigned_payload("two.gz", rsa2048_signature_sizes(2));
+    const std::string one = unsigned_payload("one.gz", rsa2048_signature_sizes(1));
+    const std::string big = unsigned_payload("big.gz", {512});
+    auto attach_error = [&](const std::string& payload, const std::vector<size_t>& sizes,
+                            ErrorKind kind) {
+        AttachOptions a;
+        a.payload = payload;
+        a.output = m_dir.path("signed.gz");
+        for (size_t size : sizes)
+            a.signatures.emplace_back(size, 's');
+        try {
+            attach_signatures(a);
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), kind) << e.what();
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    const std::string hint =
+        " (one per key it was made for, in key order, the production key's last)";
+    EXPECT_EQ(attach_error(two, {256}, ErrorKind::Usage),
+              two + ": this payload has room for 2 signatures; you gave 1" + hint);
+    EXPECT_EQ(attach_error(two, {256, 256, 256}, ErrorKind::Usage),
+              two + ": this payload has room for 2 signatures; you gave 3" + hint);
+    EXPECT_EQ(attach_error(two, {256, 256, 256, 256}, ErrorKind::Usage),
+              two + ": this payload has room for 2 signatures; you gave 4" + hint);
+    EXPECT_EQ(attach_error(one, {256, 256}, ErrorKind::Usage),
+              one + ": this payload has room for 1 signature; you gave 2" + hint);
+    // A signature of a 4096-bit key for RSA-2048 room, and one cut short.
+    EXPECT_EQ(attach_error(two, {512}, ErrorKind::Usage),
+              two + ": this payload has room for 2 signatures; you gave 1" + hint);
+    EXPECT_EQ(attach_error(two, {256, 512}, ErrorKind::Input),
+              two + ": this payload has room for 2 signatures of 256 bytes; signature 2 of 2 has "
+                    "512 bytes (made with a key of another size, or cut short?)");
+    EXPECT_EQ(attach_error(two, {255, 256}, ErrorKind::Input),
+              two + ": this payload has room for 2 signatures of 256 bytes; signature 1 of 2 has "
+                    "255 bytes (made with a key of another size, or cut short?)");
+    EXPECT_EQ(attach_error(big, {256}, ErrorKind::Input),
+              big + ": this payload has room for 1 signature of 512 bytes; signature 1 of 1 has "
+                    "256 bytes (made with a key of another size, or cut short?)");
+    EXPECT_EQ(attach_error(two, {256, 0}, ErrorKind::Input), two + ": signature 2 of 2 is empty");
+    EXPECT_FALSE(std::filesystem::exists(m_dir.path("signed.gz")));
+    EXPECT_EQ(attach_error(two, {256, 256}, ErrorKind::Usage), "(no error)");
+}
+
 } // namespace sysext::payload
