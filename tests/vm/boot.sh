@@ -7,7 +7,8 @@
 #                         [--work DIR]
 #
 #   --checks FILE  a bash script the guest sources after boot (see guest/runner):
-#                  functions, then `check NAME COMMAND...` lines, run in order
+#                  functions, then `check NAME COMMAND...` lines, run in order;
+#                  several --checks run one after the other in the same boot
 #   --files DIR    copied over the guest's root before it boots (images under
 #                  test, certificates, unit files, enablement links...)
 #   --timeout S    limit for the whole boot (default $BOOT_TIMEOUT or 900)
@@ -39,13 +40,14 @@ die() {
     exit 2
 }
 
-suite='' name='' checks='' timeout_s=${BOOT_TIMEOUT:-900} report_dir=${BOOT_REPORT_DIR:-$top/build/reports} work=''
+suite='' name='' timeout_s=${BOOT_TIMEOUT:-900} report_dir=${BOOT_REPORT_DIR:-$top/build/reports} work=''
 files=()
+checks=()
 while [ $# -gt 0 ]; do
     case $1 in
     --suite) suite=$2; shift 2 ;;
     --name) name=$2; shift 2 ;;
-    --checks) checks=$2; shift 2 ;;
+    --checks) checks+=("$2"); shift 2 ;;
     --files) files+=("$2"); shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --report-dir) report_dir=$2; shift 2 ;;
@@ -53,8 +55,10 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument '$1' (see the header of $me)" ;;
     esac
 done
-[ -n "$suite" ] && [ -n "$name" ] && [ -n "$checks" ] || die "--suite, --name and --checks are required"
-[ -f "$checks" ] || die "--checks $checks: no such file"
+[ -n "$suite" ] && [ -n "$name" ] && [ "${#checks[@]}" -gt 0 ] || die "--suite, --name and --checks are required"
+for c in "${checks[@]}"; do
+    [ -f "$c" ] || die "--checks $c: no such file"
+done
 for d in "${files[@]}"; do
     [ -d "$d" ] || die "--files $d: not a directory"
 done
@@ -81,11 +85,15 @@ mkdir -p "$work/upper" "$work/ovl" "$work/merged"
 # --- the run's root: the cached root, an overlay with this run's files, one ext4 disk
 stage=$work/stage
 rm -rf "$stage"
-mkdir -p "$stage/var/lib/boot-checks" "$stage/etc/systemd/system/multi-user.target.wants" \
+mkdir -p "$stage/var/lib/boot-checks/checks.d" "$stage/etc/systemd/system/multi-user.target.wants" \
          "$stage/etc/systemd/system/network-online.target.wants" "$stage/var/lib/systemd/linger"
 install -m 0755 "$here/guest/runner" "$stage/var/lib/boot-checks/runner"
 install -m 0644 "$here/guest/lib.sh" "$stage/var/lib/boot-checks/lib.sh"
-install -m 0644 "$checks" "$stage/var/lib/boot-checks/checks.sh"
+n=10
+for c in "${checks[@]}"; do
+    install -m 0644 "$c" "$stage/var/lib/boot-checks/checks.d/$n-$(basename "$c")"
+    n=$((n + 1))
+done
 for u in boot-checks.service guest-net.service; do
     install -m 0644 "$here/guest/$u" "$stage/etc/systemd/system/$u"
     ln -s "../$u" "$stage/etc/systemd/system/multi-user.target.wants/$u"

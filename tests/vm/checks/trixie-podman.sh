@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Checks of the podman extension on a booted Debian 13 host (tests/vm/boot.sh
-# runs them in the guest, in this order). What the run puts in place
-# (tests/e2e/boot_host.sh):
-#   /var/lib/extensions/podman.raw         the image under test (version $V1_ID),
+# runs them in the guest, in this order, after trixie-signed-boot.sh). What the
+# run puts in place (tests/e2e/boot_host.sh):
+#   /var/lib/extensions/podman.raw         the image under test (version $V1_ID) as
+#                                          a signed disk image, as releases publish it;
 #                                          systemd-sysext.service enabled
-#   /var/lib/boot-checks/images/podman-v1.raw, podman-v2.raw   both versions
+#   /var/lib/boot-checks/images/podman-v1.raw   the same
+#   /var/lib/boot-checks/images/podman-v2.raw   the next version, a bare unsigned image
 #   /var/lib/boot-checks/vars              V1_ID, V2_ID (SYSEXT_VERSION_ID), and
 #                                          PODMAN_V, CRUN_V, RUNC_V, CONMON_V
 #                                          (upstream versions from the lock file)
@@ -18,14 +20,12 @@ IMAGES=/var/lib/boot-checks/images
 STACK_PACKAGES="podman crun runc conmon passt uidmap nftables iptables netavark aardvark-dns golang-github-containers-common"
 STACK_COMMANDS="podman crun runc conmon pasta passt nft newuidmap newgidmap iptables"
 
-# Whatever the boot started (the prepare service, quadlets) has run.
-check -t 320 boot-settled settle 300
 
 # --- the host and the merge at boot --------------------------------------------
 base_lacks_stack() {
     local p bad=''
     for p in $STACK_PACKAGES; do
-        if dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        if dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | has "install ok installed"; then
             bad="$bad $p"
         fi
     done
@@ -46,9 +46,9 @@ check merged-at-boot merged_at_boot
 
 sysext_status() {
     systemd-sysext status
-    merged_into /usr | grep -qx podman || die "systemd-sysext status does not show podman merged into /usr"
+    merged_into /usr | has -x podman || die "systemd-sysext status does not show podman merged into /usr"
     systemd-sysext list
-    systemd-sysext list | grep -q '^podman[[:space:]]' || die "systemd-sysext list does not list podman"
+    systemd-sysext list | has '^podman[[:space:]]' || die "systemd-sysext list does not list podman"
 }
 check sysext-status sysext_status
 
@@ -61,7 +61,7 @@ runs() { # runs EXPECTED-VERSION-OR-EMPTY COMMAND...
     out=$(script -qec "$*" /dev/null </dev/null | tr -d '\r')
     echo "$out"
     [ -n "$out" ] || die "$* printed nothing"
-    [ -z "$want" ] || echo "$out" | grep -qF "$want" || die "$* does not report version $want"
+    [ -z "$want" ] || echo "$out" | has -F "$want" || die "$* does not report version $want"
 }
 check runs-podman runs "$PODMAN_V" podman --version
 check runs-crun runs "$CRUN_V" crun --version
@@ -88,6 +88,18 @@ prepare_once_per_boot() {
 }
 check prepare-once-per-boot prepare_once_per_boot
 
+# The host has no ca-certificates; podman (Go) reads its TLS roots from
+# /etc/ssl/certs (docker.io is the search registry): the extension must provide them.
+tls_roots() {
+    local n
+    ls -l /etc/ssl/certs/ 2>&1 | head -5 || true
+    [ -s /etc/ssl/certs/ca-certificates.crt ] || die "no /etc/ssl/certs/ca-certificates.crt: podman has no TLS roots"
+    n=$(grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt)
+    echo "$n certificates in /etc/ssl/certs/ca-certificates.crt"
+    [ "$n" -gt 50 ] || die "only $n certificates in the bundle"
+}
+check tls-roots tls_roots
+
 boot_no_target_restart() {
     local log stops reached reloads
     log=$(journalctl -b --no-pager -o cat _PID=1)
@@ -107,7 +119,7 @@ check boot-targets-not-restarted boot_no_target_restart
 quadlet_at_boot() {
     wait_active q-boot.service 120
     podman ps --format '{{.Names}} {{.Status}}'
-    podman ps --format '{{.Names}}' | grep -qx systemd-q-boot || die "the q-boot container is not running"
+    podman ps --format '{{.Names}}' | has -x systemd-q-boot || die "the q-boot container is not running"
 }
 check quadlet-at-boot quadlet_at_boot
 
@@ -134,16 +146,16 @@ root_bridge() {
     local out
     out=$(podman run --rm localhost/busybox:boot /bin/sh -c 'ip -4 addr show eth0; ip route; wget -q -T 10 -O - http://10.88.0.1:8099/index.html')
     echo "$out"
-    echo "$out" | grep -q 'inet 10\.88\.' || die "the container has no address on the default bridge (10.88.0.0/16)"
-    echo "$out" | grep -q 'boot-host-www host' || die "the container did not reach the host through the bridge"
+    echo "$out" | has 'inet 10\.88\.' || die "the container has no address on the default bridge (10.88.0.0/16)"
+    echo "$out" | has 'boot-host-www host' || die "the container did not reach the host through the bridge"
 }
 check root-bridge-network root_bridge
 
 root_publish() {
     podman run -d --name web -p 8080:80 localhost/busybox:boot /bin/httpd -f -p 80 -h /www
-    fetch http://127.0.0.1:8080/index.html | tee /dev/stderr | grep -q 'boot-host-www container' ||
+    fetch http://127.0.0.1:8080/index.html | tee /dev/stderr | has 'boot-host-www container' ||
         die "127.0.0.1:8080 did not answer with the container's page"
-    fetch http://10.0.2.15:8080/index.html | grep -q 'boot-host-www container' ||
+    fetch http://10.0.2.15:8080/index.html | has 'boot-host-www container' ||
         die "10.0.2.15:8080 did not answer with the container's page"
 }
 check root-publish-port root_publish
@@ -154,7 +166,7 @@ root_dns() {
     podman run -d --name srv --network bootnet localhost/busybox:boot /bin/httpd -f -p 80 -h /www
     out=$(podman run --rm --network bootnet localhost/busybox:boot /bin/sh -c 'nslookup srv; wget -q -T 10 -O - http://srv/index.html')
     echo "$out"
-    echo "$out" | grep -q 'boot-host-www container' || die "the client did not reach srv by name"
+    echo "$out" | has 'boot-host-www container' || die "the client did not reach srv by name"
 }
 check root-dns-custom-network root_dns
 
@@ -166,7 +178,7 @@ rootless_run() {
     as_tester 'tar -C /srv/bbroot -cf - . | podman import --change CMD=/bin/sh - localhost/busybox:boot'
     out=$(as_tester 'podman run --rm --network none localhost/busybox:boot /bin/cat /proc/self/uid_map /proc/self/gid_map')
     echo "$out"
-    echo "$out" | grep -Eq '^[[:space:]]*1[[:space:]]+100000[[:space:]]+65536' ||
+    echo "$out" | has -E '^[[:space:]]*1[[:space:]]+100000[[:space:]]+65536' ||
         die "the container does not map tester's /etc/subuid range (newuidmap)"
 }
 check rootless-run rootless_run
@@ -187,14 +199,14 @@ rootless_pasta() {
     local out
     out=$(as_tester "podman run --rm localhost/busybox:boot /bin/sh -c 'ip -4 addr; ip route; wget -q -T 10 -O - http://host.containers.internal:8099/index.html'")
     echo "$out"
-    echo "$out" | grep -q 'inet 10\.0\.2\.15/' || die "pasta did not give the container the host's address"
-    echo "$out" | grep -q 'boot-host-www host' || die "the container did not reach the host through pasta"
+    echo "$out" | has 'inet 10\.0\.2\.15/' || die "pasta did not give the container the host's address"
+    echo "$out" | has 'boot-host-www host' || die "the container did not reach the host through pasta"
 }
 check rootless-pasta rootless_pasta
 
 rootless_publish() {
     as_tester 'podman run -d --name rweb -p 8081:80 localhost/busybox:boot /bin/httpd -f -p 80 -h /www'
-    fetch http://127.0.0.1:8081/index.html | tee /dev/stderr | grep -q 'boot-host-www container' ||
+    fetch http://127.0.0.1:8081/index.html | tee /dev/stderr | has 'boot-host-www container' ||
         die "127.0.0.1:8081 did not answer with the rootless container's page"
 }
 check rootless-publish-port rootless_publish
@@ -207,7 +219,7 @@ quadlet_added_later() {
     systemctl cat q-late.service | head -20 || die "daemon-reload did not generate q-late.service"
     systemctl start q-late.service
     wait_active q-late.service 60
-    podman ps --format '{{.Names}}' | grep -qx systemd-q-late || die "the q-late container is not running"
+    podman ps --format '{{.Names}}' | has -x systemd-q-late || die "the q-late container is not running"
 }
 check quadlet-added-later quadlet_added_later
 
@@ -243,8 +255,8 @@ prepare_after_refresh() {
     log=$(since "$c")
     echo "$log"
     grep -qx "SYSEXT_VERSION_ID=$V2_ID" "$RELEASE" || die "refresh did not merge version $V2_ID"
-    echo "$log" | grep -Eq '^Starting podman-prepare[^ ]*\.service' || die "podman-prepare did not run after the refresh to $V2_ID"
-    echo "$log" | grep -Eq '^Finished podman-prepare[^ ]*\.service' || die "podman-prepare did not finish after the refresh"
+    echo "$log" | has -E '^Starting podman-prepare[^ ]*\.service' || die "podman-prepare did not run after the refresh to $V2_ID"
+    echo "$log" | has -E '^Finished podman-prepare[^ ]*\.service' || die "podman-prepare did not finish after the refresh"
     systemctl list-units --all --plain --no-legend 'podman-prepare*'
     [ "$(systemctl is-active canary.service)" != active ] || die "the refresh started canary.service, which the admin stopped"
     podman --version
@@ -293,6 +305,6 @@ refresh() {
     settle
     systemd-sysext status
     grep -qx "SYSEXT_VERSION_ID=$V1_ID" "$RELEASE" || die "refresh did not bring back version $V1_ID"
-    podman --version | grep -qF "$PODMAN_V" || die "podman does not run after the refresh"
+    podman --version | has -F "$PODMAN_V" || die "podman does not run after the refresh"
 }
 check refresh refresh

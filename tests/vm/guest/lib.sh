@@ -9,6 +9,12 @@ die() {
     exit 1
 }
 
+# has GREP-ARGS...: stdin has a matching line. Unlike `grep -q` it reads all of
+# its input, so under pipefail the writer never dies of SIGPIPE.
+has() {
+    grep "$@" >/dev/null
+}
+
 # settle [SECONDS]: wait until the service manager has no job queued but the
 # checks' own, so what a merge, refresh or reload started has run.
 settle() {
@@ -79,6 +85,12 @@ merged_into() {
 RELEASE=/usr/lib/extension-release.d/extension-release.podman
 podman_merged() {
     [ -e "$RELEASE" ]
+}
+
+# verity_device ROOTHASH: a dm-verity device for this root hash is set up.
+verity_device() {
+    dmsetup ls --target verity
+    dmsetup ls --target verity | has "^$1-verity" || die "no dm-verity device for root hash $1"
 }
 
 # Import the static busybox root (/srv/bbroot) as a local image.
