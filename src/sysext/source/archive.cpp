@@ -1,5 +1,6 @@
 #include "sysext/source/archive.hpp"
 
+#include "sysext/source/archive_reason.hpp"
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
@@ -51,17 +52,15 @@ ArchivePtr open_archive(const std::string& path, int fd = -1) {
     int r = fd < 0 ? archive_read_open_filename(a.get(), path.c_str(), k_block)
                    : archive_read_open_fd(a.get(), fd, k_block);
     if (r != ARCHIVE_OK)
-        throw_input(path + ": " + archive_error_string(a.get()));
+        throw_input(path + ": " + archive_reason(a.get()));
     return a;
 }
 
 [[noreturn]] void archive_failure(archive* a, const std::string& path, const std::string& entry) {
-    const char* why = archive_error_string(a);
     std::string msg = path + ": ";
     if (!entry.empty())
         msg += entry + ": ";
-    msg += why ? why : "unreadable archive";
-    throw_input(msg);
+    throw_input(msg + archive_reason(a));
 }
 
 // libarchive does not check gzip's CRC (its gzip reader leaves it to do), so

@@ -1,6 +1,7 @@
 // Packages index parsing, package choice and dependency closure (see debian_packages.hpp).
 #include "sysext/source/debian_packages.hpp"
 
+#include "sysext/source/archive_reason.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
@@ -359,19 +360,19 @@ std::string read_index_file(const std::string& path, const std::string& origin, 
     archive_read_support_filter_all(a.get());
     archive_read_support_format_raw(a.get());
     if (archive_read_open_filename(a.get(), path.c_str(), 65536) != ARCHIVE_OK)
-        throw_input(origin + ": " + archive_error_string(a.get()));
+        throw_input(origin + ": " + archive_reason(a.get()));
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF)
         return {};
     if (r != ARCHIVE_OK)
-        throw_input(origin + ": " + archive_error_string(a.get()));
+        throw_input(origin + ": " + archive_reason(a.get()));
     std::string out;
     char buf[65536];
     for (;;) {
         la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
         if (n < 0)
-            throw_input(origin + ": " + archive_error_string(a.get()));
+            throw_input(origin + ": " + archive_reason(a.get()));
         if (n == 0)
             break;
         if (static_cast<uint64_t>(n) > max_size - out.size())

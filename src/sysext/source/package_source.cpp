@@ -2,6 +2,7 @@
 #include "sysext/source/package_source.hpp"
 
 #include "sysext/source/archive.hpp"
+#include "sysext/source/archive_reason.hpp"
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -134,7 +135,7 @@ ArchivePtr open_outer(const std::string& path, bool ar) {
     else
         archive_read_support_format_tar(a.get());
     if (archive_read_open_filename(a.get(), path.c_str(), k_chunk) != ARCHIVE_OK)
-        throw_input(path + ": " + archive_error_string(a.get()));
+        throw_input(path + ": " + archive_reason(a.get()));
     return a;
 }
 
@@ -143,7 +144,7 @@ void copy_member(archive* a, const std::string& what, InnerArchive& out) {
     for (;;) {
         la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
         if (n < 0)
-            throw_input(what + ": " + archive_error_string(a));
+            throw_input(what + ": " + archive_reason(a));
         if (n == 0)
             return;
         out.write(buf.data(), static_cast<size_t>(n));
@@ -154,7 +155,7 @@ std::string read_member(archive* a, const std::string& what, size_t max) {
     std::string out(max, '\0');
     la_ssize_t n = archive_read_data(a, out.data(), out.size());
     if (n < 0)
-        throw_input(what + ": " + archive_error_string(a));
+        throw_input(what + ": " + archive_reason(a));
     out.resize(static_cast<size_t>(n));
     return out;
 }
@@ -169,7 +170,7 @@ void add_deb(tree::Tree& tree, const std::string& path, const SourceOptions& opt
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
-            throw_input(path + ": " + archive_error_string(a.get()));
+            throw_input(path + ": " + archive_reason(a.get()));
         const std::string member = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
         if (first) {
             // deb(5): the first member says which format version follows.
@@ -235,7 +236,7 @@ void add_gpkg(tree::Tree& tree, const std::string& path, const SourceOptions& op
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN)
-            throw_input(path + ": " + archive_error_string(a.get()));
+            throw_input(path + ": " + archive_reason(a.get()));
         const std::string member = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
         auto slash = member.find('/');
         if (slash == std::string::npos || member.find('/', slash + 1) != std::string::npos)

@@ -217,6 +217,24 @@ TEST(Archive, GzipChecksumIsChecked) {
     }
 }
 
+TEST(Archive, GzipCutInItsTrailerIsAnInputError) {
+    // Found by fuzzing: libarchive fails to open a gzip stream that ends inside
+    // its trailer without giving a reason, and the null reason crashed pack.
+    test::TempDir dir;
+    write_tar(dir / "t.tar.gz", {{"usr/a", "a"}}, false, /*gzip=*/true);
+    std::filesystem::resize_file(dir / "t.tar.gz",
+                                 std::filesystem::file_size(dir / "t.tar.gz") - 4);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    try {
+        add_archive(t, dir / "t.tar.gz", {}, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()), dir / "t.tar.gz" + ": unreadable archive");
+    }
+}
+
 TEST(Archive, DecompressionBombIsRefused) {
     test::TempDir dir;
     write_tar(dir / "bomb.tar.zst", {{"usr/zeros", std::string(8 << 20, '\0')}}, true);

@@ -1,5 +1,6 @@
 #include "sysext/source/debian_packages.hpp"
 #include "sysext/util/error.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -188,6 +189,23 @@ TEST(BaseSystem, ReadsDpkgStatus) {
     EXPECT_FALSE(base.has("gone"));
     EXPECT_EQ(base.packages.at("libc6")->str(), "2.41-7");
     EXPECT_FALSE(base.packages.at("libc-dev-bin").has_value());
+}
+
+TEST(IndexFile, GzipCutInItsTrailerIsAnInputError) {
+    // Found by fuzzing: libarchive gives no reason for such a stream, and the
+    // null reason crashed the index reader.
+    test::TempDir dir;
+    test::write_text(dir / "Packages", stanza("a", "1.0", "amd64"));
+    int status = 0;
+    test::run("cd '" + dir.path() + "' && gzip -n Packages && truncate -s -4 Packages.gz", &status);
+    ASSERT_EQ(status, 0);
+    try {
+        read_index_file(dir / "Packages.gz", "main/binary-amd64/Packages.gz", 1 << 20);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()), "main/binary-amd64/Packages.gz: unreadable archive");
+    }
 }
 
 } // namespace sysext::source

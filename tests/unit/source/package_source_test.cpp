@@ -125,6 +125,29 @@ TEST(PackageSource, DebEntriesAreCheckedLikeAnyArchive) {
     }
 }
 
+TEST(PackageSource, DebWithACutGzipDataMemberIsAnInputError) {
+    // Found by fuzzing: a data.tar.gz that ends inside its gzip trailer made
+    // libarchive fail without a reason, and the null reason crashed build.
+    TempDir dir;
+    write_text(dir / "stage/usr/a", "a\n");
+    write_text(dir / "debian-binary", "2.0\n");
+    int status = 0;
+    run("cd '" + dir.path() +
+            "' && tar -czf control.tar.gz debian-binary && tar -czf data.tar.gz -C stage usr && "
+            "truncate -s -4 data.tar.gz && ar rc cut.deb debian-binary control.tar.gz data.tar.gz",
+        &status);
+    ASSERT_EQ(status, 0);
+    tree::Tree t;
+    std::vector<std::string> problems;
+    try {
+        add_package(t, dir / "cut.deb", {}, problems, null_reporter());
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()), dir / "cut.deb" + ": data.tar.gz: unreadable archive");
+    }
+}
+
 TEST(PackageSource, Rpm) {
     TempDir dir;
     make_files(dir / "files");
