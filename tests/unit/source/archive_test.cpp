@@ -235,6 +235,44 @@ TEST(Archive, GzipCutInItsTrailerIsAnInputError) {
     }
 }
 
+TEST(Archive, CpioNameLongerThanAPathIsRefusedBeforeLibarchiveReadsIt) {
+    // Found by fuzzing: libarchive holds a cpio entry's name in memory whole,
+    // at the size its header claims (a 117 kB .cpio.zst claiming a 3 GB name
+    // took 3 GB). Plain and compressed, such a header is refused unread.
+    test::TempDir dir;
+    std::string header = "070701";
+    for (const char* field :
+         {"00000001", "000081A4", "00000000", "00000000", "00000001", "00000000", "00000000",
+          "00000000", "00000000", "00000000", "00000000", "BBBBBBBB", "00000000"})
+        header += field;
+    test::write_text(dir / "big-name.cpio", header + "usr/a" + std::string(1000, '\0'));
+    int status = 0;
+    test::run("cd '" + dir.path() +
+                  "' && zstd -q big-name.cpio && mkdir -p ok/usr && echo a >ok/usr/a && "
+                  "cd ok && find usr | cpio --quiet -o -H newc | zstd -q >../ok.cpio.zst",
+              &status);
+    ASSERT_EQ(status, 0);
+    for (const char* name : {"big-name.cpio", "big-name.cpio.zst"}) {
+        tree::Tree t;
+        std::vector<std::string> problems;
+        try {
+            add_archive(t, dir / name, {}, problems, null_reporter());
+            FAIL() << name << ": expected an error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Input);
+            EXPECT_EQ(std::string(e.what()),
+                      dir / name + ": the cpio header at byte 0 claims a name of 3149642683 "
+                                   "bytes; a path has at most 4095");
+        }
+    }
+    tree::Tree t;
+    std::vector<std::string> problems;
+    add_archive(t, dir / "ok.cpio.zst", {}, problems, null_reporter());
+    EXPECT_TRUE(problems.empty());
+    ASSERT_NE(t.find("usr/a"), nullptr);
+    EXPECT_EQ(content_of(*t.find("usr/a")), "a\n");
+}
+
 TEST(Archive, DecompressionBombIsRefused) {
     test::TempDir dir;
     write_tar(dir / "bomb.tar.zst", {{"usr/zeros", std::string(8 << 20, '\0')}}, true);
