@@ -108,6 +108,12 @@ ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size
                                        frag_locations > s.bytes_used - s.fragment_table_start))
         corrupt("fragment table of " + std::to_string(s.fragment_entry_count) +
                 " entries does not fit the image");
+    // Fragment blocks hold the tails of files: no more of them than entries. Else
+    // libsquashfs allocates and fills a table the size the superblock claims,
+    // whose index may name one small meta data block many times over.
+    if (s.fragment_entry_count > k_max_entries)
+        corrupt("fragment table of " + std::to_string(s.fragment_entry_count) +
+                " entries; an image has at most " + std::to_string(k_max_entries));
 
     sqfs_compressor_config_t cfg{};
     ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(s.compression_id),

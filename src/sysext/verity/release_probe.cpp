@@ -4,6 +4,7 @@
 #include "sysext/util/fd.hpp"
 #include "sysext/util/strings.hpp"
 
+#include <sqfs/block.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
@@ -27,6 +28,9 @@ namespace {
 constexpr const char* k_release_dir = "usr/lib/extension-release.d";
 constexpr uint64_t k_max_release_size = 64 * 1024;
 constexpr uint32_t k_max_xattrs = 4096; // on one inode; more is damage
+// Fragment blocks hold the tails of files, so an image has no more of them than
+// entries: the image reader's bound (squashfs/reader.hpp, k_max_entries).
+constexpr uint32_t k_max_fragments = 1'000'000;
 
 // A read-only sqfs_file_t over a Region; base must stay the first member.
 struct RegionFile {
@@ -235,6 +239,21 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
     sqfs_inode_get_file_size(inode.get(), &size);
     if (size > k_max_release_size)
         fail(file, fs.what + ": " + path + " is implausibly large");
+    // libsquashfs allocates the whole fragment table the superblock claims before
+    // reading it (a 670-byte image asked for 16 GiB; found by fuzzing): its index
+    // must lie in the image, and it must be no larger than an image can need.
+    const uint64_t fragment_bytes = uint64_t{super.fragment_entry_count} * sizeof(sqfs_fragment_t);
+    const uint64_t fragment_index =
+        (fragment_bytes + SQFS_META_BLOCK_SIZE - 1) / SQFS_META_BLOCK_SIZE * sizeof(uint64_t);
+    if (super.fragment_entry_count > k_max_fragments)
+        fail(file, fs.what + ": squashfs fragment table of " +
+                       std::to_string(super.fragment_entry_count) +
+                       " entries; an image has at most " + std::to_string(k_max_fragments));
+    if (super.fragment_entry_count > 0 && (super.fragment_table_start >= fs.size ||
+                                           fragment_index > fs.size - super.fragment_table_start))
+        fail(file, fs.what + ": squashfs fragment table of " +
+                       std::to_string(super.fragment_entry_count) +
+                       " entries does not fit the image");
     SqfsPtr<sqfs_data_reader_t> data(
         sqfs_data_reader_create(sqfs_file, super.block_size, cmp.get(), 0));
     if (!data || sqfs_data_reader_load_fragment_table(data.get(), &super) != 0)

@@ -4,6 +4,7 @@
 #include "squashfs/test_image.hpp"
 #include "sysext/squashfs/reader.hpp"
 #include "sysext/squashfs/writer.hpp"
+#include "sysext/util/endian.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "test_util.hpp"
@@ -273,6 +274,27 @@ TEST(Reader, AbsurdSuperblockFieldsThrow) {
         }
     }
     EXPECT_GE(errors, 20u);
+}
+
+TEST(Reader, FragmentTableLargerThanAnImageNeedsIsRefused) {
+    // libsquashfs allocates and fills the fragment table the superblock claims,
+    // and its index may name one small meta data block many times over: an
+    // image has no more fragment blocks than entries.
+    test::TempDir dir;
+    std::string bytes = pack(sample_tree(), dir / "img.raw");
+    auto* super = reinterpret_cast<uint8_t*>(bytes.data());
+    put_le(super + 16, k_max_entries + 1, 4); // fragment_entry_count
+    put_le(super + 80, 96, 8);                // fragment_table_start: the index fits
+    test::write_text(dir / "bad.raw", bytes);
+    try {
+        read_image_file(dir / "bad.raw", "usr/share/big.txt", 1 << 20);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "bad.raw" +
+                      ": fragment table of 1000001 entries; an image has at most 1000000");
+    }
 }
 
 } // namespace sysext::squashfs

@@ -1,6 +1,10 @@
+#include "squashfs/test_image.hpp"
+#include "sysext/util/endian.hpp"
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 #include "sysext/verity/release_probe.hpp"
 #include "sysext/verity/signed_image.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -67,6 +71,38 @@ TEST(ReleaseProbe, TruncatedImageIsABadImage) {
         EXPECT_STREQ(e.what(), "short.raw: not a squashfs image");
     }
     std::fclose(f);
+}
+
+// Found by fuzzing: libsquashfs allocates the whole fragment table the
+// superblock claims before reading it, and a 670-byte image asked for 16 GiB.
+TEST(ReleaseProbe, FragmentTableLargerThanTheImageIsRefused) {
+    test::TempDir dir;
+    tree::Tree t;
+    t.add("usr/lib/extension-release.d/extension-release.demo", test::inline_file("ID=_any\n"));
+    t.finalize();
+    squashfs::WriterOptions o;
+    o.jobs = 1;
+    test::write_image_file(t, dir / "demo.raw", o);
+    const std::string bytes = read_file(dir / "demo.raw");
+    auto probe = [&](uint32_t fragments) -> std::string {
+        std::string damaged = bytes;
+        put_le(reinterpret_cast<uint8_t*>(damaged.data()) + 16, fragments, 4);
+        test::write_text(dir / "bad.raw", damaged);
+        Fd fd = open_or_throw(dir / "bad.raw", O_RDONLY | O_CLOEXEC);
+        try {
+            find_extension_release({fd.get(), 0, damaged.size(), "bad.raw"}, "demo");
+            return "no error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Verify);
+            return e.what();
+        }
+    };
+    EXPECT_EQ(probe(1), "no error");
+    EXPECT_EQ(
+        probe(0x40000001),
+        "bad.raw: squashfs fragment table of 1073741825 entries; an image has at most 1000000");
+    EXPECT_EQ(probe(600000),
+              "bad.raw: squashfs fragment table of 600000 entries does not fit the image");
 }
 
 } // namespace sysext::verity
