@@ -74,6 +74,7 @@ wait $pid || true
 live=$out/.x.raw.tmp-LIVE00
 exec 9>"$live"
 flock -n 9 || fail "cannot lock $live"
+sleep 1.1 # a sweep takes only temporaries at least a second old (not one being made)
 "$SYSEXT_BUILD" -q pack "$tree" -o "$out/x.raw" --os-id _any --compression zstd:1
 "$SYSEXT_BUILD" -q build --download-cache "$BUILD_CACHE" "$profile" --set root="$tree" --set version=1.0 -o "$out" --compression zstd:1
 left=$(leftovers | grep -v -- "-LIVE00$" || true)

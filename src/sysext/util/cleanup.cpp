@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -157,7 +158,10 @@ size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::stri
             continue;
         struct stat st {};
         const bool locked_by_other = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
-        const bool ok = !locked_by_other && ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid();
+        // A temporary made this very moment may not be locked yet by its maker
+        // (mkstemp, then flock): only one at least a second old counts as left.
+        const bool settled = ::fstat(fd, &st) == 0 && ::time(nullptr) - st.st_ctim.tv_sec >= 1;
+        const bool ok = !locked_by_other && settled && st.st_uid == ::geteuid();
         if (ok) {
             remove_entry(Entry{path, S_ISDIR(st.st_mode)});
             ++removed;
