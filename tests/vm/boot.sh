@@ -194,19 +194,15 @@ if [ ! -f "$res/done" ]; then
 fi
 if [ "$failed" -ne 0 ]; then
     tr -d '\r' <"$console" >"$report_dir/boot-host-$name.console.txt"
-    if [ -f "$res/journal.txt" ]; then
-        cp "$res/journal.txt" "$report_dir/boot-host-$name.journal.txt"
-    else
-        # The guest did not get to export it: read the persistent journal off the root disk.
-        mkdir -p "$work/journal"
-        debugfs -R "rdump /var/log/journal $work/journal" "$root_img" >/dev/null 2>&1 || true
-        journalctl --directory="$work/journal/journal" --no-pager -o short-monotonic \
-            >"$report_dir/boot-host-$name.journal.txt" 2>&1 || true
-    fi
-    [ ! -f "$res/dmesg.txt" ] || cp "$res/dmesg.txt" "$report_dir/boot-host-$name.dmesg.txt"
+    # The guest's persistent journal (kernel messages and shutdown included), read
+    # off the root disk.
+    mkdir -p "$work/journal"
+    debugfs -R "rdump /var/log/journal $work/journal" "$root_img" >/dev/null 2>&1 || true
+    journalctl --directory="$work/journal/journal" --no-pager -o short-monotonic \
+        >"$report_dir/boot-host-$name.journal.txt" 2>&1 || true
     echo "(journal and console of the failed run: $report_dir/boot-host-$name.{journal,console}.txt)" >>"$report.tmp"
 else
-    rm -f "$report_dir/boot-host-$name".{journal,console,dmesg}.txt
+    rm -f "$report_dir/boot-host-$name".{journal,console}.txt
 fi
 mv "$report.tmp" "$report"
 echo "$me: $name: boot with checks took ${elapsed} s; report $report" >&2

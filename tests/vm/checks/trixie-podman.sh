@@ -246,8 +246,7 @@ check admin-stopped-unit-stays-stopped admin_stopped_stays_stopped
 prepare_after_refresh() {
     local c log
     c=$(cursor)
-    cp "$IMAGES/podman-v2.raw" /var/lib/extensions/.podman.raw.new
-    mv /var/lib/extensions/.podman.raw.new /var/lib/extensions/podman.raw
+    ln -f "$IMAGES/podman-v2.raw" /var/lib/extensions/podman.raw
     systemd-sysext refresh
     settle
     sleep 3
@@ -299,8 +298,7 @@ runtime_merge_quadlet() {
 check runtime-merge-starts-enabled-quadlet runtime_merge_quadlet
 
 refresh() {
-    cp "$IMAGES/podman-v1.raw" /var/lib/extensions/.podman.raw.new
-    mv /var/lib/extensions/.podman.raw.new /var/lib/extensions/podman.raw
+    ln -f "$IMAGES/podman-v1.raw" /var/lib/extensions/podman.raw
     systemd-sysext refresh
     settle
     systemd-sysext status

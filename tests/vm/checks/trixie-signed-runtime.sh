@@ -22,7 +22,7 @@ use_variant() {
     mv /var/lib/extensions/bootmark.* /var/lib/boot-checks/parked/ 2>/dev/null || true
     rm -f /var/lib/extensions/podman.*
     [ -d "$IMAGES/$1" ] || die "no variant $1"
-    cp "$IMAGES/$1"/podman.* /var/lib/extensions/
+    ln -f "$IMAGES/$1"/podman.* /var/lib/extensions/ # links: no copies to write back
     ls -l /var/lib/extensions
 }
 
