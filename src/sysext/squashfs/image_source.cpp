@@ -7,10 +7,14 @@
 
 #include <sqfs/id_table.h>
 #include <sqfs/inode.h>
+#include <sqfs/xattr.h>
 
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <vector>
 
 namespace sysext::squashfs {
 
@@ -208,9 +212,61 @@ sqfs_xattr_reader_t* ImageSource::xattrs() {
     if (!m_xattrs)
         fail("xattr reader", SQFS_ERROR_ALLOC);
     int ret = sqfs_xattr_reader_load(m_xattrs.get(), &m_super, m_file.get(), m_compressor.get());
+    uint8_t table[sizeof(sqfs_xattr_id_table_t)];
+    if (ret == 0)
+        ret = m_file->read_at(m_file.get(), m_super.xattr_id_table_start, table, sizeof table);
     if (ret != 0)
         fail("reading the xattr table", ret);
+    m_xattr_kv_start = get_le(table, 8);
+    m_xattr_kv.reset(sqfs_meta_reader_create(m_file.get(), m_compressor.get(), m_xattr_kv_start,
+                                             m_super.xattr_id_table_start));
+    if (!m_xattr_kv)
+        fail("xattr reader", SQFS_ERROR_ALLOC);
     return m_xattrs.get();
+}
+
+void ImageSource::check_xattr_sizes(const sqfs_xattr_id_t& desc, const std::string& what) const {
+    sqfs_meta_reader_t* kv = m_xattr_kv.get();
+    auto seek = [&](uint64_t block, size_t offset) {
+        if (int ret = sqfs_meta_reader_seek(kv, block, offset); ret != 0)
+            fail(what + ": xattrs", ret);
+    };
+    auto read = [&](void* out, size_t size) {
+        if (int ret = sqfs_meta_reader_read(kv, out, size); ret != 0)
+            fail(what + ": xattrs", ret);
+    };
+    auto value_size = [&] {
+        uint8_t size[4];
+        read(size, sizeof size);
+        const uint64_t n = get_le(size, 4);
+        if (n > XATTR_SIZE_MAX)
+            corrupt(what + ": xattr value of " + std::to_string(n) +
+                    " bytes; Linux allows at most " + std::to_string(XATTR_SIZE_MAX));
+        return n;
+    };
+    // The layout libsquashfs reads (sqfs/xattr.h): per pair a key (type, name
+    // size, name) and a value (size, bytes), or, for a value stored out of
+    // line, a reference to where its size and bytes are.
+    std::vector<uint8_t> skipped(XATTR_SIZE_MAX);
+    seek(m_xattr_kv_start + (desc.xattr >> 16), desc.xattr & 0xFFFF);
+    for (uint32_t i = 0; i < desc.count; ++i) {
+        uint8_t key[4];
+        read(key, sizeof key);
+        read(skipped.data(), get_le(key + 2, 2));
+        if ((get_le(key, 2) & SQFS_XATTR_FLAG_OOL) == 0) {
+            read(skipped.data(), value_size());
+            continue;
+        }
+        uint8_t ref[4 + 8];
+        read(ref, sizeof ref);
+        sqfs_u64 block = 0;
+        size_t offset = 0;
+        sqfs_meta_reader_get_position(kv, &block, &offset);
+        const uint64_t target = get_le(ref + 4, 8);
+        seek(m_xattr_kv_start + (target >> 16), target & 0xFFFF);
+        value_size();
+        seek(block, offset);
+    }
 }
 
 sqfs_data_reader_t* ImageSource::data() {

@@ -39,6 +39,10 @@ public:
 
     // The xattr reader, created on first use (nullptr: the image has no xattrs).
     sqfs_xattr_reader_t* xattrs();
+    // Checks the sizes of the values of the key/value pairs `desc` names, before
+    // the xattr reader reads them: libsquashfs allocates a value at the size the
+    // image claims (up to 4 GiB) first. Needs xattrs().
+    void check_xattr_sizes(const sqfs_xattr_id_t& desc, const std::string& what) const;
     // The data reader with its fragment table, created on first use.
     sqfs_data_reader_t* data();
 
@@ -58,6 +62,8 @@ private:
     SqfsPtr<sqfs_meta_reader_t> m_dirs;
     SqfsPtr<sqfs_xattr_reader_t> m_xattrs;
     bool m_xattrs_loaded = false;
+    uint64_t m_xattr_kv_start = 0;          // where the key/value pairs begin
+    SqfsPtr<sqfs_meta_reader_t> m_xattr_kv; // ours, for check_xattr_sizes
     SqfsPtr<sqfs_data_reader_t> m_data;
 };
 

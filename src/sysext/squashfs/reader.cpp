@@ -99,6 +99,7 @@ void read_xattrs(ImageSource& img, const sqfs_inode_generic_t& inode, ImageEntry
         img.fail(shown(e.path) + ": xattrs", ret);
     if (desc.count > k_max_xattrs)
         img.corrupt(shown(e.path) + ": " + std::to_string(desc.count) + " xattrs");
+    img.check_xattr_sizes(desc, shown(e.path));
     for (uint32_t i = 0; i < desc.count; ++i) {
         sqfs_xattr_entry_t* raw_key = nullptr;
         ret = sqfs_xattr_reader_read_key(xr, &raw_key);

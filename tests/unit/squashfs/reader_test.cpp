@@ -297,4 +297,37 @@ TEST(Reader, FragmentTableLargerThanAnImageNeedsIsRefused) {
     }
 }
 
+TEST(Reader, XattrValueLargerThanLinuxAllowsIsRefusedUnread) {
+    // Found by fuzzing: libsquashfs allocates an xattr value at the size the
+    // image claims (up to 4 GiB) before reading it.
+    test::TempDir dir;
+    std::string noise(200, '\0'); // incompressible: its meta data block is stored as it is
+    uint32_t x = 1;
+    for (char& c : noise) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<char>(x >> 24);
+    }
+    tree::Tree t;
+    t.add("usr/share/noisy", inline_file("x")).xattrs = {{"user.noise", noise}};
+    t.finalize();
+    std::string bytes = pack(t, dir / "img.raw");
+    const size_t at = bytes.find(noise);
+    ASSERT_NE(at, std::string::npos);
+    auto* size = reinterpret_cast<uint8_t*>(bytes.data()) + at - 4;
+    ASSERT_EQ(get_le(size, 4), noise.size());
+    put_le(size, 0xfffffff0u, 4);
+    test::write_text(dir / "bad.raw", bytes);
+    try {
+        read_image(dir / "bad.raw");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  dir / "bad.raw" +
+                      ": usr/share/noisy: xattr value of 4294967280 bytes; Linux allows at most "
+                      "65536");
+    }
+    EXPECT_EQ(read_image(dir / "img.raw").entries.back().xattrs.at("user.noise"), noise);
+}
+
 } // namespace sysext::squashfs
