@@ -188,6 +188,23 @@ InodePtr ImageSource::read_inode(uint64_t ref, const std::string& what) const {
         uint64_t target_size = get_le(head + 20, 4);
         if (target_size > k_max_path)
             corrupt(what + ": symbolic link target of " + std::to_string(target_size) + " bytes");
+    } else if (type == SQFS_INODE_EXT_DIR) {
+        // libsquashfs reads the directory index along, each name at the size
+        // the index entry claims (32 bits: 2 GiB were asked for; found by
+        // fuzzing), while a name has at most 256 bytes.
+        ret = sqfs_meta_reader_read(m_inodes.get(), head + 16, 24);
+        for (uint64_t i = 0, n = get_le(head + 32, 2); ret == 0 && i < n; ++i) {
+            uint8_t entry[12 + 256]; // index, start block, name size - 1; the name
+            ret = sqfs_meta_reader_read(m_inodes.get(), entry, 12);
+            const uint64_t name_size = get_le(entry + 8, 4) + 1;
+            if (ret == 0 && name_size > 256)
+                corrupt(what + ": directory index names a name of " + std::to_string(name_size) +
+                        " bytes");
+            if (ret == 0)
+                ret = sqfs_meta_reader_read(m_inodes.get(), entry + 12, name_size);
+        }
+        if (ret != 0)
+            fail(what + ": reading inode", ret);
     }
     uint64_t table = m_super.directory_table_start - m_super.inode_table_start;
     if (claimed > table * k_max_expansion)

@@ -330,4 +330,21 @@ TEST(Reader, XattrValueLargerThanLinuxAllowsIsRefusedUnread) {
     EXPECT_EQ(read_image(dir / "img.raw").entries.back().xattrs.at("user.noise"), noise);
 }
 
+TEST(Reader, DirectoryIndexNameLongerThanANameIsRefusedUnread) {
+    // Found by fuzzing (this is the fuzzer's input): libsquashfs reads an
+    // extended directory's index along with the inode, each name at the size
+    // its entry claims, and asked for 2 GiB.
+    const std::string image =
+        std::filesystem::path(__FILE__).parent_path() / "data/ext-dir-index-name.sqfs";
+    try {
+        read_image(image);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Input);
+        EXPECT_EQ(std::string(e.what()),
+                  image +
+                      ": usr/share/tool/fifo: directory index names a name of 1700000001 bytes");
+    }
+}
+
 } // namespace sysext::squashfs
