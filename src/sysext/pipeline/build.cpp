@@ -437,16 +437,8 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     reporter.stage("checking");
     for (auto& p : profile::check_components(prof, tree, ctx.vars))
         ctx.problems.push_back(std::move(p));
-    if (auto dropped = validate::drop_foreign_xattrs(tree); !dropped.empty()) {
-        std::string shown;
-        for (size_t i = 0; i < dropped.size() && i < 5; ++i)
-            shown += "\n  " + dropped[i];
-        if (dropped.size() > 5)
-            shown += "\n  and " + std::to_string(dropped.size() - 5) + " more";
-        reporter.warn("dropped extended attributes an extension must not carry (only "
-                      "security.capability, security.selinux and user.* reach the image):" +
-                      shown);
-    }
+    if (std::string dropped = validate::drop_foreign_xattrs(tree); !dropped.empty())
+        reporter.warn(dropped);
     for (auto& p : validate::check_tree(tree, {r.name}))
         ctx.problems.push_back(std::move(p));
     if (!ctx.problems.empty())

@@ -73,16 +73,8 @@ PackResult pack(const PackOptions& o, Reporter& reporter) {
         problems.push_back(o.output + ": systemd-sysext derives the name " + quote(image_name) +
                            " from this file name, but the extension is called " +
                            quote(result.name));
-    if (auto dropped = validate::drop_foreign_xattrs(tree); !dropped.empty()) {
-        std::string shown;
-        for (size_t i = 0; i < dropped.size() && i < 5; ++i)
-            shown += "\n  " + dropped[i];
-        if (dropped.size() > 5)
-            shown += "\n  and " + std::to_string(dropped.size() - 5) + " more";
-        reporter.warn("dropped extended attributes an extension must not carry (only "
-                      "security.capability, security.selinux and user.* reach the image):" +
-                      shown);
-    }
+    if (std::string dropped = validate::drop_foreign_xattrs(tree); !dropped.empty())
+        reporter.warn(dropped);
     for (auto& p : validate::check_tree(tree, {result.name}))
         problems.push_back(std::move(p));
     if (!problems.empty())

@@ -278,6 +278,12 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
     std::optional<uint64_t> at = vaddr_to_offset(segments, *verneed, &verneed_room);
     if (!at)
         r.malformed("DT_VERNEED address " + hex(*verneed) + " is in no loaded segment");
+    // A name in DT_STRTAB, by its offset.
+    auto dynstr = [&](uint64_t off, const char* what) {
+        if (off >= avail)
+            r.malformed(std::string(what) + " past the string table");
+        return r.string_at(*table + off, *table + avail, what);
+    };
     size_t entries = 0;
     uint64_t need = *at;
     for (uint64_t i = 0; i < verneed_count; ++i) {
@@ -286,10 +292,7 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
                       "one layout for both classes");
         Elf64_Verneed vn;
         r.read(need, &vn, sizeof vn, "Elf_Verneed");
-        const uint64_t file_off = r.fix(vn.vn_file);
-        if (file_off >= avail)
-            r.malformed("Elf_Verneed file name past the string table");
-        const std::string file = r.string_at(*table + file_off, *table + avail, "vn_file");
+        const std::string file = dynstr(r.fix(vn.vn_file), "Elf_Verneed file name");
         uint64_t aux = need + r.fix(vn.vn_aux);
         for (uint32_t j = 0; j < r.fix(vn.vn_cnt); ++j) {
             if (++entries > k_max_string_entries)
@@ -297,11 +300,7 @@ void parse_class(const Reader& r, ElfFile& elf, bool headers_only) {
                             " symbol versions needed");
             Elf64_Vernaux vna;
             r.read(aux, &vna, sizeof vna, "Elf_Vernaux");
-            const uint64_t name_off = r.fix(vna.vna_name);
-            if (name_off >= avail)
-                r.malformed("Elf_Vernaux name past the string table");
-            elf.version_needs.emplace_back(
-                file, r.string_at(*table + name_off, *table + avail, "vna_name"));
+            elf.version_needs.emplace_back(file, dynstr(r.fix(vna.vna_name), "Elf_Vernaux name"));
             if (r.fix(vna.vna_next) == 0)
                 break;
             aux += r.fix(vna.vna_next);

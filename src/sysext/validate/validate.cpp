@@ -134,7 +134,7 @@ bool xattr_allowed(std::string_view key) {
            (key.size() > 5 && key.substr(0, 5) == "user.");
 }
 
-std::vector<std::string> drop_foreign_xattrs(tree::Tree& tree) {
+std::string drop_foreign_xattrs(tree::Tree& tree) {
     std::vector<std::string> dropped;
     tree.walk([&](tree::Node& n) {
         std::string keys;
@@ -150,7 +150,15 @@ std::vector<std::string> drop_foreign_xattrs(tree::Tree& tree) {
         dropped.push_back(quote_untrusted(n.path()) +
                           (n.origin.empty() ? "" : " (from " + n.origin + ")") + ": " + keys);
     });
-    return dropped;
+    if (dropped.empty())
+        return {};
+    std::string warning = "dropped extended attributes an extension must not carry (only "
+                          "security.capability, security.selinux and user.* reach the image):";
+    for (size_t i = 0; i < dropped.size() && i < 5; ++i)
+        warning += "\n  " + dropped[i];
+    if (dropped.size() > 5)
+        warning += "\n  and " + std::to_string(dropped.size() - 5) + " more";
+    return warning;
 }
 
 } // namespace sysext::validate

@@ -23,9 +23,10 @@ std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& 
 // security.ima/evm and system.* ACLs describe a host, not an extension.
 bool xattr_allowed(std::string_view key);
 
-// Removes the attributes xattr_allowed() refuses from every entry; returns one
-// line per entry that lost some: "usr/lib (from x.tar): trusted.overlay.opaque".
-std::vector<std::string> drop_foreign_xattrs(tree::Tree& tree);
+// Removes the attributes xattr_allowed() refuses from every entry; returns the
+// warning that says so (the first entries that lost some, "usr/lib (from
+// x.tar): trusted.overlay.opaque", and how many more), or "" when none did.
+std::string drop_foreign_xattrs(tree::Tree& tree);
 
 // squashfs stores a name's length in 8 bits, less one; Linux allows 255 bytes.
 constexpr size_t k_max_name = 255;
