@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <utility>
 #include <vector>
 
 namespace sysext::squashfs {
@@ -75,8 +76,22 @@ constexpr uint64_t k_max_expansion = SQFS_META_BLOCK_SIZE / 2;
 
 } // namespace
 
-ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size) : m_name(path) {
-    m_fd = open_or_throw(path, O_RDONLY | O_CLOEXEC);
+ImageSource::ImageSource(const std::string& path, uint64_t offset, uint64_t size)
+    : ImageSource(open_or_throw(path, O_RDONLY | O_CLOEXEC), path, offset, size) {}
+
+ImageSource::ImageSource(int fd, const std::string& name, uint64_t offset, uint64_t size)
+    : ImageSource(duplicate(fd, name), name, offset, size) {}
+
+Fd ImageSource::duplicate(int fd, const std::string& name) {
+    Fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!copy.valid())
+        throw_errno(name);
+    return copy;
+}
+
+ImageSource::ImageSource(Fd fd, const std::string& name, uint64_t offset, uint64_t size)
+    : m_name(name), m_fd(std::move(fd)) {
+    const std::string& path = m_name;
     struct stat st {};
     if (::fstat(m_fd.get(), &st) != 0)
         throw_errno(path);

@@ -21,6 +21,9 @@ public:
     // Opens `path` and reads the superblock of the image at [offset, offset+size)
     // (size 0: to the end of the file); throws when it is not a usable image.
     ImageSource(const std::string& path, uint64_t offset, uint64_t size);
+    // The same on an open file (duplicated; the caller keeps `fd`); `name` is
+    // what messages call it ("DISK: root partition").
+    ImageSource(int fd, const std::string& name, uint64_t offset, uint64_t size);
 
     const std::string& name() const { return m_name; }
     const sqfs_super_t& super() const { return m_super; }
@@ -52,6 +55,9 @@ public:
     [[noreturn]] void corrupt(const std::string& what) const;
 
 private:
+    ImageSource(Fd fd, const std::string& name, uint64_t offset, uint64_t size);
+    static Fd duplicate(int fd, const std::string& name);
+
     std::string m_name;
     Fd m_fd;
     SqfsPtr<sqfs_file_t> m_file;

@@ -225,11 +225,13 @@ ImageListing read_image(const std::string& path, uint64_t offset, uint64_t size)
     return listing;
 }
 
-std::string read_image_file(const std::string& path, const std::string& file_path,
-                            uint64_t max_bytes, uint64_t offset, uint64_t size) {
-    ImageSource img(path, offset, size);
+namespace {
+
+// The inode at `file_path` (no symlinks followed); throws when a part is missing.
+// `walked` becomes the path without empty parts ("/usr//bin" -> "usr/bin").
+InodePtr find_inode(ImageSource& img, const std::string& file_path, std::string& walked) {
     InodePtr inode = img.read_inode(root_ref(img), "/");
-    std::string walked;
+    walked.clear();
     for (const std::string& part : split(file_path, '/')) {
         if (part.empty())
             continue;
@@ -240,11 +242,19 @@ std::string read_image_file(const std::string& path, const std::string& file_pat
                                [&](const Child& c) { return c.name == part; });
         walked = join(walked, part);
         if (it == children.end())
-            throw_input(path + ": " + walked + ": no such file in the image");
-        inode = img.read_inode(it->ref, walked);
+            throw_input(img.name() + ": " + shown(walked) + ": no such file in the image");
+        inode = img.read_inode(it->ref, shown(walked));
     }
+    return inode;
+}
+
+std::string read_file(ImageSource& img, const std::string& file_path, uint64_t max_bytes) {
+    const std::string& path = img.name();
+    std::string walked;
+    InodePtr inode = find_inode(img, file_path, walked);
+    walked = shown(walked);
     if (inode->base.type != SQFS_INODE_FILE && inode->base.type != SQFS_INODE_EXT_FILE)
-        throw_input(path + ": " + shown(walked) + ": not a regular file in the image");
+        throw_input(path + ": " + walked + ": not a regular file in the image");
     sqfs_u64 file_size = 0;
     sqfs_inode_get_file_size(inode.get(), &file_size);
     if (file_size > max_bytes)
@@ -263,6 +273,36 @@ std::string read_image_file(const std::string& path, const std::string& file_pat
         done += static_cast<uint64_t>(n);
     }
     return out;
+}
+
+} // namespace
+
+std::string read_image_file(const std::string& path, const std::string& file_path,
+                            uint64_t max_bytes, uint64_t offset, uint64_t size) {
+    ImageSource img(path, offset, size);
+    return read_file(img, file_path, max_bytes);
+}
+
+std::string read_image_file(int fd, const std::string& name, const std::string& file_path,
+                            uint64_t max_bytes, uint64_t offset, uint64_t size) {
+    ImageSource img(fd, name, offset, size);
+    return read_file(img, file_path, max_bytes);
+}
+
+std::vector<ImageEntry> read_image_dir(int fd, const std::string& name, const std::string& dir_path,
+                                       uint64_t offset, uint64_t size) {
+    ImageSource img(fd, name, offset, size);
+    std::string walked;
+    InodePtr dir = find_inode(img, dir_path, walked);
+    if (!is_dir(*dir))
+        throw_input(name + ": " + shown(walked) + ": not a directory in the image");
+    std::vector<ImageEntry> entries;
+    for (Child& child : list_dir(img, *dir, walked)) {
+        std::string child_path = join(walked, child.name);
+        InodePtr inode = img.read_inode(child.ref, shown(child_path));
+        entries.push_back(make_entry(img, *inode, child_path));
+    }
+    return entries;
 }
 
 } // namespace sysext::squashfs

@@ -57,4 +57,14 @@ ImageListing read_image(const std::string& path, uint64_t offset = 0, uint64_t s
 std::string read_image_file(const std::string& path, const std::string& file_path,
                             uint64_t max_bytes, uint64_t offset = 0, uint64_t size = 0);
 
+// The same, on an open file (the caller keeps `fd`); `name` is what messages call
+// the image ("DISK: root partition"); `size` 0: to the end of the file.
+std::string read_image_file(int fd, const std::string& name, const std::string& file_path,
+                            uint64_t max_bytes, uint64_t offset, uint64_t size);
+
+// The entries of one directory of the image, not recursing, in name order, each
+// with its xattrs; throws when `dir_path` is missing or not a directory.
+std::vector<ImageEntry> read_image_dir(int fd, const std::string& name, const std::string& dir_path,
+                                       uint64_t offset, uint64_t size);
+
 } // namespace sysext::squashfs

@@ -1,7 +1,8 @@
 // Finds the extension-release file inside a squashfs image, wherever the image
-// lies (a bare file, or the usr partition of a disk image), with libsquashfs's
-// reader. sign uses it to refuse images that are not system extensions and to take
-// the architecture; verify uses it to check release metadata.
+// lies (a bare file, or the data partition of a disk image), with the image
+// reader (squashfs/reader.hpp), which treats the image as hostile. sign uses it
+// to refuse images that are not system extensions and to take the architecture;
+// verify uses it to check release metadata.
 //
 // Name rule (systemd's extension-release.c): for an image named NAME (file name
 // without ".raw"), the file is usr/lib/extension-release.d/extension-release.NAME,
