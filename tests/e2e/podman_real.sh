@@ -24,7 +24,7 @@ for p in usr/bin/podman usr/bin/crun usr/sbin/runc usr/bin/conmon usr/bin/pasta 
          usr/lib/systemd/system/podman.socket usr/lib/systemd/system/podman-prepare@.service \
          usr/libexec/podman-extension/prepare usr/sbin/nft usr/bin/newuidmap usr/bin/newgidmap \
          usr/lib/systemd/user/dbus.socket usr/share/ca-certificates/mozilla \
-         usr/lib/systemd/system/multi-user.target.d/10-podman-prepare.conf \
+         usr/lib/systemd/system-generators/podman-extension-generator \
          usr/share/podman/etc/containers/policy.json usr/share/containers/storage.conf \
          usr/lib/extension-release.d/extension-release.podman; do
     grep -qF "squashfs-root/$p" <<<"$listing" || fail "missing in image: $p"
@@ -35,12 +35,16 @@ for kv in ID=debian VERSION_ID=13 ARCHITECTURE=x86-64 EXTENSION_RELOAD_MANAGER=1
 done
 unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/podman-prepare@.service | grep -qx "RemainAfterExit=yes" ||
     fail "prepare service is not RemainAfterExit=yes"
-# The drop-in upholds this version's instance: a refresh to another version starts a new one.
 version=$(sed -n 's/^built podman \([^ ]*\) .*/\1/p' "$WORK/build.log")
 # Named after upstream's version: Debian's repack suffix (+ds1) is not part of it.
 case $version in *+ds*|*+dfsg*) fail "the version $version carries Debian's repack suffix" ;; esac
-unsquashfs -cat "$out/podman.raw" usr/lib/systemd/system/multi-user.target.d/10-podman-prepare.conf |
-    grep -qx "Upholds=podman-prepare@${version//+/_}.service" || fail "drop-in does not uphold podman-prepare@${version//+/_}.service"
+# The generator has multi-user.target uphold an instance per version and merge; with
+# the files in /usr itself (no /usr/.systemd-sysext, as here) the merge is "usr".
+# tools/podman-smoke runs it in a merged root.
+unsquashfs -d "$WORK/gen" "$out/podman.raw" usr/lib/systemd/system-generators >/dev/null
+sh "$WORK/gen/usr/lib/systemd/system-generators/podman-extension-generator" "$WORK/gen/out" "$WORK/gen/out" "$WORK/gen/out"
+grep -qx "Upholds=podman-prepare@${version//+/_}-usr.service" "$WORK/gen/out/multi-user.target.d/10-podman-prepare.conf" ||
+    fail "the generator does not uphold podman-prepare@${version//+/_}-usr.service: $(cat "$WORK/gen/out/multi-user.target.d/10-podman-prepare.conf")"
 # newuidmap and newgidmap work for rootless users only setuid root.
 unsquashfs -lln "$out/podman.raw" usr/bin/newuidmap | grep -q '^-rwsr-xr-x 0/0 .*newuidmap$' || fail "newuidmap is not setuid root"
 # Nothing a running host does not need: no test binaries, static archives or headers.

@@ -277,17 +277,19 @@ unmerge() {
 }
 check unmerge unmerge
 
-# The prepare service belongs to the merged extension: once it is gone, its
-# unit must not stay "active (exited)" (else a later merge never runs it).
-unmerge_stops_prepare() {
-    local active
-    systemctl list-units --all --plain --no-legend 'podman-prepare*'
-    active=$(systemctl list-units --state=active --plain --no-legend 'podman-prepare*' | awk '{print $1}')
-    [ -z "$active" ] || die "still active after unmerge: $active"
+# After an unmerge, the prepare instance of that merge stays listed as "not-found
+# active (exited)": its unit file left with the extension, and systemd-sysext runs
+# nothing at unmerge. What matters is the next merge, even of the same image: it
+# gets an instance of its own (podman-extension-generator), which runs; the old
+# one, found again in the template, is stopped as unneeded. The new instance
+# starts the quadlet service the merge made startable, and nothing else: not
+# units skipped at boot for a condition.
+active_prepare() {
+    systemctl list-units --state=active --plain --no-legend 'podman-prepare@*' | awk '{print $1}'
 }
-check unmerge-stops-prepare unmerge_stops_prepare
-
 runtime_merge_quadlet() {
+    active_prepare >"$STATE/prepare-before-merge"
+    echo "prepare instance before the merge: $(cat "$STATE/prepare-before-merge")"
     sed 's/q-boot/q-merge/g' /etc/containers/systemd/q-boot.container >/etc/containers/systemd/q-merge.container
     systemd-sysext merge
     settle
@@ -296,6 +298,21 @@ runtime_merge_quadlet() {
     [ "$(systemctl is-active canary.service)" != active ] || die "the merge started canary.service, which the admin stopped"
 }
 check runtime-merge-starts-enabled-quadlet runtime_merge_quadlet
+
+remerge_runs_prepare() {
+    local before after started
+    before=$(cat "$STATE/prepare-before-merge")
+    after=$(active_prepare)
+    systemctl list-units --all --plain --no-legend 'podman-prepare@*'
+    echo "before the merge: ${before:-none}; after: ${after:-none}"
+    [ -n "$after" ] || die "no podman-prepare instance is active after the merge"
+    [ "$(printf '%s\n' "$after" | grep -c .)" -eq 1 ] || die "more than one podman-prepare instance is active"
+    [ "$after" != "$before" ] || die "the merge of the same image did not get a prepare instance of its own"
+    [ "$(systemctl is-active "$before")" != active ] || die "$before, of the earlier merge, is still active"
+    started=$(journalctl -b --no-pager -o cat -u "$after" | tee /dev/stderr | sed -n 's/^starting \([^:]*\):.*/\1/p')
+    [ "$started" = q-merge.service ] || die "$after started ${started:-nothing}, not q-merge.service alone"
+}
+check remerge-runs-prepare-again remerge_runs_prepare
 
 refresh() {
     ln -f "$IMAGES/podman-v1.raw" /var/lib/extensions/podman.raw
