@@ -128,6 +128,42 @@ void PackingArgs::add_to(CLI::App& cmd) {
     cache.add_to(cmd);
 }
 
+void FormatArgs::add_to(CLI::App& cmd) {
+    cmd.add_option("--format", format,
+                   "Image file system: squashfs (default) or erofs (compression none, lz4 or "
+                   "lz4hc[:1-12], default lz4hc:12)")
+        ->group("Packing");
+    cmd.add_option("--erofs-pcluster", pcluster,
+                   "EROFS physical cluster: the most compressed bytes per extent, 4K to 1M "
+                   "in 4K steps (default 64K)")
+        ->group("Packing");
+}
+
+pipeline::ImageFormat FormatArgs::image_format(const CLI::App& cmd) const {
+    const pipeline::ImageFormat f = pipeline::parse_image_format(format);
+    if (f == pipeline::ImageFormat::Erofs) {
+        for (const char* flag : {"--block-size", "--tail-packing"})
+            if (cmd.count(flag))
+                throw_usage(std::string(flag) + " is a squashfs setting; EROFS images take "
+                                                "--erofs-pcluster");
+    } else if (cmd.count("--erofs-pcluster")) {
+        throw_usage("--erofs-pcluster needs --format erofs");
+    }
+    return f;
+}
+
+erofs::WriterOptions FormatArgs::erofs_options(const CLI::App& cmd, const PackingArgs& packing) const {
+    erofs::WriterOptions o;
+    o.compression = erofs::Compression::parse(cmd.count("--compression") ? packing.compression
+                                                                          : "lz4hc:12");
+    o.pcluster_size = erofs::check_pcluster_size(
+        parse_size(pcluster.empty() ? "64K" : pcluster, "--erofs-pcluster"), "--erofs-pcluster");
+    o.jobs = packing.jobs;
+    o.mtime = resolve_mtime(packing.mtime);
+    o.xattrs = !packing.no_xattrs;
+    return o;
+}
+
 uint32_t resolve_mtime(const std::string& flag) {
     std::string text = flag;
     std::string what = "--mtime";

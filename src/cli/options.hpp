@@ -1,6 +1,8 @@
 // Flags shared by the commands that produce images (pack, build).
 #pragma once
 
+#include "sysext/erofs/writer.hpp"
+#include "sysext/pipeline/pack.hpp"
 #include "sysext/release/release.hpp"
 #include "sysext/source/options.hpp"
 #include "sysext/squashfs/writer.hpp"
@@ -65,6 +67,20 @@ struct PackingArgs {
     void add_to(CLI::App& cmd);
     source::SourceOptions source_options() const;
     squashfs::WriterOptions writer_options() const;
+};
+
+// --format and the EROFS settings (pack).
+struct FormatArgs {
+    std::string format = "squashfs";
+    std::string pcluster; // "" = 64K
+
+    void add_to(CLI::App& cmd);
+    // Checks that the flags given suit the format: --block-size and
+    // --tail-packing are squashfs settings, --erofs-pcluster an EROFS one.
+    pipeline::ImageFormat image_format(const CLI::App& cmd) const;
+    // EROFS settings from these flags and the packing flags; --compression
+    // means LZ4 settings for EROFS, lz4hc:12 unless given.
+    erofs::WriterOptions erofs_options(const CLI::App& cmd, const PackingArgs& packing) const;
 };
 
 // The time every entry gets: --mtime, else $SOURCE_DATE_EPOCH, else 0.

@@ -17,19 +17,28 @@ struct PackArgs {
     std::string source, output, name;
     ReleaseArgs release;
     PackingArgs packing;
+    FormatArgs format;
     bool sha256 = false;
 };
 
-void run_pack(const PackArgs& args, const GlobalOptions& global) {
+void run_pack(const PackArgs& args, const CLI::App& cmd, const GlobalOptions& global) {
     pipeline::PackOptions o;
+    o.format = args.format.image_format(cmd);
+    const bool erofs = o.format == pipeline::ImageFormat::Erofs;
     o.source = args.source;
     o.output = args.output;
     o.name = args.name;
     o.release = args.release.fields();
     o.source_options = args.packing.source_options();
-    o.writer = args.packing.writer_options();
+    if (erofs)
+        o.erofs = args.format.erofs_options(cmd, args.packing);
+    else
+        o.writer = args.packing.writer_options();
+    const std::string compression =
+        erofs ? o.erofs.compression.to_string() : o.writer.compression.to_string();
     auto cache = args.packing.cache.open();
-    o.writer.cache = args.packing.cache.for_blocks(cache.get(), o.writer.compression);
+    if (!erofs)
+        o.writer.cache = args.packing.cache.for_blocks(cache.get(), o.writer.compression);
     // Reading the image back to hash it costs time; only --json and --sha256 ask for it.
     o.hash = global.json || args.sha256;
     TerminalReporter reporter(global.quiet || global.json);
@@ -45,8 +54,9 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
             {"entries", r.entries},
             {"inodes", r.stats.inodes},
             {"input_bytes", r.stats.input_bytes},
-            {"compression", o.writer.compression.to_string()},
-            {"block_size", o.writer.block_size},
+            {"format", pipeline::image_format_name(o.format)},
+            {"compression", compression},
+            {"block_size", erofs ? o.erofs.pcluster_size : o.writer.block_size},
             {"data_blocks", r.stats.data_blocks},
             {"blocks_written", r.stats.blocks_written},
             {"fragment_blocks", r.stats.fragment_blocks},
@@ -58,7 +68,7 @@ void run_pack(const PackArgs& args, const GlobalOptions& global) {
     } else if (!global.quiet) {
         std::cout << "packed " << r.name << ": " << r.output << " (" << format_size(r.stats.image_bytes)
                   << ", " << r.entries << " entries, " << format_size(r.stats.input_bytes)
-                  << " of file data, " << o.writer.compression.to_string() << ")\n";
+                  << " of file data, " << (erofs ? "erofs " : "") << compression << ")\n";
         if (!r.sha256.empty())
             std::cout << "sha256 " << r.sha256 << "\n";
     }
@@ -74,8 +84,9 @@ const CommandRegistration registration{10, [](CLI::App& app, const GlobalOptions
                     "Extension name (default: the output file name without .raw)");
     args->release.add_to(*cmd);
     args->packing.add_to(*cmd);
+    args->format.add_to(*cmd);
     cmd->add_flag("--sha256", args->sha256, "Print the image's SHA-256 (always in --json)");
-    cmd->callback([args, &global] { run_pack(*args, global); });
+    cmd->callback([args, cmd, &global] { run_pack(*args, *cmd, global); });
 }};
 
 } // namespace

@@ -49,6 +49,18 @@ void add_release(tree::Tree& tree, const std::string& name, const release::Field
 
 } // namespace
 
+ImageFormat parse_image_format(std::string_view text) {
+    if (text == "squashfs")
+        return ImageFormat::Squashfs;
+    if (text == "erofs")
+        return ImageFormat::Erofs;
+    throw_usage("--format: squashfs or erofs, not " + quote(std::string(text)));
+}
+
+const char* image_format_name(ImageFormat f) {
+    return f == ImageFormat::Erofs ? "erofs" : "squashfs";
+}
+
 PackResult pack(const PackOptions& o, Reporter& reporter) {
     PackResult result;
     result.output = o.output;
@@ -84,7 +96,18 @@ PackResult pack(const PackOptions& o, Reporter& reporter) {
 
     // Pack into a temporary file; only a complete image gets the final name.
     AtomicFile out(o.output);
-    result.stats = squashfs::write_image(tree, out.fd(), o.writer, reporter);
+    if (o.format == ImageFormat::Erofs) {
+        result.erofs_stats = erofs::write_image(tree, out.fd(), o.erofs, reporter);
+        const erofs::WriteStats& e = result.erofs_stats;
+        result.stats.input_bytes = e.input_bytes;
+        result.stats.image_bytes = e.image_bytes;
+        result.stats.inodes = e.inodes;
+        result.stats.data_blocks = e.data_blocks;
+        result.stats.blocks_written = e.data_blocks;
+        result.stats.sparse_blocks = e.sparse_blocks;
+    } else {
+        result.stats = squashfs::write_image(tree, out.fd(), o.writer, reporter);
+    }
     if (o.hash) {
         reporter.stage("hashing");
         result.sha256 = to_hex(sha256_file(out.temp_path()));

@@ -4,6 +4,7 @@
 // validate everything, pack into a temporary file, rename into place.
 #pragma once
 
+#include "sysext/erofs/writer.hpp"
 #include "sysext/release/release.hpp"
 #include "sysext/source/options.hpp"
 #include "sysext/squashfs/writer.hpp"
@@ -11,8 +12,16 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sysext::pipeline {
+
+// The file system of the image: squashfs (the default) or EROFS.
+enum class ImageFormat { Squashfs, Erofs };
+
+// "squashfs" or "erofs"; throws Usage naming --format.
+ImageFormat parse_image_format(std::string_view text);
+const char* image_format_name(ImageFormat f);
 
 struct PackOptions {
     std::string source;   // a directory or an archive file
@@ -20,7 +29,9 @@ struct PackOptions {
     std::string name;     // extension name; "" = derived from the output file name
     std::optional<release::Fields> release; // generate the release file from these
     source::SourceOptions source_options;
+    ImageFormat format = ImageFormat::Squashfs;
     squashfs::WriterOptions writer;
+    erofs::WriterOptions erofs; // format == Erofs
     bool hash = true; // SHA-256 of the image in the result (reads it back once)
 };
 
@@ -29,7 +40,8 @@ struct PackResult {
     std::string name;
     std::string sha256; // "" unless options.hash
     uint64_t entries = 0;
-    squashfs::WriteStats stats;
+    squashfs::WriteStats stats; // for EROFS: input, image size, inodes, data and sparse blocks
+    erofs::WriteStats erofs_stats; // format == Erofs
 };
 
 PackResult pack(const PackOptions& options, Reporter& reporter);

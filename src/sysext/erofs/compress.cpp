@@ -1,0 +1,168 @@
+#include "sysext/erofs/compress.hpp"
+
+#include "sysext/erofs/format.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/strings.hpp"
+
+#include <algorithm>
+#include <lz4.h>
+#include <lz4hc.h>
+#include <memory>
+
+namespace sysext::erofs {
+
+namespace {
+
+// The most input one extent takes: 256 lclusters, well below the 2048 that
+// a NONHEAD's 11-bit distance allows and the kernel's 12 MiB limit.
+constexpr size_t k_max_extent_input = 1 << 20;
+
+// liblz4's HC state, one per thread.
+void* hc_state() {
+    thread_local std::unique_ptr<char[]> state(new char[static_cast<size_t>(LZ4_sizeofStateHC())]);
+    return state.get();
+}
+
+// Compresses as much of [src, src+size) as fits in `target` bytes; returns
+// the compressed size (0 on failure) and sets consumed.
+int compress_dest(const Compression& c, const uint8_t* src, size_t size, char* dst, int target,
+                  int& consumed) {
+    int in = static_cast<int>(std::min(size, k_max_extent_input));
+    int ret = 0;
+    if (c.algorithm == Compression::Algorithm::Lz4hc)
+        ret = LZ4_compress_HC_destSize(hc_state(), reinterpret_cast<const char*>(src), dst, &in,
+                                       target, c.level);
+    else
+        ret = LZ4_compress_destSize(reinterpret_cast<const char*>(src), dst, &in, target);
+    consumed = ret > 0 ? in : 0;
+    return ret;
+}
+
+} // namespace
+
+Compression Compression::parse(std::string_view spec) {
+    Compression c;
+    std::string_view name = spec, level;
+    if (auto colon = spec.find(':'); colon != std::string_view::npos) {
+        name = spec.substr(0, colon);
+        level = spec.substr(colon + 1);
+    }
+    if (name == "none" || name == "lz4") {
+        if (!level.empty())
+            throw_usage("--compression: " + std::string(name) +
+                        " takes no level for EROFS: " + quote(std::string(spec)));
+        c.algorithm = name == "none" ? Algorithm::None : Algorithm::Lz4;
+        c.level = 0;
+        return c;
+    }
+    if (name != "lz4hc")
+        throw_usage("--compression: EROFS images take none, lz4 or lz4hc[:1-12], not " +
+                    quote(std::string(spec)));
+    c.algorithm = Algorithm::Lz4hc;
+    if (!level.empty()) {
+        int v = 0;
+        for (char ch : level) {
+            if (ch < '0' || ch > '9' || v > 100)
+                throw_usage("--compression: not an LZ4HC level: " + quote(std::string(spec)));
+            v = v * 10 + (ch - '0');
+        }
+        if (v < 1 || v > LZ4HC_CLEVEL_MAX)
+            throw_usage("--compression: LZ4HC levels are 1 to 12, not " + std::string(level));
+        c.level = v;
+    }
+    return c;
+}
+
+std::string Compression::to_string() const {
+    switch (algorithm) {
+    case Algorithm::None:
+        return "none";
+    case Algorithm::Lz4:
+        return "lz4";
+    case Algorithm::Lz4hc:
+        return "lz4hc:" + std::to_string(level);
+    }
+    return "";
+}
+
+uint32_t check_pcluster_size(uint64_t size, std::string_view flag) {
+    if (size < k_block || size > k_max_pcluster || size % k_block != 0)
+        throw_usage(std::string(flag) + ": a multiple of 4K from 4K to 1M, not " +
+                    std::to_string(size));
+    return static_cast<uint32_t>(size);
+}
+
+std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
+                                         const uint8_t* data, size_t size) {
+    std::vector<ExtentData> out;
+    std::vector<char> buf(pcluster);
+    size_t pos = 0;
+    // After an attempt that saved nothing, try one block first: incompressible
+    // data then costs one small attempt per block, not a whole pcluster's.
+    uint32_t target = pcluster;
+    while (pos < size) {
+        int consumed = 0;
+        int n = compress_dest(c, data + pos, size - pos, buf.data(), static_cast<int>(target),
+                              consumed);
+        uint64_t blocks = blocks_for(static_cast<uint64_t>(n > 0 ? n : 0));
+        if (n > 0 && blocks * k_block < static_cast<uint64_t>(consumed)) {
+            ExtentData e;
+            e.length = static_cast<uint32_t>(consumed);
+            e.blocks.assign(blocks * k_block - static_cast<size_t>(n), '\0');
+            e.blocks.append(buf.data(), static_cast<size_t>(n));
+            out.push_back(std::move(e));
+            pos += static_cast<size_t>(consumed);
+            target = pcluster;
+            continue;
+        }
+        const size_t length = std::min<size_t>(k_block, size - pos);
+        ExtentData e;
+        e.plain = true;
+        e.length = static_cast<uint32_t>(length);
+        e.blocks.assign(reinterpret_cast<const char*>(data + pos), length);
+        e.blocks.resize(k_block, '\0');
+        out.push_back(std::move(e));
+        pos += length;
+        target = k_block;
+    }
+    return out;
+}
+
+std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
+                                bool big_pcluster) {
+    const uint64_t total = (size + k_block - 1) / k_block;
+    std::string out(static_cast<size_t>(full_indexes_size(size)), '\0');
+    auto* h = reinterpret_cast<uint8_t*>(out.data());
+    put16(h + 4, big_pcluster ? k_advise_big_pcluster_1 : 0); // h_advise
+    h[6] = k_algorithm_lz4;                                   // h_algorithmtype (head 1)
+    h[7] = 0;                                                 // lclusterbits - 12
+    uint8_t* idx = h + 16;
+    for (size_t i = 0; i < extents.size(); ++i) {
+        const Extent& e = extents[i];
+        const uint64_t head = e.logical / k_block;
+        const uint64_t next = i + 1 < extents.size() ? extents[i + 1].logical / k_block : total;
+        if (next <= head && i + 1 < extents.size())
+            throw Error(ErrorKind::Internal, "EROFS: two extents start in one lcluster");
+        const auto clusterofs = static_cast<uint16_t>(e.logical % k_block);
+        uint8_t* d = idx + head * k_lcluster_index;
+        put16(d, e.plain ? k_lcluster_plain : k_lcluster_head1);
+        put16(d + 2, clusterofs);
+        put32(d + 4, e.blkaddr);
+        for (uint64_t lcn = head + 1; lcn < next; ++lcn) {
+            d = idx + lcn * k_lcluster_index;
+            uint64_t back = lcn - head;
+            if (back >= k_d0_cblkcnt || next - lcn > 0xFFFF)
+                throw Error(ErrorKind::Internal, "EROFS: extent spans too many lclusters");
+            put16(d, k_lcluster_nonhead);
+            put16(d + 2, clusterofs);
+            uint16_t d0 = static_cast<uint16_t>(back);
+            if (big_pcluster && lcn == head + 1)
+                d0 = static_cast<uint16_t>(k_d0_cblkcnt | e.blocks);
+            put16(d + 4, d0);
+            put16(d + 6, static_cast<uint16_t>(next - lcn));
+        }
+    }
+    return out;
+}
+
+} // namespace sysext::erofs

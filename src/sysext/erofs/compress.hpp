@@ -1,0 +1,68 @@
+// EROFS compression: fixed-size output LZ4 extents and their lcluster indexes.
+//
+// EROFS compresses into physical clusters of a fixed size: each extent is as
+// much input as LZ4 (fast or HC) fits into at most one pcluster (liblz4's
+// destSize functions), stored at the end of its blocks behind leading zeros
+// (the ZERO_PADDING feature, which tells the decompressor the exact length).
+// An extent must save at least one block over its input, else that lcluster
+// is stored plain (uncompressed, one block). Every 4 KiB of the file has an
+// 8-byte index: HEAD where an extent starts (with its offset in the lcluster
+// and its block address), NONHEAD elsewhere (distances back to the head and on
+// to the next one; the first after a head holds the extent's block count,
+// CBLKCNT, as BIG_PCLUSTER requires).
+//
+// Compression is a pure function of the bytes and the settings, so segments
+// compressed on any thread give the same image.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sysext::erofs {
+
+struct Compression {
+    enum class Algorithm { None, Lz4, Lz4hc } algorithm = Algorithm::Lz4hc;
+    int level = 12; // LZ4HC 1..12; unused for the others
+
+    // "none", "lz4", "lz4hc" or "lz4hc:LEVEL"; throws Usage naming --compression.
+    static Compression parse(std::string_view spec);
+    std::string to_string() const;
+    bool enabled() const { return algorithm != Algorithm::None; }
+    bool operator==(const Compression&) const = default;
+};
+
+// A pcluster size: a multiple of 4 KiB from 4 KiB to 1 MiB; throws Usage otherwise.
+uint32_t check_pcluster_size(uint64_t size, std::string_view flag);
+
+// One extent of a segment, as compressed.
+struct ExtentData {
+    uint32_t length = 0; // logical bytes
+    bool plain = false;
+    std::string blocks; // physical bytes, whole blocks
+};
+
+// Splits data (a segment starting on a 4 KiB boundary of its file) into extents.
+std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
+                                         const uint8_t* data, size_t size);
+
+// An extent placed in the image.
+struct Extent {
+    uint64_t logical = 0; // offset in the file
+    uint32_t blkaddr = 0;
+    uint32_t blocks = 1;
+    bool plain = false;
+};
+
+// The map header, its 8 reserved bytes and the full lcluster indexes of a file
+// of `size` bytes made of these extents (in order, covering the file).
+std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
+                                bool big_pcluster);
+
+// The size encode_full_indexes() returns.
+inline uint64_t full_indexes_size(uint64_t size) {
+    return 16 + 8 * ((size + 4095) / 4096);
+}
+
+} // namespace sysext::erofs

@@ -1,0 +1,253 @@
+#include "sysext/erofs/data.hpp"
+
+#include "sysext/erofs/ordered_pool.hpp"
+#include "sysext/tree/content_reader.hpp"
+#include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <sched.h>
+#include <thread>
+
+namespace sysext::erofs {
+
+namespace {
+
+constexpr size_t k_flush_at = 1 << 20;
+
+// Threads for jobs = 0: one per core this process may run on.
+unsigned threads_for(unsigned jobs) {
+    if (jobs)
+        return jobs;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return static_cast<unsigned>(CPU_COUNT(&set));
+    unsigned n = std::thread::hardware_concurrency();
+    return n ? n : 1;
+}
+
+bool all_zero(const char* p, size_t n) {
+    return std::all_of(p, p + n, [](char c) { return c == 0; });
+}
+
+// An uncompressed file's data, fed in pieces.
+class FlatFile {
+public:
+    explicit FlatFile(DataArea& area) : m_area(area) {}
+
+    void feed(const char* p, size_t n) {
+        while (n > 0) {
+            size_t take = std::min(n, k_block - m_carry.size());
+            m_carry.append(p, take);
+            p += take;
+            n -= take;
+            if (m_carry.size() == k_block) {
+                if (all_zero(m_carry.data(), k_block)) {
+                    m_addrs.push_back(m_area.zero_block());
+                    ++m_zero_blocks;
+                } else {
+                    m_addrs.push_back(m_area.put(m_carry.data(), k_block));
+                }
+                m_carry.clear();
+            }
+        }
+    }
+
+    void finish(InodeInfo& info, WriteStats& stats) {
+        if (m_zero_blocks > 0) {
+            // Chunk-based with 4 KiB chunks (i_u holds the chunk format, 0),
+            // every all-zero block mapped to the image's one zero block.
+            stats.sparse_blocks += m_zero_blocks;
+            if (!m_carry.empty())
+                m_addrs.push_back(all_zero(m_carry.data(), m_carry.size())
+                                      ? m_area.zero_block()
+                                      : m_area.put(m_carry.data(), m_carry.size()));
+            info.layout = Layout::ChunkBased;
+            info.i_u = 0;
+            info.chunks = std::move(m_addrs);
+            return;
+        }
+        info.i_u = m_addrs.empty() ? k_null_addr : m_addrs.front();
+        if (m_carry.empty()) {
+            info.layout = Layout::FlatPlain;
+        } else if (info.header_size() + m_carry.size() <= k_block) {
+            info.layout = Layout::FlatInline;
+            info.inline_data = std::move(m_carry);
+            ++stats.inline_tails;
+        } else {
+            uint32_t at = m_area.put(m_carry.data(), m_carry.size());
+            if (m_addrs.empty())
+                info.i_u = at;
+            info.layout = Layout::FlatPlain;
+        }
+    }
+
+private:
+    DataArea& m_area;
+    std::string m_carry;
+    std::vector<uint32_t> m_addrs;
+    uint64_t m_zero_blocks = 0;
+};
+
+// A segment handed to a worker, and what comes back.
+struct Segment {
+    InodeInfo* info = nullptr;
+    uint64_t offset = 0;
+    bool last = false;
+    std::string raw;                 // kept when the file is stored uncompressed
+    std::vector<ExtentData> extents; // empty when stored uncompressed
+};
+
+class CompressedFiles {
+public:
+    CompressedFiles(DataArea& area, const WriterOptions& o, WriteStats& stats)
+        : m_area(area), m_options(o), m_stats(stats),
+          m_pool(threads_for(o.jobs), 2 * threads_for(o.jobs)) {}
+
+    void submit(Segment seg) {
+        const Compression c = m_options.compression;
+        const uint32_t pcluster = m_options.pcluster_size;
+        auto work = [c, pcluster, s = std::make_shared<Segment>(std::move(seg))]() {
+            Segment r = std::move(*s);
+            const auto* data = reinterpret_cast<const uint8_t*>(r.raw.data());
+            const bool whole_file = r.offset == 0 && r.last;
+            if (!whole_file || r.raw.size() > k_block)
+                r.extents = compress_segment(c, pcluster, data, r.raw.size());
+            uint64_t blocks = 0;
+            for (const auto& e : r.extents)
+                blocks += e.blocks.size() / k_block;
+            // A file of one segment is stored as it is unless that costs more blocks.
+            if (whole_file && (r.extents.empty() || blocks >= blocks_for(r.raw.size())))
+                r.extents.clear();
+            else
+                r.raw.clear();
+            return r;
+        };
+        m_pool.submit(std::move(work), [this](Segment& r) { take(r); });
+    }
+
+    void finish() {
+        m_pool.drain([this](Segment& r) { take(r); });
+    }
+
+private:
+    void take(Segment& r) {
+        InodeInfo& info = *r.info;
+        if (r.extents.empty()) { // the whole file, uncompressed
+            FlatFile flat(m_area);
+            flat.feed(r.raw.data(), r.raw.size());
+            flat.finish(info, m_stats);
+            return;
+        }
+        uint64_t logical = r.offset;
+        for (auto& e : r.extents) {
+            Extent x;
+            x.logical = logical;
+            x.plain = e.plain;
+            x.blocks = static_cast<uint32_t>(e.blocks.size() / k_block);
+            x.blkaddr = m_area.put(e.blocks.data(), e.blocks.size());
+            info.extents.push_back(x);
+            logical += e.length;
+            ++m_stats.extents;
+            m_stats.plain_extents += e.plain ? 1 : 0;
+        }
+        if (r.last) {
+            uint64_t blocks = 0;
+            for (const auto& x : info.extents)
+                blocks += x.blocks;
+            info.layout = Layout::CompressedFull;
+            info.i_u = static_cast<uint32_t>(blocks);
+            ++m_stats.compressed_files;
+        }
+    }
+
+    DataArea& m_area;
+    const WriterOptions& m_options;
+    WriteStats& m_stats;
+    OrderedPool<Segment> m_pool;
+};
+
+} // namespace
+
+uint32_t DataArea::put(const void* data, size_t size) {
+    const uint32_t at = m_next;
+    if (m_pending.empty())
+        m_pending_at = uint64_t{at} * k_block;
+    m_pending.append(static_cast<const char*>(data), size);
+    m_pending.resize(m_pending.size() + (k_block - size % k_block) % k_block, '\0');
+    m_next += static_cast<uint32_t>(blocks_for(size));
+    if (m_pending.size() >= k_flush_at)
+        flush();
+    return at;
+}
+
+uint32_t DataArea::zero_block() {
+    if (m_zero_block == k_null_addr) {
+        const std::string zeros(k_block, '\0');
+        m_zero_block = put(zeros.data(), zeros.size());
+    }
+    return m_zero_block;
+}
+
+void DataArea::flush() {
+    if (m_pending.empty())
+        return;
+    pwrite_all(m_fd, m_pending.data(), m_pending.size(), m_pending_at, "writing the image");
+    m_pending.clear();
+}
+
+uint32_t write_file_data(const std::vector<InodeInfo*>& files, int fd, uint32_t first_block,
+                         const WriterOptions& options, Reporter& reporter, WriteStats& stats) {
+    reporter.stage("compressing");
+    uint64_t total = 0, done = 0;
+    for (const InodeInfo* f : files)
+        total += f->size;
+    DataArea area(fd, first_block);
+    if (!options.compression.enabled()) {
+        for (InodeInfo* f : files) {
+            FlatFile flat(area);
+            tree::read_content(*f->node, [&](const void* p, size_t n) {
+                flat.feed(static_cast<const char*>(p), n);
+                done += n;
+                reporter.progress(done, total);
+            });
+            flat.finish(*f, stats);
+        }
+    } else {
+        CompressedFiles compressed(area, options, stats);
+        for (InodeInfo* f : files) {
+            Segment seg;
+            seg.info = f;
+            seg.raw.reserve(std::min<uint64_t>(f->size, k_segment));
+            tree::read_content(*f->node, [&](const void* p, size_t n) {
+                const char* c = static_cast<const char*>(p);
+                done += n;
+                while (n > 0) {
+                    size_t take = std::min(n, k_segment - seg.raw.size());
+                    seg.raw.append(c, take);
+                    c += take;
+                    n -= take;
+                    if (seg.raw.size() == k_segment && seg.offset + k_segment < f->size) {
+                        Segment next;
+                        next.info = f;
+                        next.offset = seg.offset + k_segment;
+                        next.raw.reserve(std::min<uint64_t>(f->size - next.offset, k_segment));
+                        compressed.submit(std::exchange(seg, std::move(next)));
+                    }
+                }
+                reporter.progress(done, total);
+            });
+            seg.last = true;
+            compressed.submit(std::move(seg));
+        }
+        compressed.finish();
+    }
+    area.flush();
+    stats.input_bytes = done;
+    stats.data_blocks = area.next() - first_block;
+    return area.next();
+}
+
+} // namespace sysext::erofs

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# sysext-build pack --format erofs, judged by erofs-utils and the kernel:
+# fsck.erofs checks every image and extracts it, dump.erofs describes the
+# superblock and inodes, a loop mount by the kernel's EROFS is compared entry
+# by entry with the source tree (contents, types, modes, owners, link targets,
+# hard links as one inode, xattrs, the file capability, mtimes), and
+# systemd-sysext merges the image. Uncompressed, LZ4 and LZ4HC images; the same
+# bytes for any --jobs and from a directory or a tar of it.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/make_tree.sh"
+source "$(dirname "$0")/lib/sysext_root.sh"
+require_tool fsck.erofs dump.erofs getfattr getcap diff tar unshare mount systemd-sysext
+[ "$(id -u)" = 0 ] || fail "needs root for the loop mount"
+
+tree=$WORK/tree
+make_tree "$tree" --release e2e:_any
+chown 1234:5678 "$tree/usr/share/sysext-e2e/text.txt"
+s=$tree/usr/share/sysext-e2e
+# Beyond make_tree: a directory of several blocks, names sorting before "."
+# and "..", a file over two 4 MiB segments, a symlink too long to be inline.
+mkdir -p "$s/many"
+for i in $(seq 1 400); do echo "$i" >"$s/many/entry-with-a-longish-name-$i"; done
+echo bang >"$s/many/!bang"
+echo plus >"$s/many/+plus"
+seq 1 1500000 >"$s/segments.txt"
+ln -s "$(printf 'x%.0s' {1..4000})" "$s/long-link"
+
+# judge IMAGE OWNERS: fsck, extraction and a loop mount against the tree;
+# OWNERS "root" expects 0:0 everywhere, "kept" the tree's owners.
+judge() {
+    local image=$1 owners=$2 out
+    out=$(fsck.erofs "$image" 2>&1) || fail "fsck.erofs rejects $image: $out"
+    rm -rf "$WORK/x"
+    fsck.erofs --extract="$WORK/x" "$image" >/dev/null 2>&1 || fail "fsck.erofs --extract failed on $image"
+    diff -r --no-dereference --exclude=fifo "$tree" "$WORK/x" >/dev/null ||
+        fail "fsck.erofs extracts other contents than the tree: $(diff -r --no-dereference --exclude=fifo "$tree" "$WORK/x" | head -5)"
+    tree_listing "$tree" >"$WORK/want.list"
+    [ "$owners" = kept ] || sed -Ei 's/\|[0-9]+:[0-9]+(\||$)/|0:0\1/' "$WORK/want.list"
+    tree_xattrs "$tree" >"$WORK/want.xattr"
+    unshare -m bash -c '
+        set -e
+        mkdir -p "$1/mnt"
+        mount -o loop,ro -t erofs "$2" "$1/mnt"
+        cd "$1/mnt"
+        find . -mindepth 1 \( -type f -printf "%P|f|%m|%U:%G|%s|%n\n" \) -o \( -type l -printf "%P|l|%U:%G|%l\n" \) -o \
+            \( -type d -printf "%P|d|%m|%U:%G\n" \) -o -printf "%P|%y|%m|%U:%G\n" | LC_ALL=C sort >"$1/got.list"
+        find . -mindepth 1 -print0 | LC_ALL=C sort -z | while IFS= read -r -d "" p; do
+            getfattr -h -d -m - -e hex "$p" 2>/dev/null | grep -v "^$" || true
+        done >"$1/got.xattr"
+        find . -printf "%T@\n" | sort -u >"$1/got.times"
+        diff -r --no-dereference --exclude=fifo "$4" . >"$1/got.diff" || true
+        stat -c %i usr/share/sysext-e2e/hard-one usr/share/sysext-e2e/hard-two | sort -u | wc -l >"$1/got.inodes"
+        getcap usr/bin/sysext-e2e-cap >"$1/got.cap"
+    ' _ "$WORK" "$image" "$SOURCE_DIR" "$tree" || fail "loop mount of $image failed: $(dmesg | tail -3)"
+    diff -u "$WORK/want.list" "$WORK/got.list" || fail "types, modes, owners, sizes or links differ in the mount of $image"
+    [ ! -s "$WORK/got.diff" ] || fail "mounted contents differ: $(head -5 "$WORK/got.diff")"
+    diff -u "$WORK/want.xattr" "$WORK/got.xattr" || fail "xattrs differ in the mount of $image"
+    [ "$(cat "$WORK/got.inodes")" = 1 ] || fail "hard link pair mounted as two inodes"
+    grep -q 'cap_net_raw[=+]ep' "$WORK/got.cap" || fail "capability lost: $(cat "$WORK/got.cap")"
+    [ "$(cat "$WORK/got.times")" = "$SOURCE_DATE_EPOCH.0000000000" ] || fail "mtimes: $(cat "$WORK/got.times")"
+}
+
+for c in none lz4 lz4hc:12; do
+    step "pack --format erofs --compression $c, judged by fsck.erofs and a loop mount"
+    image=$(image_path "$c")
+    "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "$c" --jobs 2
+    size=$(stat -c %s "$image")
+    [ $((size % 4096)) -eq 0 ] || fail "image size $size is not a multiple of 4096"
+    judge "$image" root
+done
+
+step "dump.erofs: zero UUID, the build time, compressed files with full indexes"
+image=$(image_path lz4hc:12)
+sb=$(dump.erofs -s "$image")
+grep -q 'UUID: *00000000-0000-0000-0000-000000000000' <<<"$sb" || fail "UUID not zero: $sb"
+grep -q 'Filesystem features:.*sb_csum' <<<"$sb" || fail "no superblock checksum: $sb"
+info=$(dump.erofs --path=/usr/share/sysext-e2e/segments.txt "$image")
+grep -q 'Layout: 1' <<<"$info" || fail "segments.txt not compressed: $info"
+info=$(dump.erofs --path=/usr/share/sysext-e2e/text.txt "$image")
+grep -q 'Layout: 2' <<<"$info" || fail "a small file is not stored inline: $info"
+uncompressed=$(stat -c %s "$(image_path none)")
+[ "$(stat -c %s "$image")" -lt "$uncompressed" ] || fail "LZ4HC image not smaller than the uncompressed one"
+[ "$uncompressed" -lt $((40 * 1048576)) ] || fail "the 48 MiB sparse file takes room: $uncompressed bytes"
+
+step "--keep-owners keeps the tree's owners"
+image=$(image_path owners)
+"$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --keep-owners
+judge "$image" kept
+dump.erofs --path=/usr/share/sysext-e2e/text.txt "$image" | grep -q 'Uid: 1234   Gid: 5678' ||
+    fail "owner 1234:5678 not in the inode"
+
+step "same bytes for --jobs 1 and 2, and from a tar of the tree"
+one=$(image_path jobs1)
+"$SYSEXT_BUILD" -q pack "$tree" -o "$one" --name e2e --format erofs --jobs 1
+cmp "$one" "$(image_path lz4hc:12)" || fail "--jobs 1 and --jobs 2 give different images"
+tar --xattrs --xattrs-include='*' -C "$tree" -cf "$WORK/tree.tar" .
+fromtar=$(image_path tar)
+"$SYSEXT_BUILD" -q pack "$WORK/tree.tar" -o "$fromtar" --name e2e --format erofs --jobs 2
+cmp "$fromtar" "$(image_path lz4hc:12)" || fail "the tar and the directory give different images"
+
+step "flags of the other format are refused"
+expect_fail "--block-size is a squashfs setting" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --block-size 64K
+expect_fail "--erofs-pcluster needs --format erofs" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --erofs-pcluster 64K
+expect_fail "EROFS images take none, lz4 or lz4hc" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression zstd
+
+step "systemd-sysext merges the EROFS image"
+make_root "$WORK/root" "$(image_path lz4hc:12)" ID=debian VERSION_ID=13
+got=$(merged "$WORK/root" 'test -e "$0/usr/share/sysext-e2e/segments.txt" && echo merged; true')
+grep -qx merged <<<"$got" || fail "systemd-sysext did not merge the EROFS image: $got"
+echo PASS
