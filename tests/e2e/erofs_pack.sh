@@ -4,12 +4,13 @@
 # superblock and inodes, a loop mount by the kernel's EROFS is compared entry
 # by entry with the source tree (contents, types, modes, owners, link targets,
 # hard links as one inode, xattrs, the file capability, mtimes), and
-# systemd-sysext merges the image. Uncompressed, LZ4 and LZ4HC images; the same
+# systemd-sysext merges the image. Uncompressed, LZ4 (4 KiB pclusters: full
+# indexes; 1 MiB) and LZ4HC images (64 KiB: compact indexes); the same
 # bytes for any --jobs and from a directory or a tar of it.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
 source "$(dirname "$0")/lib/sysext_root.sh"
-require_tool fsck.erofs dump.erofs getfattr getcap diff tar unshare mount systemd-sysext
+require_tool fsck.erofs dump.erofs getfattr getcap diff tar unshare mount systemd-sysext python3
 [ "$(id -u)" = 0 ] || fail "needs root for the loop mount"
 
 tree=$WORK/tree
@@ -51,31 +52,54 @@ judge() {
         diff -r --no-dereference --exclude=fifo "$4" . >"$1/got.diff" || true
         stat -c %i usr/share/sysext-e2e/hard-one usr/share/sysext-e2e/hard-two | sort -u | wc -l >"$1/got.inodes"
         getcap usr/bin/sysext-e2e-cap >"$1/got.cap"
+        # Reads at random offsets: the kernel looks each up from its lcluster
+        # index, not only in the order a sequential read goes.
+        python3 - "$4" . >"$1/got.random" <<"PY"
+import os, random, sys
+rng = random.Random(16)
+bad = 0
+for rel in ("usr/share/sysext-e2e/segments.txt", "usr/share/sysext-e2e/compressible.txt",
+            "usr/share/sysext-e2e/three-blocks-and-a-tail.bin", "usr/share/sysext-e2e/sparse.img"):
+    want = open(os.path.join(sys.argv[1], rel), "rb")
+    got = open(os.path.join(sys.argv[2], rel), "rb")
+    size = os.path.getsize(want.name)
+    for _ in range(300):
+        off = rng.randrange(size)
+        n = rng.randrange(1, 70000)
+        want.seek(off); got.seek(off)
+        if want.read(n) != got.read(n):
+            bad += 1
+            print(rel, off, n)
+print("bad", bad)
+PY
     ' _ "$WORK" "$image" "$SOURCE_DIR" "$tree" || fail "loop mount of $image failed: $(dmesg | tail -3)"
     diff -u "$WORK/want.list" "$WORK/got.list" || fail "types, modes, owners, sizes or links differ in the mount of $image"
     [ ! -s "$WORK/got.diff" ] || fail "mounted contents differ: $(head -5 "$WORK/got.diff")"
     diff -u "$WORK/want.xattr" "$WORK/got.xattr" || fail "xattrs differ in the mount of $image"
+    grep -qx "bad 0" "$WORK/got.random" || fail "reads at random offsets differ: $(head -3 "$WORK/got.random")"
     [ "$(cat "$WORK/got.inodes")" = 1 ] || fail "hard link pair mounted as two inodes"
     grep -q 'cap_net_raw[=+]ep' "$WORK/got.cap" || fail "capability lost: $(cat "$WORK/got.cap")"
     [ "$(cat "$WORK/got.times")" = "$SOURCE_DATE_EPOCH.0000000000" ] || fail "mtimes: $(cat "$WORK/got.times")"
 }
 
-for c in none lz4 lz4hc:12; do
-    step "pack --format erofs --compression $c, judged by fsck.erofs and a loop mount"
+for c in none lz4:4K lz4:1M lz4hc:12:64K; do
+    step "pack --format erofs --compression ${c%:*} --erofs-pcluster ${c##*:}, judged by fsck.erofs and a loop mount"
     image=$(image_path "$c")
-    "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "$c" --jobs 2
+    pcluster=()
+    [ "$c" = none ] || pcluster=(--erofs-pcluster "${c##*:}")
+    "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "${c%:*}" "${pcluster[@]}" --jobs 2
     size=$(stat -c %s "$image")
     [ $((size % 4096)) -eq 0 ] || fail "image size $size is not a multiple of 4096"
     judge "$image" root
 done
 
-step "dump.erofs: zero UUID, the build time, compressed files with full indexes"
-image=$(image_path lz4hc:12)
+step "dump.erofs: zero UUID, a checksum, compressed files with compact indexes"
+image=$(image_path lz4hc:12:64K)
 sb=$(dump.erofs -s "$image")
 grep -q 'UUID: *00000000-0000-0000-0000-000000000000' <<<"$sb" || fail "UUID not zero: $sb"
 grep -q 'Filesystem features:.*sb_csum' <<<"$sb" || fail "no superblock checksum: $sb"
 info=$(dump.erofs --path=/usr/share/sysext-e2e/segments.txt "$image")
-grep -q 'Layout: 1' <<<"$info" || fail "segments.txt not compressed: $info"
+grep -q 'Layout: 3' <<<"$info" || fail "segments.txt not compressed with compact indexes: $info"
 info=$(dump.erofs --path=/usr/share/sysext-e2e/text.txt "$image")
 grep -q 'Layout: 2' <<<"$info" || fail "a small file is not stored inline: $info"
 uncompressed=$(stat -c %s "$(image_path none)")
@@ -92,11 +116,11 @@ dump.erofs --path=/usr/share/sysext-e2e/text.txt "$image" | grep -q 'Uid: 1234  
 step "same bytes for --jobs 1 and 2, and from a tar of the tree"
 one=$(image_path jobs1)
 "$SYSEXT_BUILD" -q pack "$tree" -o "$one" --name e2e --format erofs --jobs 1
-cmp "$one" "$(image_path lz4hc:12)" || fail "--jobs 1 and --jobs 2 give different images"
+cmp "$one" "$(image_path lz4hc:12:64K)" || fail "--jobs 1 and --jobs 2 give different images"
 tar --xattrs --xattrs-include='*' -C "$tree" -cf "$WORK/tree.tar" .
 fromtar=$(image_path tar)
 "$SYSEXT_BUILD" -q pack "$WORK/tree.tar" -o "$fromtar" --name e2e --format erofs --jobs 2
-cmp "$fromtar" "$(image_path lz4hc:12)" || fail "the tar and the directory give different images"
+cmp "$fromtar" "$(image_path lz4hc:12:64K)" || fail "the tar and the directory give different images"
 
 step "flags of the other format are refused"
 expect_fail "--block-size is a squashfs setting" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --block-size 64K
@@ -104,7 +128,7 @@ expect_fail "--erofs-pcluster needs --format erofs" "$SYSEXT_BUILD" pack "$tree"
 expect_fail "EROFS images take none, lz4 or lz4hc" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression zstd
 
 step "systemd-sysext merges the EROFS image"
-make_root "$WORK/root" "$(image_path lz4hc:12)" ID=debian VERSION_ID=13
+make_root "$WORK/root" "$(image_path lz4hc:12:64K)" ID=debian VERSION_ID=13
 got=$(merged "$WORK/root" 'test -e "$0/usr/share/sysext-e2e/segments.txt" && echo merged; true')
 grep -qx merged <<<"$got" || fail "systemd-sysext did not merge the EROFS image: $got"
 echo PASS

@@ -128,41 +128,4 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
     return out;
 }
 
-std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                bool big_pcluster) {
-    const uint64_t total = (size + k_block - 1) / k_block;
-    std::string out(static_cast<size_t>(full_indexes_size(size)), '\0');
-    auto* h = reinterpret_cast<uint8_t*>(out.data());
-    put16(h + 4, big_pcluster ? k_advise_big_pcluster_1 : 0); // h_advise
-    h[6] = k_algorithm_lz4;                                   // h_algorithmtype (head 1)
-    h[7] = 0;                                                 // lclusterbits - 12
-    uint8_t* idx = h + 16;
-    for (size_t i = 0; i < extents.size(); ++i) {
-        const Extent& e = extents[i];
-        const uint64_t head = e.logical / k_block;
-        const uint64_t next = i + 1 < extents.size() ? extents[i + 1].logical / k_block : total;
-        if (next <= head && i + 1 < extents.size())
-            throw Error(ErrorKind::Internal, "EROFS: two extents start in one lcluster");
-        const auto clusterofs = static_cast<uint16_t>(e.logical % k_block);
-        uint8_t* d = idx + head * k_lcluster_index;
-        put16(d, e.plain ? k_lcluster_plain : k_lcluster_head1);
-        put16(d + 2, clusterofs);
-        put32(d + 4, e.blkaddr);
-        for (uint64_t lcn = head + 1; lcn < next; ++lcn) {
-            d = idx + lcn * k_lcluster_index;
-            uint64_t back = lcn - head;
-            if (back >= k_d0_cblkcnt || next - lcn > 0xFFFF)
-                throw Error(ErrorKind::Internal, "EROFS: extent spans too many lclusters");
-            put16(d, k_lcluster_nonhead);
-            put16(d + 2, clusterofs);
-            uint16_t d0 = static_cast<uint16_t>(back);
-            if (big_pcluster && lcn == head + 1)
-                d0 = static_cast<uint16_t>(k_d0_cblkcnt | e.blocks);
-            put16(d + 4, d0);
-            put16(d + 6, static_cast<uint16_t>(next - lcn));
-        }
-    }
-    return out;
-}
-
 } // namespace sysext::erofs

@@ -1,15 +1,11 @@
-// EROFS compression: fixed-size output LZ4 extents and their lcluster indexes.
+// EROFS compression: fixed-size output LZ4 extents.
 //
 // EROFS compresses into physical clusters of a fixed size: each extent is as
 // much input as LZ4 (fast or HC) fits into at most one pcluster (liblz4's
 // destSize functions), stored at the end of its blocks behind leading zeros
 // (the ZERO_PADDING feature, which tells the decompressor the exact length).
 // An extent must save at least one block over its input, else that lcluster
-// is stored plain (uncompressed, one block). Every 4 KiB of the file has an
-// 8-byte index: HEAD where an extent starts (with its offset in the lcluster
-// and its block address), NONHEAD elsewhere (distances back to the head and on
-// to the next one; the first after a head holds the extent's block count,
-// CBLKCNT, as BIG_PCLUSTER requires).
+// is stored plain (uncompressed, one block). indexes.hpp maps the extents.
 //
 // Compression is a pure function of the bytes and the settings, so segments
 // compressed on any thread give the same image.
@@ -54,15 +50,5 @@ struct Extent {
     uint32_t blocks = 1;
     bool plain = false;
 };
-
-// The map header, its 8 reserved bytes and the full lcluster indexes of a file
-// of `size` bytes made of these extents (in order, covering the file).
-std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                bool big_pcluster);
-
-// The size encode_full_indexes() returns.
-inline uint64_t full_indexes_size(uint64_t size) {
-    return 16 + 8 * ((size + 4095) / 4096);
-}
 
 } // namespace sysext::erofs

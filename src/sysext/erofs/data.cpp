@@ -157,7 +157,10 @@ private:
             uint64_t blocks = 0;
             for (const auto& x : info.extents)
                 blocks += x.blocks;
-            info.layout = Layout::CompressedFull;
+            // Compact indexes need big pclusters (their block counts); with
+            // 4 KiB pclusters the full form is used.
+            info.layout = m_options.pcluster_size > k_block ? Layout::CompressedCompact
+                                                            : Layout::CompressedFull;
             info.i_u = static_cast<uint32_t>(blocks);
             ++m_stats.compressed_files;
         }

@@ -1,5 +1,7 @@
 #include "sysext/erofs/inode.hpp"
 
+#include "sysext/erofs/indexes.hpp"
+
 #include "sysext/util/error.hpp"
 
 #include <sys/stat.h>
@@ -22,6 +24,8 @@ uint64_t InodeInfo::record_size() const {
         return header_size() + 4 * chunks.size();
     case Layout::CompressedFull:
         return align8(header_size()) + full_indexes_size(size);
+    case Layout::CompressedCompact:
+        return align8(header_size()) + compact_indexes_size(size, header_size());
     default:
         return header_size();
     }
@@ -117,6 +121,10 @@ std::string encode_record(const InodeInfo& info, bool big_pcluster) {
     case Layout::CompressedFull:
         out.resize(align8(out.size()), '\0');
         out += encode_full_indexes(info.extents, info.size, big_pcluster);
+        break;
+    case Layout::CompressedCompact:
+        out.resize(align8(out.size()), '\0');
+        out += encode_compact_indexes(info.extents, info.size, info.header_size());
         break;
     default:
         break;

@@ -22,7 +22,7 @@ struct InodeInfo {
     uint32_t i_u = k_null_addr;   // raw_blkaddr, compressed block count or rdev
     std::string inline_data;      // FlatInline: the tail
     std::vector<uint32_t> chunks; // ChunkBased: one block address per 4 KiB
-    std::vector<Extent> extents;  // CompressedFull
+    std::vector<Extent> extents;  // CompressedFull, CompressedCompact
     std::string dir;              // directories: their bytes
     uint64_t nid = 0;
 

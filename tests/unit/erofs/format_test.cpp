@@ -2,6 +2,7 @@
 #include "sysext/erofs/compress.hpp"
 #include "sysext/erofs/dirents.hpp"
 #include "sysext/erofs/format.hpp"
+#include "sysext/erofs/indexes.hpp"
 #include "sysext/erofs/meta_layout.hpp"
 #include "sysext/erofs/xattrs.hpp"
 #include "sysext/util/error.hpp"
@@ -76,6 +77,22 @@ TEST(ErofsFormat, FullIndexesMarkHeadsNonheadsAndBlockCounts) {
     EXPECT_EQ(to_hex(idx.data() + 32, 8),
               "0000100767000000"); // PLAIN @ 1808 of lcluster 2, block 103
     EXPECT_EQ(to_hex(idx.data() + 40, 8), "0200100701080100"); // NONHEAD, CBLKCNT 1, end 1 on
+}
+
+TEST(ErofsFormat, CompactIndexesPackTwoLclustersInEightBytes) {
+    // The same extents; after a 32-byte inode the first index is 8 bytes into
+    // a 32-byte slot, so 4-byte entries run for 6 lclusters (the file has 4).
+    std::vector<Extent> ex = {{0, 100, 3, false}, {10000, 103, 1, true}};
+    std::string idx = encode_compact_indexes(ex, 14000, 32);
+    ASSERT_EQ(idx.size(), 24u);
+    EXPECT_EQ(to_hex(idx.data(), 8), "0000000007000000"); // compacted 2B, big pclusters 1 and 2
+    // HEAD1 @0 (0x1000), CBLKCNT 3 (0x2803); the pack's block address 100.
+    EXPECT_EQ(to_hex(idx.data() + 8, 8), "0010032864000000");
+    // PLAIN @1808 (0x0710), CBLKCNT 1 (0x2801); block 103.
+    EXPECT_EQ(to_hex(idx.data() + 16, 8), "1007012867000000");
+    EXPECT_EQ(compact_indexes_size(14000, 32), 24u);
+    // From 6 lclusters on, 16 lclusters take 32 bytes.
+    EXPECT_EQ(compact_indexes_size(4096 * 40, 32), 8 + 3 * 8 + 32 * 2 + 1 * 8u);
 }
 
 TEST(ErofsFormat, XattrNamesNeedAKnownPrefix) {

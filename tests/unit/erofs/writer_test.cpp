@@ -115,13 +115,22 @@ TEST(ErofsWriter, FsckExtractsEveryEntryUncompressed) {
 }
 
 TEST(ErofsWriter, FsckExtractsEveryEntryCompressed) {
-    for (const char* c : {"lz4", "lz4hc:9"}) {
+    // 4 KiB pclusters take full indexes (layout 1), larger ones compact ones (3).
+    struct Case {
+        const char* compression;
+        uint32_t pcluster;
+        const char* layout;
+    };
+    for (const Case& c : {Case{"lz4", 4096, "Layout: 1"}, Case{"lz4hc:9", 65536, "Layout: 3"},
+                          Case{"lz4", 1 << 20, "Layout: 3"}}) {
         test::TempDir dir;
         auto t = sample_tree();
-        write(t, dir / "img.raw", options(c));
+        WriterOptions o = options(c.compression);
+        o.pcluster_size = c.pcluster;
+        write(t, dir / "img.raw", o);
         expect_extracts(t, dir / "img.raw", dir / "x");
         std::string info = test::run("dump.erofs --path=/usr/share/huge.txt " + dir / "img.raw");
-        EXPECT_NE(info.find("Layout: 1"), std::string::npos) << info; // compressed, full indexes
+        EXPECT_NE(info.find(c.layout), std::string::npos) << info;
     }
 }
 
@@ -146,7 +155,7 @@ TEST(ErofsWriter, DumpShowsInodeFormsOwnersLinksAndLayouts) {
     EXPECT_EQ(nid(dump("usr/share/a")), nid(link)); // one inode, two names
     // Small files stay uncompressed with their bytes inline (layout 2).
     EXPECT_NE(dump("usr/bin/tool").find("Layout: 2"), std::string::npos);
-    EXPECT_NE(dump("usr/share/exact").find("Layout: 1"), std::string::npos);
+    EXPECT_NE(dump("usr/share/exact").find("Layout: 3"), std::string::npos);
     std::string sb = test::run("dump.erofs -s " + dir / "img.raw");
     EXPECT_NE(sb.find("UUID:                              00000000-0000-0000-0000-000000000000"),
               std::string::npos)
