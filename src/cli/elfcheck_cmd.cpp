@@ -78,7 +78,7 @@ void run(const ElfCheckArgs& args, const cli::GlobalOptions& g) {
         results.push_back({{"tree", dir},
                            {"architecture", options.architecture},
                            {"files", report.checked},
-                           {"elfFiles", report.elf_files},
+                           {"elf_files", report.elf_files},
                            {"skipped", report.skipped},
                            {"problems", found}});
         if (!g.json && !g.quiet)

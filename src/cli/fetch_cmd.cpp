@@ -2,6 +2,8 @@
 // through its signed indices) or exactly those a lock file names, into a
 // directory, and write a lock file. A thin layer over source/debian_fetch.hpp.
 #include "cli/command.hpp"
+#include "sysext/pipeline/build.hpp"
+#include "sysext/release/release.hpp"
 #include "sysext/source/debian_fetch.hpp"
 #include "sysext/source/debian_repo.hpp"
 #include "sysext/util/error.hpp"
@@ -23,7 +25,7 @@ struct FetchDebOptions {
     std::string mirror;
     std::string suite;
     std::vector<std::string> components;
-    std::string arch = "amd64";
+    std::string arch = "x86-64";
     std::string keyring;
     std::string cache_dir;
     std::string max_size = "4G";
@@ -61,6 +63,16 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// --arch takes systemd's names, as every command does; Debian's ("amd64") get a hint.
+const std::string& checked_arch(const std::string& arch) {
+    if (arch != "_any" && release::known_architecture(arch))
+        return arch;
+    std::string hint = release::architecture_hint(arch);
+    throw_usage("--arch: unknown architecture " + quote(arch) +
+                (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)") +
+                "; fetch-deb takes systemd's names, as every command does: x86-64, arm64, ...");
+}
+
 void run(const FetchDebOptions& o, const GlobalOptions& g) {
     StderrReporter reporter(g.quiet, g.verbose);
     source::Fetcher fetcher({o.cache_dir, parse_size(o.max_size, "--max-size"), &reporter});
@@ -77,7 +89,7 @@ void run(const FetchDebOptions& o, const GlobalOptions& g) {
         request.mirror = o.mirror;
         request.suite = o.suite;
         request.components = o.components;
-        request.architecture = o.arch;
+        request.architecture = pipeline::debian_architecture(checked_arch(o.arch));
         request.keyring = o.keyring;
         for (const auto& p : o.packages)
             request.packages.push_back(source::parse_package_request(p));
@@ -130,7 +142,7 @@ static CommandRegistration reg{
         auto opts = std::make_shared<FetchDebOptions>();
         CLI::App* cmd = app.add_subcommand(
             "fetch-deb", "Fetch Debian packages, verified through the archive's signed indices");
-        cmd->add_option("packages", opts->packages,
+        cmd->add_option("PACKAGE", opts->packages,
                         "PACKAGE[=PATTERN]: latest, 5.x, 5.4.x, 5.4.2 or an exact version");
         cmd->add_option("--mirror", opts->mirror,
                         "Debian mirror URL (default: from the host's apt sources)");
@@ -139,12 +151,13 @@ static CommandRegistration reg{
         cmd->add_option("--component", opts->components,
                         "Archive component (repeatable; default main)")
             ->allow_extra_args(false);
-        cmd->add_option("--arch", opts->arch, "Debian architecture: amd64, arm64, ...")
+        cmd->add_option("--arch", opts->arch,
+                        "Architecture, systemd's names: x86-64, arm64, ... (Debian's amd64, arm64)")
             ->capture_default_str();
         cmd->add_option("--keyring", opts->keyring,
                         std::string("Keyring for gpgv (default ") + source::k_debian_keyring + ")");
         cmd->add_option(
-            "--cache", opts->cache_dir,
+            "--download-cache", opts->cache_dir,
             "Download cache directory (default $XDG_CACHE_HOME/sysext-build/downloads)");
         cmd->add_option("--max-size", opts->max_size, "Refuse any download larger than this")
             ->capture_default_str();

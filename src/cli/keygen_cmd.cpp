@@ -15,7 +15,7 @@ void run(const sysext::signing::DevelopmentKeyOptions& options,
     if (g.json) {
         nlohmann::json out = {{"key", files.key_path},
                               {"certificate", files.cert_path},
-                              {"certificateFingerprint", files.fingerprint_sha256},
+                              {"certificate_fingerprint", files.fingerprint_sha256},
                               {"development", true}};
         std::printf("%s\n", out.dump().c_str());
     } else if (!g.quiet) {

@@ -229,7 +229,7 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
 
     CLI::App* create = payload->add_subcommand("create", "Make a payload (flatcar-NAME.gz) from an image");
     auto& c = flags->create;
-    create->add_option("image", c.image, "The image (size a multiple of 4096)")->required();
+    create->add_option("IMAGE", c.image, "The image (size a multiple of 4096)")->required();
     create->add_option("-o,--output", c.output, "The payload to write")->required();
     create->add_option("--key", c.keys, "RSA private key to sign with: PEM file or OpenSSL URI "
                                         "(pkcs11:...); repeat for more signatures, the production "
@@ -255,13 +255,13 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
     create->callback([flags, &g] { run_create(flags->create, g); });
 
     CLI::App* hash = payload->add_subcommand("hash", "Print the SHA-256 of a payload's signed range");
-    hash->add_option("payload", flags->hash_payload, "The payload, signed or not")->required();
+    hash->add_option("PAYLOAD", flags->hash_payload, "The payload, signed or not")->required();
     hash->add_option("-o,--output", flags->hash_output, "Write the 32 raw bytes here");
     hash->callback([flags, &g] { run_hash(flags->hash_payload, flags->hash_output, g); });
 
     CLI::App* attach = payload->add_subcommand("attach", "Attach signatures made elsewhere to an unsigned payload");
     auto& a = flags->attach;
-    attach->add_option("payload", a.payload, "The unsigned payload")->required();
+    attach->add_option("PAYLOAD", a.payload, "The unsigned payload")->required();
     attach->add_option("--signature", a.signatures,
                        "A raw signature file, in key order (the production key's last); repeat")
         ->required();
@@ -271,7 +271,7 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
 
     CLI::App* verify = payload->add_subcommand("verify", "Check a payload as a Flatcar host does");
     auto& v = flags->verify;
-    verify->add_option("payload", v.payload, "The payload")->required();
+    verify->add_option("PAYLOAD", v.payload, "The payload")->required();
     verify->add_option("--public-key", v.public_keys, "PEM public key or certificate; each must "
                                                       "verify a signature; repeat")->required();
     verify->add_option("--extract", v.extract, "Write the rebuilt image here");
@@ -279,7 +279,7 @@ static CommandRegistration reg{60, [](CLI::App& app, const GlobalOptions& g) {
     verify->callback([flags, &g] { run_verify(flags->verify, g); });
 
     CLI::App* inspect = payload->add_subcommand("inspect", "Show a payload's manifest");
-    inspect->add_option("payload", flags->inspect_payload, "The payload")->required();
+    inspect->add_option("PAYLOAD", flags->inspect_payload, "The payload")->required();
     inspect->add_flag("--operations", flags->inspect_all, "List every operation");
     inspect->callback([flags, &g] { run_inspect(flags->inspect_payload, flags->inspect_all, g); });
 }};

@@ -43,9 +43,10 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
 
     if (g.json) {
         nlohmann::json out = {{"image", o.image},
-                              {"rootHash", result.root_hash_hex},
+                              {"root_hash", result.root_hash_hex},
                               {"salt", result.salt_hex},
-                              {"dataBlocks", result.data_blocks},
+                              {"data_blocks", result.data_blocks},
+                              {"architecture", nullptr},
                               {"outputs", result.outputs}};
         if (!result.arch.empty())
             out["architecture"] = result.arch;

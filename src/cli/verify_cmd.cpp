@@ -28,12 +28,14 @@ void run(const VerifyOptions& o, const sysext::cli::GlobalOptions& g) {
         nlohmann::json out = {{"image", report.path},
                               {"kind", report.kind},
                               {"ok", report.ok()},
-                              {"rootHash", report.root_hash_hex},
+                              {"root_hash", report.root_hash_hex},
+                              {"architecture", nullptr},
+                              {"release_file", nullptr},
                               {"checks", checks}};
         if (!report.arch.empty())
             out["architecture"] = report.arch;
         if (!report.release_file.empty())
-            out["releaseFile"] = report.release_file;
+            out["release_file"] = report.release_file;
         std::printf("%s\n", out.dump().c_str());
     } else if (!g.quiet) {
         for (const auto& c : report.checks)

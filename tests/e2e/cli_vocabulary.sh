@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command line as a new user meets it: `help [COMMAND]`, "did you mean"
-# for a mistyped command or flag (exit 2, the exact message), and --quiet
-# keeping only errors (no warnings).
+# for a mistyped command or flag (exit 2, the exact message), --quiet
+# keeping only errors (no warnings), --set and --arch mistakes named.
 source "$(dirname "$0")/lib/common.sh"
 
 exit_of() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
@@ -24,6 +24,15 @@ expect_fail "(did you mean --compression?) (see sysext-build help pack)" \
     "$SYSEXT_BUILD" pack "$WORK/t" -o "$WORK/x.raw" --compresion xz
 [ "$(exit_of "$SYSEXT_BUILD" pack "$WORK/t" -o "$WORK/x.raw" --compresion xz)" = 2 ] || fail "not exit 2"
 
+step "positional names are upper case in every --help"
+for c in build pack sign verify inspect publish fetch-deb elf-check "payload create" "payload hash" \
+    "payload attach" "payload verify" "payload inspect"; do
+    usage=$("$SYSEXT_BUILD" help $c | grep "^Usage:")
+    positionals=$(printf '%s\n' "$usage" | sed 's/\[OPTIONS\]//; s/^Usage: sysext-build //' | tr ' []\.' '\n' |
+        grep -v -x -e '' -e ${c// / -e })
+    ! printf '%s\n' "$positionals" | grep -q '[a-z]' || fail "help $c: $usage"
+done
+
 step "--quiet: no warnings"
 "$SYSEXT_BUILD" build "$SOURCE_DIR/profiles/my-files.json" --set root="$WORK/t" --set version=1 -o "$WORK/o1" \
     2>"$WORK/loud" >/dev/null
@@ -31,4 +40,54 @@ grep -q "warning: ELF check of libraries skipped" "$WORK/loud" || fail "the test
 "$SYSEXT_BUILD" --quiet build "$SOURCE_DIR/profiles/my-files.json" --set root="$WORK/t" --set version=1 -o "$WORK/o2" \
     2>"$WORK/quiet" >/dev/null
 [ ! -s "$WORK/quiet" ] || fail "--quiet printed: $(cat "$WORK/quiet")"
+step "--set: a variable the profile does not use, one sysext-build sets, a package's version: exit 2"
+mf=$SOURCE_DIR/profiles/my-files.json
+expect_exit 2 "sysext-build: error: --set rot: $mf (target \"any\") uses no variable \${rot}; did you mean root? (it takes: root, version)" \
+    "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --set rot=1 -o "$WORK/o3"
+expect_exit 2 "sysext-build: error: --set arch: \${arch} is set by sysext-build from --arch" \
+    "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --set arch=arm64 -o "$WORK/o3"
+expect_exit 2 "sysext-build: error: --set version=1.0: $SOURCE_DIR/profiles/podman.json takes its version from the package \"podman\"; choose it with --version PATTERN, or make a new release of the same version with --revision N" \
+    "$SYSEXT_BUILD" build podman --set version=1.0 -o "$WORK/o3"
+step "every missing required variable at once"
+expect_exit 2 "sysext-build: error: target \"any\" needs --set root=VALUE --set version=VALUE" \
+    "$SYSEXT_BUILD" build "$mf" -o "$WORK/o3"
+[ ! -e "$WORK/o3" ] || fail "a refused build left $WORK/o3 behind"
+
+step "--arch takes systemd's names; another scheme's name gets systemd's"
+expect_exit 2 "sysext-build: error: --arch: unknown architecture \"aarch64\" (did you mean \"arm64\"?); systemd's names: x86-64, arm64, ..." \
+    "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --arch aarch64 -o "$WORK/o3"
+step "a missing output directory is named as such"
+expect_exit 5 "sysext-build: error: $WORK/missingdir/x.raw: directory $WORK/missingdir does not exist" \
+    "$SYSEXT_BUILD" pack "$WORK/t" -o "$WORK/missingdir/x.raw" --os-id _any
+expect_exit 5 "sysext-build: error: $WORK/missingdir/p.gz: directory $WORK/missingdir does not exist" \
+    "$SYSEXT_BUILD" payload create "$WORK/o1/my-files.raw" --payload-signatures 1 -o "$WORK/missingdir/p.gz"
+
+step "JSON: one key style (snake_case) in every command's output, absent values null"
+"$SYSEXT_BUILD" --json keygen -o "$WORK/keys" >"$WORK/keygen.json"
+mkdir "$WORK/p"
+"$SYSEXT_BUILD" -q pack "$WORK/t" -o "$WORK/p/demo.raw" --os-id _any
+"$SYSEXT_BUILD" --json sign "$WORK/p/demo.raw" --key "$WORK/keys/development.key" \
+    --cert "$WORK/keys/development.crt" >"$WORK/sign.json"
+"$SYSEXT_BUILD" --json verify "$WORK/p/demo.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify.json"
+"$SYSEXT_BUILD" --json elf-check "$WORK/t" >"$WORK/elf.json" || true
+python3 - "$WORK" <<'PY' || fail "JSON keys or absent values"
+import json, re, sys
+w = sys.argv[1]
+def keys(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from keys(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from keys(x)
+for name in ("keygen", "sign", "verify", "elf"):
+    doc = json.load(open(f"{w}/{name}.json"))
+    bad = [k for k in keys(doc) if not re.fullmatch(r"[a-z0-9_]+", k)]
+    assert not bad, (name, bad)
+sign = json.load(open(f"{w}/sign.json"))
+assert "architecture" in sign and sign["architecture"] is None, sign  # an _any image names none
+verify = json.load(open(f"{w}/verify.json"))
+assert verify["release_file"] == "extension-release.demo" and len(verify["root_hash"]) == 64, verify
+PY
 echo PASS

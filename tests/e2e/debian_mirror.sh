@@ -58,15 +58,21 @@ assert t["filename"] == "pool/main/t/tool/tool_5.4.2+ds1-1_amd64.deb", t
 PY
 
 step "other patterns and architectures"
-for case in "tool=5.4.1 tool_5.4.1-1_amd64.deb amd64" "tool=5.4.x tool_5.4.2+ds1-1_amd64.deb amd64" \
-    "tool tool_6.0~rc1-1_amd64.deb amd64" "tool=4.x tool_4.9.4-1_amd64.deb amd64" \
-    "tool=5.x tool_5.4.2+ds1-1_arm64.deb arm64"; do
+# --arch takes systemd's names (x86-64), as every command does; the packages are Debian's (amd64).
+for case in "tool=5.4.1 tool_5.4.1-1_amd64.deb x86-64 amd64" "tool=5.4.x tool_5.4.2+ds1-1_amd64.deb x86-64 amd64" \
+    "tool tool_6.0~rc1-1_amd64.deb x86-64 amd64" "tool=4.x tool_4.9.4-1_amd64.deb x86-64 amd64" \
+    "tool=5.x tool_5.4.2+ds1-1_arm64.deb arm64 arm64"; do
     set -- $case
     rm -rf "$WORK/outp"
     "$SYSEXT_BUILD" -q fetch-deb "${base[@]}" --arch "$3" -o "$WORK/outp" "$1"
     [ "$(ls "$WORK/outp")" = "$2" ] || fail "$1 ($3): got $(ls "$WORK/outp")"
-    [ "$(dpkg-deb -f "$WORK/outp/$2" Architecture)" = "$3" ] || fail "$1: wrong architecture"
+    [ "$(dpkg-deb -f "$WORK/outp/$2" Architecture)" = "$4" ] || fail "$1: wrong architecture"
 done
+expect_exit 2 "sysext-build: error: --arch: unknown architecture \"amd64\" (did you mean \"x86-64\"?); fetch-deb takes systemd's names, as every command does: x86-64, arm64, ..." \
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --arch amd64 -o "$WORK/x" tool
+step "a suite the mirror does not have is an input error (exit 3)"
+expect_exit 3 "sysext-build: error: no suite \"stabel\" on this mirror ($MIRROR_URL/dists/stabel/InRelease: download failed: HTTP status 404)" \
+    "$SYSEXT_BUILD" fetch-deb --mirror "$MIRROR_URL" --suite stabel --keyring "$MIRROR_KEYRING" -o "$WORK/x" tool
 expect_fail 'no version of "tool" matches "7.x" (available: 4.9.4-1, 5.4.1-1, 5.4.2+ds1-1, 6.0~rc1-1)' \
     "$SYSEXT_BUILD" fetch-deb "${base[@]}" -o "$WORK/x" tool=7.x
 expect_fail 'package "tol" is not in the amd64 index (did you mean "tool"?)' \
@@ -99,7 +105,7 @@ cmp "$WORK/out1/tool_5.4.2+ds1-1_amd64.deb" "$WORK/out3/tool_5.4.2+ds1-1_amd64.d
 step "the lock file fetches exactly the same packages, without the index"
 rm -rf "$MIRROR_DIR/dists"
 dists_gets=$(mirror_gets /dists/)
-"$SYSEXT_BUILD" fetch-deb --from-lock "$WORK/out1.lock" --cache "$WORK/cache-lock" -o "$WORK/out4" \
+"$SYSEXT_BUILD" fetch-deb --from-lock "$WORK/out1.lock" --download-cache "$WORK/cache-lock" -o "$WORK/out4" \
     --lock "$WORK/out4.lock"
 for f in "$WORK"/out1/*.deb; do cmp "$f" "$WORK/out4/$(basename "$f")" || fail "lock replay differs: $f"; done
 cmp "$WORK/out1.lock" "$WORK/out4.lock" || fail "lock replay wrote a different lock"
@@ -112,14 +118,14 @@ mirror_add_deb libfoo1 1.3-2 amd64 "libc6, evil" # same name, different bytes; i
 foo_sha=$(packages_field amd64 libfoo1 1.3-2 SHA256)
 bad_sha=$(sha256sum <"$MIRROR_DIR/pool/main/l/libfoo1/libfoo1_1.3-2_amd64.deb" | cut -d' ' -f1)
 rc=0
-"$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t1" -o "$WORK/out5" libfoo1 2>"$WORK/t1.err" || rc=$?
+"$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t1" -o "$WORK/out5" libfoo1 2>"$WORK/t1.err" || rc=$?
 [ "$rc" = 4 ] || fail "tampered .deb: exit code $rc, expected 4: $(cat "$WORK/t1.err")"
 grep -qF "$MIRROR_URL/pool/main/l/libfoo1/libfoo1_1.3-2_amd64.deb: SHA-256 mismatch: expected $foo_sha ($(packages_field amd64 libfoo1 1.3-2 Size) bytes), got $bad_sha" \
     "$WORK/t1.err" || fail "tampered .deb message: $(cat "$WORK/t1.err")"
 [ ! -e "$WORK/out5/libfoo1_1.3-2_amd64.deb" ] || fail "a tampered .deb reached the output"
 [ ! -e "$WORK/cache-t1/$bad_sha" ] && [ ! -e "$WORK/cache-t1/$foo_sha" ] || fail "a tampered .deb entered the cache"
 expect_fail "libfoo1_1.3-2_amd64.deb: SHA-256 mismatch: expected $foo_sha ($(packages_field amd64 libfoo1 1.3-2 Size) bytes), got $bad_sha" \
-    "$SYSEXT_BUILD" fetch-deb --from-lock "$WORK/out1.lock" --cache "$WORK/cache-t2" -o "$WORK/out6"
+    "$SYSEXT_BUILD" fetch-deb --from-lock "$WORK/out1.lock" --download-cache "$WORK/cache-t2" -o "$WORK/out6"
 cp "$WORK/libfoo1.orig" "$MIRROR_DIR/pool/main/l/libfoo1/libfoo1_1.3-2_amd64.deb"
 
 step "a tampered Packages index is refused, naming the file and both hashes"
@@ -129,7 +135,7 @@ cp "$packages_xz" "$WORK/Packages.xz.orig"
 sed 's/^Version: 5.4.1-1$/Version: 9.9-1/' "$MIRROR_DIR/dists/stable/main/binary-amd64/Packages" | xz >"$packages_xz"
 bad_sha=$(sha256sum <"$packages_xz" | cut -d' ' -f1)
 expect_fail "$MIRROR_URL/dists/stable/main/binary-amd64/Packages.xz: SHA-256 mismatch: expected $good_sha ($(stat -c %s "$WORK/Packages.xz.orig") bytes), got $bad_sha" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t3" -o "$WORK/x" tool
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t3" -o "$WORK/x" tool
 cp "$WORK/Packages.xz.orig" "$packages_xz"
 
 step "a bad signature is refused with gpgv's verdict"
@@ -137,7 +143,7 @@ inrelease=$MIRROR_DIR/dists/stable/InRelease
 cp "$inrelease" "$WORK/InRelease.orig"
 sed -i 's/^Suite: stable$/Suite: stablf/' "$inrelease"
 rc=0
-"$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t4" -o "$WORK/x" tool 2>"$WORK/sig.err" || rc=$?
+"$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t4" -o "$WORK/x" tool 2>"$WORK/sig.err" || rc=$?
 [ "$rc" = 4 ] || fail "bad signature: exit code $rc, expected 4"
 grep -qF "$MIRROR_URL/dists/stable/InRelease: signature check failed: gpgv: BAD signature from \"sysext-build test archive" \
     "$WORK/sig.err" || fail "bad signature message: $(cat "$WORK/sig.err")"
@@ -147,31 +153,31 @@ GNUPGHOME=$MIRROR_GNUPG gpg --batch --quiet --passphrase '' \
 GNUPGHOME=$MIRROR_GNUPG gpg --batch --quiet --export "other@127.0.0.1" >"$WORK/other-keyring.gpg"
 expect_fail "InRelease: signature check failed: gpgv: Can't check signature: No public key" \
     "$SYSEXT_BUILD" fetch-deb --mirror "$MIRROR_URL" --suite stable --keyring "$WORK/other-keyring.gpg" \
-    --cache "$WORK/cache-t5" -o "$WORK/x" tool
+    --download-cache "$WORK/cache-t5" -o "$WORK/x" tool
 # Signed, but for another suite: refused too.
 mkdir -p "$MIRROR_DIR/dists/testing"
 cp -r "$MIRROR_DIR/dists/stable/." "$MIRROR_DIR/dists/testing/"
 expect_fail 'InRelease: describes suite "stable" (codename "stable"), not "testing"' \
     "$SYSEXT_BUILD" fetch-deb --mirror "$MIRROR_URL" --suite testing --keyring "$MIRROR_KEYRING" \
-    --cache "$WORK/cache-t6" -o "$WORK/x" tool
+    --download-cache "$WORK/cache-t6" -o "$WORK/x" tool
 
 # Signed and for this suite, but out of date.
 MIRROR_VALID_UNTIL="Sat, 01 Nov 2025 00:00:00 UTC" mirror_index stable amd64 arm64
 expect_fail "InRelease: expired on Sat, 01 Nov 2025 00:00:00 UTC (Valid-Until)" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t10" -o "$WORK/x" tool
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t10" -o "$WORK/x" tool
 MIRROR_VALID_UNTIL="Fri, 01 Jan 2100 00:00:00 UTC" mirror_index stable amd64 arm64
-"$SYSEXT_BUILD" -q fetch-deb "${base[@]}" --cache "$WORK/cache-t10" -o "$WORK/out7" tool=4.x
+"$SYSEXT_BUILD" -q fetch-deb "${base[@]}" --download-cache "$WORK/cache-t10" -o "$WORK/out7" tool=4.x
 [ -e "$WORK/out7/tool_4.9.4-1_amd64.deb" ] || fail "a Release valid until 2100 was refused"
 
 step "transfer errors name the URL and the cause"
 rm "$MIRROR_DIR/pool/main/l/libbar/libbar_2.0-1_all.deb"
 expect_fail "$MIRROR_URL/pool/main/l/libbar/libbar_2.0-1_all.deb: download failed: HTTP status 404" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t7" -o "$WORK/x" libbar
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t7" -o "$WORK/x" libbar
 big_size=$(packages_field amd64 bigpkg 1.0-1 Size)
 expect_fail "bigpkg_1.0-1_amd64.deb: its size of $big_size bytes is above the limit of 100000" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t8" --max-size 100000 -o "$WORK/x" bigpkg
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t8" --max-size 100000 -o "$WORK/x" bigpkg
 # A server sending more than the limit is cut off, whatever the index says.
 cp "$MIRROR_DIR/pool/main/b/bigpkg/bigpkg_1.0-1_amd64.deb" "$MIRROR_DIR/pool/main/l/libbar/libbar_2.0-1_all.deb"
 expect_fail "libbar_2.0-1_all.deb: larger than the limit of 100000 bytes" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --cache "$WORK/cache-t9" --max-size 100000 -o "$WORK/x" libbar
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t9" --max-size 100000 -o "$WORK/x" libbar
 echo "PASS"

@@ -72,7 +72,7 @@ import json, sys
 out = json.load(open(sys.argv[1]))
 assert out["ok"] is True, out
 t = out["trees"][0]
-assert t["elfFiles"] == 2 and t["problems"] == [], t
+assert t["elf_files"] == 2 and t["problems"] == [], t
 EOF
 rm -r "${tree:?}/usr/lib"
 

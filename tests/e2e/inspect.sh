@@ -12,17 +12,6 @@ require_tool unsquashfs openssl sfdisk python3 cmp
 cd "$WORK"
 
 # expect_exit CODE "text" cmd...: exit status CODE and the text on stderr.
-expect_exit() {
-    local code=$1 want=$2 err rc=0
-    shift 2
-    err=$("$@" 2>&1 >/dev/null) || rc=$?
-    [ "$rc" -eq "$code" ] || fail "expected exit $code, got $rc from: $*; stderr: $err"
-    case "$err" in
-    *"$want"*) ;;
-    *) fail "expected '$want' on stderr of: $*; got: $err" ;;
-    esac
-}
-
 # flip FILE OFFSET: xor one byte with 0x5a.
 flip() {
     python3 -c 'import sys; f=open(sys.argv[1],"r+b"); o=int(sys.argv[2]); f.seek(o); b=f.read(1)[0]; f.seek(o); f.write(bytes([b^0x5a]))' "$1" "$2"

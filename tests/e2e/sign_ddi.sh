@@ -26,7 +26,7 @@ mkdir a b
 sign --json sign src/demo.raw --ddi a/demo.raw >a.json
 sign -q sign src/demo.raw --ddi b/demo.raw
 cmp a/demo.raw b/demo.raw || fail "two disk images of the same input differ"
-root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rootHash"])' a.json)
+root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' a.json)
 ls src/ | grep -q verity && fail "--ddi also wrote sidecar files"
 
 step "sfdisk shows the partition types, UUIDs, names and sizes"

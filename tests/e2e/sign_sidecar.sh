@@ -74,7 +74,7 @@ step "--salt gives the tree veritysetup makes with that salt"
 mkdir c && cp a/demo.raw c/
 "$SYSEXT_BUILD" --json sign c/demo.raw --key keys/development.key --cert keys/development.crt \
     --salt 00112233 >c.json
-c_root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rootHash"])' c.json)
+c_root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' c.json)
 veritysetup format c/demo.raw c-ref.verity --salt 00112233 | grep -q "Root hash:.*$c_root" ||
     fail "veritysetup disagrees with our root hash for salt 00112233"
 

@@ -287,6 +287,59 @@ std::string upstream_of(const std::string& debian_version) {
     return v;
 }
 
+// The target's required variables are all set, and --set names only variables
+// the profile uses: a misspelt or stale one is an error,
+// not a silent no-op. Variables sysext-build sets itself come from their flags,
+// and a profile that takes its version from a package has it chosen by --version.
+void check_set_variables(const BuildOptions& o, const profile::Profile& prof,
+                         const profile::TargetSpec& target, const std::string& target_name) {
+    static const std::map<std::string, std::string> own = {
+        {"name", "the profile"},     {"arch", "--arch"},         {"triplet", "--arch"},
+        {"debian_arch", "--arch"},   {"target", "--target"},     {"image", "the profile"},
+        {"unit_version", "the version"}};
+    std::vector<std::string> usable(prof.variables.begin(), prof.variables.end());
+    usable.insert(usable.end(), target.requires_vars.begin(), target.requires_vars.end());
+    // The version is the package's, unless the target has no package to take it
+    // from (its sources are directories: it requires --set version=).
+    const bool version_settable =
+        prof.version_from.empty() || std::find(target.requires_vars.begin(),
+                                               target.requires_vars.end(),
+                                               "version") != target.requires_vars.end();
+    if (version_settable)
+        usable.push_back("version");
+    std::string missing; // all at once
+    for (const auto& req : target.requires_vars)
+        if (!o.vars.count(req) && !own.count(req))
+            missing += " --set " + req + "=VALUE";
+    if (!missing.empty())
+        throw_usage("target " + quote(target_name) + " needs" + missing);
+    for (const auto& [key, value] : o.vars) {
+        if (auto it = own.find(key); it != own.end())
+            throw_usage("--set " + key + ": ${" + key + "} is set by sysext-build from " +
+                        it->second);
+        if (key == "version" && !version_settable)
+            throw_usage("--set version=" + value + ": " + o.profile +
+                        " takes its version from the package " + quote(prof.version_from) +
+                        "; choose it with --version PATTERN, or make a new release of the same "
+                        "version with --revision N");
+        if (std::find(usable.begin(), usable.end(), key) != usable.end())
+            continue;
+        std::vector<std::string> settable;
+        for (const auto& v : usable)
+            if (!own.count(v) && std::find(settable.begin(), settable.end(), v) == settable.end() &&
+                !(v == "version" && !version_settable))
+                settable.push_back(v);
+        std::string hint = nearest(key, settable);
+        std::string list;
+        for (const auto& v : settable)
+            list += (list.empty() ? "" : ", ") + v;
+        throw_usage("--set " + key + ": " + o.profile + " (target " + quote(target_name) +
+                    ") uses no variable ${" + key + "}" +
+                    (hint.empty() ? "" : "; did you mean " + hint + "?") +
+                    (list.empty() ? " (it takes none)" : " (it takes: " + list + ")"));
+    }
+}
+
 } // namespace
 
 BuildResult build(const BuildOptions& o, Reporter& reporter) {
@@ -302,8 +355,12 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         throw_usage("--target: " + quote(target_name) + " is not a target of " + o.profile + " (" + names + ")");
     }
     const profile::TargetSpec& target = tit->second;
-    if (!release::known_architecture(o.architecture) || o.architecture == "_any")
-        throw_usage("--arch: unknown architecture " + quote(o.architecture) + " (systemd's names: x86-64, arm64, ...)");
+    if (!release::known_architecture(o.architecture) || o.architecture == "_any") {
+        std::string hint = release::architecture_hint(o.architecture);
+        throw_usage("--arch: unknown architecture " + quote(o.architecture) +
+                    (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)") +
+                    "; systemd's names: x86-64, arm64, ...");
+    }
     if (!prof.architectures.empty() &&
         std::find(prof.architectures.begin(), prof.architectures.end(), o.architecture) == prof.architectures.end())
         throw_usage("--arch: " + o.profile + " is not built for " + o.architecture +
@@ -313,6 +370,8 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
                             a += (a.empty() ? "" : ", ") + x;
                         return a;
                     }() + ")");
+
+    check_set_variables(o, prof, target, target_name);
 
     // Keys and certificate before any work: a bad key, key file mode or
     // passphrase fails early. A passphrase descriptor is read once, for all keys.
@@ -359,9 +418,6 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     } catch (const Error&) {
         ctx.vars["debian_arch"] = "";
     }
-    for (const auto& req : target.requires_vars)
-        if (!ctx.vars.count(req))
-            throw_usage("target " + quote(target_name) + " needs --set " + req + "=VALUE");
     ctx.source_options.mtime = o.mtime;
     ctx.source_options.blob_dir = work.path() + "/blobs";
     const std::string profile_sha256 = to_hex(sha256_file(o.profile));

@@ -336,6 +336,18 @@ Profile parse(const std::string& text, const std::string& file) {
     });
     if (!c.problems().empty())
         throw MultiError(ErrorKind::Input, c.problems());
+    // Read as expand() reads: "$$" is a literal "$", "${NAME}" a reference.
+    for (size_t i = 0; i + 1 < text.size(); ++i) {
+        if (text[i] == '$' && text[i + 1] == '$') {
+            ++i;
+        } else if (text[i] == '$' && text[i + 1] == '{') {
+            auto end = text.find('}', i + 2);
+            if (end == std::string::npos)
+                break;
+            p.variables.insert(text.substr(i + 2, end - i - 2));
+            i = end;
+        }
+    }
     return p;
 }
 

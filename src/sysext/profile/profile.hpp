@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,8 @@ struct Profile {
     std::vector<FileSpec> files;
     std::vector<LinkSpec> symlinks;
     std::vector<ModeSpec> modes;
+    // Every ${NAME} the profile's text refers to ("$${NAME}" is a literal, not one).
+    std::set<std::string> variables;
 
     // The directory the profile's relative paths (base_system, path) start from.
     std::string dir() const;

@@ -45,7 +45,8 @@ std::string quote_value(std::string_view value) {
     }
     return out + "\"";
 }
-// Other naming schemes people reach for (Debian, uname -m) map to systemd's.
+} // namespace
+
 std::string architecture_hint(std::string_view arch) {
     static const std::pair<std::string_view, std::string_view> k_aliases[] = {
         {"amd64", "x86-64"}, {"x86_64", "x86-64"}, {"aarch64", "arm64"}, {"i386", "x86"},
@@ -56,7 +57,6 @@ std::string architecture_hint(std::string_view arch) {
             return std::string(name);
     return nearest(arch, k_architectures);
 }
-} // namespace
 
 std::string release_path(std::string_view name) {
     return "usr/lib/extension-release.d/extension-release." + std::string(name);

@@ -43,6 +43,9 @@ std::map<std::string, std::string> parse(std::string_view text, std::string_view
 Fields to_fields(const std::map<std::string, std::string>& pairs);
 
 bool known_architecture(std::string_view arch);
+// systemd's name for what a user wrote in another scheme (Debian's "amd64",
+// uname's "aarch64"), else the nearest systemd name, else "".
+std::string architecture_hint(std::string_view arch);
 // A valid extension name: letters, digits, "._+-", not starting with a dot.
 bool valid_name(std::string_view name);
 

@@ -54,8 +54,16 @@ std::string DebianRepo::dists_url(const std::string& path) const {
 
 void DebianRepo::load() {
     const std::string inrelease_url = dists_url("InRelease");
-    std::string signed_text = verify_inrelease(
-        m_fetcher.fetch_unpinned(inrelease_url, k_max_inrelease), m_options.keyring, inrelease_url);
+    std::string inrelease;
+    try {
+        inrelease = m_fetcher.fetch_unpinned(inrelease_url, k_max_inrelease);
+    } catch (const HttpStatusError& e) {
+        // The mirror answers, but not for this suite: a wrong name, not a failing system.
+        if (e.status() != 404 && e.status() != 410)
+            throw;
+        throw_input("no suite " + quote(m_options.suite) + " on this mirror (" + e.what() + ")");
+    }
+    std::string signed_text = verify_inrelease(inrelease, m_options.keyring, inrelease_url);
     m_release = parse_release(signed_text, inrelease_url);
     check_valid_until(m_release, static_cast<int64_t>(std::time(nullptr)), inrelease_url);
     // A correctly signed Release of another suite (an old one, say) must not

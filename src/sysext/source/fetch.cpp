@@ -118,8 +118,8 @@ void transfer(const std::string& url, Transfer& t) {
     if (rc == CURLE_HTTP_RETURNED_ERROR) {
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        throw Error(ErrorKind::Io,
-                    where + ": download failed: HTTP status " + std::to_string(status));
+        throw HttpStatusError(status,
+                              where + ": download failed: HTTP status " + std::to_string(status));
     }
     if (rc != CURLE_OK) {
         std::string cause = curl_easy_strerror(rc);

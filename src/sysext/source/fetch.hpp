@@ -11,6 +11,7 @@
 // http or https.
 #pragma once
 
+#include "sysext/util/error.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <cstdint>
@@ -26,6 +27,18 @@ struct FetchOptions {
     std::string cache_dir;                 // "" means default_download_cache()
     uint64_t max_size = uint64_t{4} << 30; // a bigger download is refused
     Reporter* reporter = nullptr;          // progress and warnings; null for none
+};
+
+// A download the server answered with an HTTP error status (404, 403, ...): an
+// Io error whose status callers may turn into a statement about the input.
+class HttpStatusError : public Error {
+public:
+    HttpStatusError(long status, const std::string& what)
+        : Error(ErrorKind::Io, what), m_status(status) {}
+    long status() const { return m_status; }
+
+private:
+    long m_status;
 };
 
 struct FetchResult {

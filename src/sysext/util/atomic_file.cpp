@@ -2,8 +2,10 @@
 
 #include "sysext/util/error.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +38,16 @@ AtomicFile::AtomicFile(std::string final_path, unsigned mode, Sweep sweep)
     std::vector<char> buf(m_temp.begin(), m_temp.end());
     buf.push_back('\0');
     int fd = ::mkostemp(buf.data(), O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        // The usual cause: an output directory the user named that is not there.
+        std::string dir = std::filesystem::path(m_final).parent_path().string();
+        if (dir.empty())
+            dir = ".";
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec))
+            throw Error(ErrorKind::Io, m_final + ": directory " + dir + " does not exist");
+        errno = ENOENT;
+    }
     if (fd < 0)
         throw_errno(m_final + ": cannot create a temporary file next to it");
     m_temp.assign(buf.data());

@@ -25,6 +25,18 @@ step() {
     echo "--- $*"
 }
 
+# expect_exit CODE TEXT COMMAND...: the command exits CODE with TEXT on stderr.
+expect_exit() {
+    local code=$1 want=$2 err rc=0
+    shift 2
+    err=$("$@" 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -eq "$code" ] || fail "expected exit $code, got $rc from: $*; stderr: $err"
+    case "$err" in
+    *"$want"*) ;;
+    *) fail "expected '$want' on stderr of: $*; got: $err" ;;
+    esac
+}
+
 # expect_fail "text the error must contain" cmd args...: the command must exit
 # non-zero and print the text on stderr.
 expect_fail() {
