@@ -53,6 +53,13 @@ expect_exit 2 "sysext-build: error: target \"any\" needs --set root=VALUE --set 
     "$SYSEXT_BUILD" build "$mf" -o "$WORK/o3"
 [ ! -e "$WORK/o3" ] || fail "a refused build left $WORK/o3 behind"
 
+step "a profile's tree with etc/: the error names the profile keys that fix it"
+mkdir -p "$WORK/withetc/usr/bin" "$WORK/withetc/etc/tool"
+echo x >"$WORK/withetc/usr/bin/tool"
+echo y >"$WORK/withetc/etc/tool/tool.conf"
+expect_exit 3 "sysext-build: error: $mf: etc: only usr/ and opt/ are merged by systemd-sysext; exclude it (\"exclude\": [\"etc/**\"]) or keep its files as the host's defaults (\"move\": [{\"from\": \"etc/DIR\", \"to\": \"usr/share/NAME/etc/DIR\", \"etc_defaults\": true}])" \
+    "$SYSEXT_BUILD" build "$mf" --set root="$WORK/withetc" --set version=1 -o "$WORK/o4"
+
 step "--arch takes systemd's names; another scheme's name gets systemd's"
 expect_exit 2 "sysext-build: error: --arch: unknown architecture \"aarch64\" (did you mean \"arm64\"?); systemd's names: x86-64, arm64, ..." \
     "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --arch aarch64 -o "$WORK/o3"

@@ -495,7 +495,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         ctx.problems.push_back(std::move(p));
     if (std::string dropped = validate::drop_foreign_xattrs(tree); !dropped.empty())
         reporter.warn(dropped);
-    for (auto& p : validate::check_tree(tree, {r.name}))
+    for (auto& p : validate::check_tree(tree, {r.name}, o.profile))
         ctx.problems.push_back(std::move(p));
     if (!ctx.problems.empty())
         throw MultiError(ErrorKind::Input, std::move(ctx.problems));

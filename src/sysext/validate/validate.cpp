@@ -91,15 +91,27 @@ void check_release(const tree::Tree& tree, const Expectations& expect,
 
 } // namespace
 
-std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect) {
+std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect,
+                                    const std::string& profile) {
     std::vector<std::string> problems;
     if (!release::valid_name(expect.name))
         problems.push_back("extension name " + quote(expect.name) +
                            " is not valid (letters, digits, \"._+-\", not starting with a dot)");
     for (const auto& [name, child] : tree.root().children) {
-        if (name != "usr" && name != "opt")
+        if (name != "usr" && name != "opt" && profile.empty())
             problems.push_back(shown(name) + ": only usr/ and opt/ are merged by systemd-sysext; "
                                       "move it below usr/ or leave it out");
+        else if (name == "etc")
+            // Packages ship configuration there: the profile either drops it or
+            // keeps it as defaults the host copies into /etc (tmpfiles.d).
+            problems.push_back(
+                profile + ": etc: only usr/ and opt/ are merged by systemd-sysext; exclude it "
+                "(\"exclude\": [\"etc/**\"]) or keep its files as the host's defaults (\"move\": [{\"from\": "
+                "\"etc/DIR\", \"to\": \"usr/share/NAME/etc/DIR\", \"etc_defaults\": true}])");
+        else if (name != "usr" && name != "opt")
+            problems.push_back(profile + ": " + shown(name) +
+                               ": only usr/ and opt/ are merged by systemd-sysext; exclude it "
+                               "(\"exclude\": [\"" + shown(name) + "/**\"]) or \"move\" it below usr/");
         else if (!child->is_dir())
             problems.push_back(shown(name) + ": must be a directory, is a " + tree::type_name(child->type));
     }

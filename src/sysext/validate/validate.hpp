@@ -13,7 +13,10 @@ struct Expectations {
     std::string name; // the extension's name: the release file must be extension-release.NAME
 };
 
-std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect);
+// `profile`: the profile the tree was built from, if any; its problems then say
+// which profile key fixes them.
+std::vector<std::string> check_tree(const tree::Tree& tree, const Expectations& expect,
+                                    const std::string& profile = {});
 
 // Extended attributes an extension may carry: security.capability (file
 // capabilities), security.selinux (labels) and user.* (systemd's
