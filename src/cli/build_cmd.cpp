@@ -63,6 +63,7 @@ struct BuildArgs {
     std::vector<std::string> payload_keys;
     size_t payload_signatures = 0; // 0: not given
     std::string release_dir, base_url, on_update;
+    publish::GpgSigner gpg;
     PackingArgs packing;
 };
 
@@ -73,6 +74,7 @@ publish::PublishResult publish_build(const BuildArgs& a, const pipeline::BuildOp
     p.release_dir = a.release_dir;
     p.base_url = a.base_url;
     p.on_update = a.on_update;
+    p.gpg = a.gpg;
     p.name = r.name;
     p.version = r.version;
     p.architecture = r.architecture;
@@ -183,6 +185,10 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
     if (!a.base_url.empty() && a.release_dir.empty())
         throw_usage("--base-url: only meaningful with --release-dir");
     publish::check_base_url(a.base_url); // before the build, not after it
+    if (a.gpg.enabled() && a.release_dir.empty())
+        throw_usage("--gpg-key: only meaningful with --release-dir");
+    if (a.gpg.enabled())
+        publish::gpg_fingerprint(a.gpg); // the key too
     auto r = pipeline::build(o, reporter);
     a.packing.cache.finish(cache.get(), reporter);
     std::optional<publish::PublishResult> published;
@@ -315,6 +321,15 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
                     "What hosts do when an update arrived: refresh (merge it at once, the "
                     "default) or reboot-required (touch /run/reboot-required)")
         ->check(CLI::IsMember({"refresh", "reboot-required"}))
+        ->group("Publishing");
+    cmd->add_option("--gpg-key", a->gpg.key,
+                    "Sign the release's SHA256SUMS (SHA256SUMS.gpg) with this GnuPG key (id, "
+                    "fingerprint or user id; gpg and gpg-agent, smartcards included) and say "
+                    "Verify=yes in the transfers")
+        ->group("Publishing");
+    cmd->add_option("--gpg-homedir", a->gpg.homedir,
+                    "GnuPG home directory of --gpg-key (default: GNUPGHOME or ~/.gnupg)")
+        ->needs("--gpg-key")
         ->group("Publishing");
     a->packing.add_to(*cmd);
     cmd->callback([a, &global, cmd] {

@@ -67,6 +67,13 @@ const CommandRegistration registration{
                         "What hosts do when an update arrived: refresh (the default) or "
                         "reboot-required")
             ->check(CLI::IsMember({"refresh", "reboot-required"}));
+        cmd->add_option("--gpg-key", o->gpg.key,
+                        "Sign SHA256SUMS (SHA256SUMS.gpg) with this GnuPG key (id, fingerprint or "
+                        "user id; gpg and gpg-agent, smartcards included) and say Verify=yes in "
+                        "the transfers");
+        cmd->add_option("--gpg-homedir", o->gpg.homedir,
+                        "GnuPG home directory of --gpg-key (default: GNUPGHOME or ~/.gnupg)")
+            ->needs("--gpg-key");
         cmd->callback([o, &global] { run_publish(*o, global); });
     }};
 

@@ -49,6 +49,7 @@ PublishResult publish_image(const PublishImageOptions& o, Reporter& reporter) {
     r.release_dir = o.release_dir;
     r.base_url = o.base_url;
     r.on_update = o.on_update;
+    r.gpg = o.gpg;
     r.name = rel.name.substr(k_release_prefix.size());
     r.target = o.target;
     r.image = o.image;

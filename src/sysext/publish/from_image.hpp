@@ -26,6 +26,7 @@ struct PublishImageOptions {
     std::string profile;                    // the profile it was built from (optional)
     std::string payload, payload_hash_file; // a Flatcar payload of the image (optional)
     std::string cert; // a signed image must verify with this certificate (optional)
+    GpgSigner gpg;    // signs SHA256SUMS (optional)
 };
 
 PublishResult publish_image(const PublishImageOptions& options, Reporter& reporter);

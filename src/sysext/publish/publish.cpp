@@ -114,6 +114,12 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     if (d.on_update != "refresh" && d.on_update != "reboot-required")
         throw_usage("--on-update " + quote_untrusted(d.on_update) +
                     ": refresh or reboot-required");
+    // The signing key first: a key gpg cannot use fails before anything is copied.
+    if (r.gpg.enabled())
+        d.sha256sums_key = gpg_fingerprint(r.gpg);
+    else
+        result.warnings.push_back("no --gpg-key: SHA256SUMS is not signed and the sysupdate "
+                                  "transfers say Verify=no");
     result.image_file = d.image_file;
     if (r.base_url.empty())
         result.warnings.push_back("no --base-url: the sysupdate and Butane files say " +
@@ -122,6 +128,10 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
 
     ReleaseDir dir(r.release_dir + "/" + r.target, release_name(r.name, r.version, r.architecture));
     std::map<std::string, std::string> deployment;
+    if (r.gpg.enabled()) {
+        deployment["sha256sums_signature"] = "SHA256SUMS.gpg";
+        deployment["sha256sums_signing_key"] = d.sha256sums_key;
+    }
 
     // The image and what belongs to it, renamed after the image.
     reporter.stage("publishing: copying the image");
@@ -211,7 +221,12 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
     outputs.clear();
     for (const auto& f : dir.files())
         outputs.push_back({f.name, f.size, f.sha256});
-    dir.add("SHA256SUMS", sha256sums(outputs));
+    const std::string sums = sha256sums(outputs);
+    dir.add("SHA256SUMS", sums);
+    if (r.gpg.enabled()) {
+        reporter.stage("publishing: signing SHA256SUMS with gpg");
+        dir.add_signature("SHA256SUMS.gpg", gpg_detach_sign(r.gpg, sums, "SHA256SUMS"));
+    }
 
     reporter.stage("publishing: renaming into place");
     result.already_published = dir.commit() == CommitOutcome::AlreadyPublished;

@@ -16,8 +16,11 @@
 //   contents.txt, usage.txt, components.txt                      reports
 //   manifest.json                    every input and output with its SHA-256
 //   SHA256SUMS                       every other file, as `sha256sum -c` reads it
+//   SHA256SUMS.gpg                   its detached OpenPGP signature, with a GnuPG key
+//                                    (gpg.hpp); the transfers then say Verify=yes
 #pragma once
 
+#include "sysext/publish/gpg.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <map>
@@ -40,6 +43,7 @@ struct PublishRequest {
     std::string release_text;                       // the extension-release file
     std::map<std::string, std::string> components;  // component -> package version
     std::string root_hash, certificate_fingerprint; // when signed
+    GpgSigner gpg;                                  // signs SHA256SUMS when given
 };
 
 struct PublishedFile {

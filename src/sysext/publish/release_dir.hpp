@@ -7,7 +7,8 @@
 // (never anything else). If PARENT/NAME exists already, commit compares every
 // file: the same names with the same bytes are accepted ("already published"),
 // anything else is refused with the differing names and the existing directory
-// is left as it was.
+// is left as it was. A signature that carries a time (add_signature) is
+// compared by its presence only.
 #pragma once
 
 #include "sysext/util/cleanup.hpp"
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,10 @@ public:
     void add(const std::string& name, const std::string& content);
     void add_copy(const std::string& name, const std::string& source_path,
                   Reporter& reporter = null_reporter());
+    // Stages a signature of other staged bytes that carries its creation time
+    // (SHA256SUMS.gpg): commit accepts an existing release whose other files
+    // are the same and that has a signature under this name too, and keeps it.
+    void add_signature(const std::string& name, const std::string& content);
     // Every staged file so far, sorted by name.
     std::vector<StagedFile> files() const;
 
@@ -61,6 +67,7 @@ private:
     Fd m_lock; // the staging directory itself, flock()ed
     cleanup::Registration m_registration; // removed on SIGINT/SIGTERM until renamed
     std::map<std::string, StagedFile> m_files;
+    std::set<std::string> m_signatures; // names whose bytes commit does not compare
     bool m_committed = false;
 };
 

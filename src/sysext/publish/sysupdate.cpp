@@ -81,10 +81,18 @@ std::string transfer_text(const Deployment& d, const std::string& suffix) {
         out += std::string("# Replace ") + k_base_url_placeholder +
                " with the URL of the directory holding SHA256SUMS.\n";
     out += "\n[Transfer]\n";
-    out += "# Releases publish SHA256SUMS without SHA256SUMS.gpg: the download is checked\n";
-    out += "# against SHA256SUMS, fetched over HTTPS. Publish SHA256SUMS.gpg and set Verify=yes\n";
-    out += "# to authenticate the list itself.\n";
-    out += "Verify=no\n";
+    if (d.sha256sums_key.empty()) {
+        out += "# Published without SHA256SUMS.gpg (no --gpg-key): the download is checked\n";
+        out += "# against SHA256SUMS only, as authentic as the connection that fetched it.\n";
+        out += "# Publish with --gpg-key to sign SHA256SUMS and have Verify=yes here.\n";
+        out += "Verify=no\n";
+    } else {
+        out += "# SHA256SUMS is signed (SHA256SUMS.gpg) by the OpenPGP key\n";
+        out += "# " + d.sha256sums_key + "; systemd-sysupdate checks it with gpg against\n";
+        out += "# /etc/systemd/import-pubring.gpg (else /usr/lib/systemd/import-pubring.gpg):\n";
+        out += "# gpg --export " + d.sha256sums_key + " >/etc/systemd/import-pubring.gpg\n";
+        out += "Verify=yes\n";
+    }
     out += "\n[Source]\n";
     out += "Type=url-file\n";
     // systemd-sysupdate expands specifiers in Path=: a URL's "%20" must stay "%20".

@@ -39,6 +39,9 @@ struct Deployment {
     // After an update: "refresh" the merged extensions at once, or
     // "reboot-required" (touch /run/reboot-required for a reboot manager).
     std::string on_update = "refresh";
+    // The fingerprint of the OpenPGP key that signs SHA256SUMS (SHA256SUMS.gpg):
+    // the transfers say Verify=yes; "" = unsigned, Verify=no.
+    std::string sha256sums_key;
 };
 
 struct DeploymentFile {

@@ -16,6 +16,17 @@ Deployment podman() {
 }
 } // namespace
 
+TEST(Sysupdate, VerifyYesWhenSha256sumsIsSigned) {
+    Deployment d = podman();
+    d.sidecar_suffixes = {".verity", ".roothash", ".roothash.p7s"};
+    d.sha256sums_key = "0123456789ABCDEF0123456789ABCDEF01234567";
+    for (const auto& f : transfer_files(d)) {
+        EXPECT_NE(f.content.find("\nVerify=yes\n"), std::string::npos) << f.name;
+        EXPECT_EQ(f.content.find("Verify=no"), std::string::npos) << f.name;
+        EXPECT_NE(f.content.find("# " + d.sha256sums_key + ";"), std::string::npos) << f.content;
+    }
+}
+
 TEST(Sysupdate, Names) {
     EXPECT_EQ(sysupdate_image_file("my-files", "1.0", "x86-64"), "my-files-1.0-x86-64.raw");
     EXPECT_EQ(match_pattern("my-files"), "my-files-@v-%a.raw");
