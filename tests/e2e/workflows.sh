@@ -81,7 +81,7 @@ assert "matrix" in jobs["build"]["needs"] and "build" in jobs["publish"]["needs"
 run = " ".join(s.get("run", "") for s in jobs["matrix"]["steps"])
 assert "sysext-build matrix" in run and "arm64" in run and "x86-64" in run, run
 run = " ".join(s.get("run", "") for s in jobs["publish"]["steps"])
-assert "sha256sum --strict -c SHA256SUMS" in run and "tools/release-assets" in run, run
+assert "sha256sum --strict -c SHA256SUMS" in run and "sysext-build index" in run, run
 assert jobs["publish"]["permissions"]["contents"] == "write", jobs["publish"]
 text = open(sys.argv[1]).read()
 assert "http://" not in text and "https://" not in text, "a URL in the workflow; use repository variables"
