@@ -123,7 +123,9 @@ void PackingArgs::add_to(CLI::App& cmd) {
         ->group("Packing");
     cmd.add_flag("--no-xattrs", no_xattrs, "Do not store extended attributes")->group("Packing");
     cmd.add_flag("--tail-packing", tail_packing,
-                 "Pack the last partial block of large files into fragment blocks too")
+                 "Pack the last partial block of large files into fragment blocks too "
+                 "(EROFS: store a compressed file's end after its inode when it compresses "
+                 "into less than a block, as mkfs.erofs -Eztailpacking)")
         ->group("Packing");
     cache.add_to(cmd);
 }
@@ -142,10 +144,8 @@ void FormatArgs::add_to(CLI::App& cmd) {
 pipeline::ImageFormat FormatArgs::image_format(const CLI::App& cmd) const {
     const pipeline::ImageFormat f = pipeline::parse_image_format(format);
     if (f == pipeline::ImageFormat::Erofs) {
-        for (const char* flag : {"--block-size", "--tail-packing"})
-            if (cmd.count(flag))
-                throw_usage(std::string(flag) + " is a squashfs setting; EROFS images take "
-                                                "--erofs-pcluster");
+        if (cmd.count("--block-size"))
+            throw_usage("--block-size is a squashfs setting; EROFS images take --erofs-pcluster");
     } else if (cmd.count("--erofs-pcluster")) {
         throw_usage("--erofs-pcluster needs --format erofs");
     }
@@ -161,6 +161,7 @@ erofs::WriterOptions FormatArgs::erofs_options(const CLI::App& cmd, const Packin
     o.jobs = packing.jobs;
     o.mtime = resolve_mtime(packing.mtime);
     o.xattrs = !packing.no_xattrs;
+    o.tail_packing = packing.tail_packing;
     return o;
 }
 

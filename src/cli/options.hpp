@@ -75,8 +75,8 @@ struct FormatArgs {
     std::string pcluster; // "" = 64K
 
     void add_to(CLI::App& cmd);
-    // Checks that the flags given suit the format: --block-size and
-    // --tail-packing are squashfs settings, --erofs-pcluster an EROFS one.
+    // Checks that the flags given suit the format: --block-size is a squashfs
+    // setting, --erofs-pcluster an EROFS one.
     pipeline::ImageFormat image_format(const CLI::App& cmd) const;
     // EROFS settings from these flags and the packing flags; --compression
     // means LZ4 settings for EROFS, lz4hc:12 unless given.

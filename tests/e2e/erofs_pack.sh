@@ -5,7 +5,8 @@
 # by entry with the source tree (contents, types, modes, owners, link targets,
 # hard links as one inode, xattrs, the file capability, mtimes), and
 # systemd-sysext merges the image. Uncompressed, LZ4 (4 KiB pclusters: full
-# indexes; 1 MiB) and LZ4HC images (64 KiB: compact indexes); the same
+# indexes; 1 MiB) and LZ4HC images (64 KiB: compact indexes), with and
+# without tail packing (files' ends after their inodes); the same
 # bytes for any --jobs and from a directory or a tar of it.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
@@ -82,12 +83,14 @@ PY
     [ "$(cat "$WORK/got.times")" = "$SOURCE_DATE_EPOCH.0000000000" ] || fail "mtimes: $(cat "$WORK/got.times")"
 }
 
-for c in none lz4:4K lz4:1M lz4hc:12:64K; do
-    step "pack --format erofs --compression ${c%:*} --erofs-pcluster ${c##*:}, judged by fsck.erofs and a loop mount"
+for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K; do
+    step "pack --format erofs $c (tails: --tail-packing), judged by fsck.erofs and a loop mount"
     image=$(image_path "$c")
-    pcluster=()
-    [ "$c" = none ] || pcluster=(--erofs-pcluster "${c##*:}")
-    "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "${c%:*}" "${pcluster[@]}" --jobs 2
+    flags=()
+    case $c in tails:*) flags=(--tail-packing) ;; esac
+    spec=${c#tails:}
+    [ "$c" = none ] || flags+=(--erofs-pcluster "${spec##*:}")
+    "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "${spec%:*}" "${flags[@]}" --jobs 2
     size=$(stat -c %s "$image")
     [ $((size % 4096)) -eq 0 ] || fail "image size $size is not a multiple of 4096"
     judge "$image" root
@@ -105,6 +108,11 @@ grep -q 'Layout: 2' <<<"$info" || fail "a small file is not stored inline: $info
 uncompressed=$(stat -c %s "$(image_path none)")
 [ "$(stat -c %s "$image")" -lt "$uncompressed" ] || fail "LZ4HC image not smaller than the uncompressed one"
 [ "$uncompressed" -lt $((40 * 1048576)) ] || fail "the 48 MiB sparse file takes room: $uncompressed bytes"
+
+tails=$(image_path tails:lz4hc:12:64K)
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(0 if d[1024 + 80] & 0x10 else 1)' "$tails" ||
+    fail "--tail-packing: no ZTAILPACKING feature in the superblock"
+[ "$(stat -c %s "$tails")" -lt "$(stat -c %s "$image")" ] || fail "--tail-packing did not make the image smaller"
 
 step "--keep-owners keeps the tree's owners"
 image=$(image_path owners)

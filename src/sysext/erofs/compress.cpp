@@ -92,8 +92,57 @@ uint32_t check_pcluster_size(uint64_t size, std::string_view flag) {
     return static_cast<uint32_t>(size);
 }
 
+namespace {
+
+ExtentData compressed_extent(const std::vector<char>& buf, int n, int consumed) {
+    ExtentData e;
+    e.length = static_cast<uint32_t>(consumed);
+    const uint64_t blocks = blocks_for(static_cast<uint64_t>(n));
+    e.blocks.assign(blocks * k_block - static_cast<size_t>(n), '\0');
+    e.blocks.append(buf.data(), static_cast<size_t>(n));
+    return e;
+}
+
+bool saves_a_block(int n, int consumed) {
+    return n > 0 &&
+           blocks_for(static_cast<uint64_t>(n)) * k_block < static_cast<uint64_t>(consumed);
+}
+
+// The end of a file when its compressed form ends in a partly used block:
+// a little less input in whole blocks, then the rest, if that compresses
+// into less than a block, after the inode (as mkfs.erofs's ztailpacking
+// recompresses its trailing pcluster). Empty when that does not work out.
+std::vector<ExtentData> split_tail(const Compression& c, uint32_t pcluster, const uint8_t* data,
+                                   size_t rest, int n) {
+    std::vector<char> head(pcluster), tail(pcluster);
+    const uint64_t blocks = blocks_for(static_cast<uint64_t>(n));
+    if (blocks < 2)
+        return {};
+    int c1 = 0;
+    const int n1 =
+        compress_dest(c, data, rest, head.data(), static_cast<int>((blocks - 1) * k_block), c1);
+    if (!saves_a_block(n1, c1) || static_cast<size_t>(c1) >= rest)
+        return {};
+    int c2 = 0;
+    const int n2 = compress_dest(c, data + c1, rest - static_cast<size_t>(c1), tail.data(),
+                                 static_cast<int>(pcluster), c2);
+    if (n2 <= 0 || static_cast<size_t>(c1 + c2) != rest || n2 >= static_cast<int>(k_block) ||
+        n2 >= c2)
+        return {};
+    std::vector<ExtentData> out;
+    out.push_back(compressed_extent(head, n1, c1));
+    ExtentData e;
+    e.length = static_cast<uint32_t>(c2);
+    e.tail = true;
+    e.blocks.assign(tail.data(), static_cast<size_t>(n2));
+    out.push_back(std::move(e));
+    return out;
+}
+
+} // namespace
+
 std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
-                                         const uint8_t* data, size_t size) {
+                                         const uint8_t* data, size_t size, bool pack_tail) {
     std::vector<ExtentData> out;
     std::vector<char> buf(pcluster);
     size_t pos = 0;
@@ -104,13 +153,36 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
         int consumed = 0;
         int n = compress_dest(c, data + pos, size - pos, buf.data(), static_cast<int>(target),
                               consumed);
-        uint64_t blocks = blocks_for(static_cast<uint64_t>(n > 0 ? n : 0));
-        if (n > 0 && blocks * k_block < static_cast<uint64_t>(consumed)) {
+        const size_t rest = size - pos;
+        if (pack_tail && n > 0 && static_cast<size_t>(consumed) == rest) {
+            if (n < static_cast<int>(k_block) && n < consumed) {
+                ExtentData e;
+                e.length = static_cast<uint32_t>(consumed);
+                e.tail = true;
+                e.blocks.assign(buf.data(), static_cast<size_t>(n));
+                out.push_back(std::move(e));
+                break;
+            }
+            if (n % k_block != 0) {
+                auto split = split_tail(c, pcluster, data + pos, rest, n);
+                if (!split.empty()) {
+                    for (auto& e : split)
+                        out.push_back(std::move(e));
+                    break;
+                }
+            }
+        }
+        if (pack_tail && rest < k_block) { // not smaller compressed: as it is
             ExtentData e;
-            e.length = static_cast<uint32_t>(consumed);
-            e.blocks.assign(blocks * k_block - static_cast<size_t>(n), '\0');
-            e.blocks.append(buf.data(), static_cast<size_t>(n));
+            e.length = static_cast<uint32_t>(rest);
+            e.plain = true;
+            e.tail = true;
+            e.blocks.assign(reinterpret_cast<const char*>(data + pos), rest);
             out.push_back(std::move(e));
+            break;
+        }
+        if (saves_a_block(n, consumed)) {
+            out.push_back(compressed_extent(buf, n, consumed));
             pos += static_cast<size_t>(consumed);
             target = pcluster;
             continue;

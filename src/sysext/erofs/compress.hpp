@@ -36,12 +36,17 @@ uint32_t check_pcluster_size(uint64_t size, std::string_view flag);
 struct ExtentData {
     uint32_t length = 0; // logical bytes
     bool plain = false;
+    // The end of the file in less than a block, to be stored after the inode
+    // (ztailpacking): `blocks` then holds just those bytes.
+    bool tail = false;
     std::string blocks; // physical bytes, whole blocks
 };
 
 // Splits data (a segment starting on a 4 KiB boundary of its file) into extents.
+// With pack_tail (the segment ends its file), an end that compresses into less
+// than a block, or is stored as it is in less than one, becomes a tail extent.
 std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
-                                         const uint8_t* data, size_t size);
+                                         const uint8_t* data, size_t size, bool pack_tail = false);
 
 // An extent placed in the image.
 struct Extent {
@@ -49,6 +54,7 @@ struct Extent {
     uint32_t blkaddr = 0;
     uint32_t blocks = 1;
     bool plain = false;
+    bool inlined = false; // the tail, after the inode: no blocks of its own
 };
 
 } // namespace sysext::erofs

@@ -1,5 +1,7 @@
 #include "sysext/erofs/data.hpp"
 
+#include "sysext/erofs/indexes.hpp"
+
 #include "sysext/erofs/ordered_pool.hpp"
 #include "sysext/tree/content_reader.hpp"
 #include "sysext/util/error.hpp"
@@ -91,6 +93,19 @@ private:
     uint64_t m_zero_blocks = 0;
 };
 
+// Compact indexes need big pclusters (their block counts); with 4 KiB
+// pclusters the full form is used.
+Layout compressed_layout(uint32_t pcluster) {
+    return pcluster > k_block ? Layout::CompressedCompact : Layout::CompressedFull;
+}
+
+// The map header and indexes a compressed file of `size` bytes takes.
+uint64_t indexes_size(uint32_t pcluster, uint64_t size, const InodeInfo& info) {
+    return compressed_layout(pcluster) == Layout::CompressedCompact
+               ? compact_indexes_size(size, info.header_size())
+               : full_indexes_size(size);
+}
+
 // A segment handed to a worker, and what comes back.
 struct Segment {
     InodeInfo* info = nullptr;
@@ -109,17 +124,28 @@ public:
     void submit(Segment seg) {
         const Compression c = m_options.compression;
         const uint32_t pcluster = m_options.pcluster_size;
-        auto work = [c, pcluster, s = std::make_shared<Segment>(std::move(seg))]() {
+        const bool tails = m_options.tail_packing;
+        auto work = [c, pcluster, tails, s = std::make_shared<Segment>(std::move(seg))]() {
             Segment r = std::move(*s);
             const auto* data = reinterpret_cast<const uint8_t*>(r.raw.data());
+            const uint64_t size = r.raw.size();
             const bool whole_file = r.offset == 0 && r.last;
-            if (!whole_file || r.raw.size() > k_block)
-                r.extents = compress_segment(c, pcluster, data, r.raw.size());
-            uint64_t blocks = 0;
-            for (const auto& e : r.extents)
+            if (!whole_file || size > k_block || (tails && size > 0))
+                r.extents = compress_segment(c, pcluster, data, size, tails && r.last);
+            uint64_t blocks = 0, tail = 0;
+            for (const auto& e : r.extents) {
                 blocks += e.blocks.size() / k_block;
-            // A file of one segment is stored as it is unless that costs more blocks.
-            if (whole_file && (r.extents.empty() || blocks >= blocks_for(r.raw.size())))
+                tail += e.tail ? e.blocks.size() : 0;
+            }
+            // A file of one segment is stored as it is unless that costs more:
+            // blocks, or with tail packing, bytes (the indexes included).
+            bool flat = r.extents.empty();
+            if (whole_file && !tails)
+                flat = flat || blocks >= blocks_for(size);
+            else if (whole_file)
+                flat =
+                    flat || blocks * k_block + tail + indexes_size(pcluster, size, *r.info) >= size;
+            if (flat)
                 r.extents.clear();
             else
                 r.raw.clear();
@@ -146,8 +172,23 @@ private:
             Extent x;
             x.logical = logical;
             x.plain = e.plain;
-            x.blocks = static_cast<uint32_t>(e.blocks.size() / k_block);
-            x.blkaddr = m_area.put(e.blocks.data(), e.blocks.size());
+            if (e.tail && k_block >= (info.header_size() + 7) / 8 * 8 +
+                                         indexes_size(m_options.pcluster_size, info.size, info) +
+                                         e.blocks.size()) {
+                // After the indexes, in the inode's block: it takes no block,
+                // though CBLKCNT counts it as one.
+                x.inlined = true;
+                x.blkaddr = m_area.next();
+                info.inline_data = std::move(e.blocks);
+                ++m_stats.inline_tails;
+            } else {
+                if (e.tail && e.plain) // too large to go inline: a block of its own
+                    e.blocks.resize(k_block, '\0');
+                else if (e.tail)
+                    e.blocks.insert(0, k_block - e.blocks.size(), '\0');
+                x.blocks = static_cast<uint32_t>(e.blocks.size() / k_block);
+                x.blkaddr = m_area.put(e.blocks.data(), e.blocks.size());
+            }
             info.extents.push_back(x);
             logical += e.length;
             ++m_stats.extents;
@@ -156,11 +197,8 @@ private:
         if (r.last) {
             uint64_t blocks = 0;
             for (const auto& x : info.extents)
-                blocks += x.blocks;
-            // Compact indexes need big pclusters (their block counts); with
-            // 4 KiB pclusters the full form is used.
-            info.layout = m_options.pcluster_size > k_block ? Layout::CompressedCompact
-                                                            : Layout::CompressedFull;
+                blocks += x.inlined ? 0 : x.blocks;
+            info.layout = compressed_layout(m_options.pcluster_size);
             info.i_u = static_cast<uint32_t>(blocks);
             ++m_stats.compressed_files;
         }

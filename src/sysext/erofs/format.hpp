@@ -26,6 +26,7 @@ inline constexpr uint32_t k_compat_sb_chksum = 0x1;
 inline constexpr uint32_t k_incompat_zero_padding = 0x1;
 inline constexpr uint32_t k_incompat_compr_cfgs = 0x2; // also BIG_PCLUSTER
 inline constexpr uint32_t k_incompat_chunked_file = 0x4;
+inline constexpr uint32_t k_incompat_ztailpacking = 0x10;
 
 // Inode data layouts (i_format bits 1-3).
 enum class Layout : uint16_t {

@@ -27,10 +27,11 @@ uint64_t compact_indexes_size(uint64_t size, uint32_t header_size);
 
 // The map header and indexes of a file of `size` bytes made of these extents
 // (in order, covering the file; for the compact form in consecutive blocks).
-// header_size is the inode's size plus its xattrs'.
+// header_size is the inode's size plus its xattrs'; tail_size that of the
+// inline tail extent after the indexes (0: none).
 std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                bool big_pcluster);
+                                bool big_pcluster, uint16_t tail_size = 0);
 std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                   uint32_t header_size);
+                                   uint32_t header_size, uint16_t tail_size = 0);
 
 } // namespace sysext::erofs

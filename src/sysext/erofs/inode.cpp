@@ -23,9 +23,10 @@ uint64_t InodeInfo::record_size() const {
     case Layout::ChunkBased:
         return header_size() + 4 * chunks.size();
     case Layout::CompressedFull:
-        return align8(header_size()) + full_indexes_size(size);
+        return align8(header_size()) + full_indexes_size(size) + inline_data.size();
     case Layout::CompressedCompact:
-        return align8(header_size()) + compact_indexes_size(size, header_size());
+        return align8(header_size()) + compact_indexes_size(size, header_size()) +
+               inline_data.size();
     default:
         return header_size();
     }
@@ -120,11 +121,15 @@ std::string encode_record(const InodeInfo& info, bool big_pcluster) {
         break;
     case Layout::CompressedFull:
         out.resize(align8(out.size()), '\0');
-        out += encode_full_indexes(info.extents, info.size, big_pcluster);
+        out += encode_full_indexes(info.extents, info.size, big_pcluster,
+                                   static_cast<uint16_t>(info.inline_data.size()));
+        out += info.inline_data; // the tail extent follows the last index
         break;
     case Layout::CompressedCompact:
         out.resize(align8(out.size()), '\0');
-        out += encode_compact_indexes(info.extents, info.size, info.header_size());
+        out += encode_compact_indexes(info.extents, info.size, info.header_size(),
+                                      static_cast<uint16_t>(info.inline_data.size()));
+        out += info.inline_data;
         break;
     default:
         break;

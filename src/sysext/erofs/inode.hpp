@@ -20,7 +20,7 @@ struct InodeInfo {
     Layout layout = Layout::FlatPlain;
     uint64_t size = 0;
     uint32_t i_u = k_null_addr;   // raw_blkaddr, compressed block count or rdev
-    std::string inline_data;      // FlatInline: the tail
+    std::string inline_data;      // FlatInline: the tail; compressed: the tail extent
     std::vector<uint32_t> chunks; // ChunkBased: one block address per 4 KiB
     std::vector<Extent> extents;  // CompressedFull, CompressedCompact
     std::string dir;              // directories: their bytes

@@ -174,9 +174,14 @@ private:
             sb.lz4_config = true;
             sb.lz4_max_pclusterblks = static_cast<uint16_t>(m_options.pcluster_size / k_block);
         }
-        for (const auto& info : m_inodes)
+        for (const auto& info : m_inodes) {
             if (info.layout == Layout::ChunkBased)
                 sb.feature_incompat |= k_incompat_chunked_file;
+            const bool compressed =
+                info.layout == Layout::CompressedFull || info.layout == Layout::CompressedCompact;
+            if (compressed && !info.inline_data.empty())
+                sb.feature_incompat |= k_incompat_ztailpacking;
+        }
         std::string block0 = encode_block0(sb);
         pwrite_all(m_fd, block0.data(), block0.size(), 0, "writing the image");
         m_stats.image_bytes = uint64_t{m_blocks} * k_block;

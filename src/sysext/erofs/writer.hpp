@@ -30,6 +30,9 @@ struct WriterOptions {
     unsigned jobs = 0;                  // compression threads; 0 = one per available core
     uint32_t mtime = 0; // the build time; inodes with another mtime get extended inodes
     bool xattrs = true;
+    // ztailpacking: a compressed file's end, when it compresses into less than
+    // a block, is stored after the inode instead of in a block of its own.
+    bool tail_packing = false;
 };
 
 struct WriteStats {

@@ -116,17 +116,22 @@ TEST(ErofsWriter, FsckExtractsEveryEntryUncompressed) {
 
 TEST(ErofsWriter, FsckExtractsEveryEntryCompressed) {
     // 4 KiB pclusters take full indexes (layout 1), larger ones compact ones (3).
+    // Tail packing puts files' ends after their inodes.
     struct Case {
         const char* compression;
         uint32_t pcluster;
         const char* layout;
+        bool tails;
     };
-    for (const Case& c : {Case{"lz4", 4096, "Layout: 1"}, Case{"lz4hc:9", 65536, "Layout: 3"},
-                          Case{"lz4", 1 << 20, "Layout: 3"}}) {
+    for (const Case& c :
+         {Case{"lz4", 4096, "Layout: 1", false}, Case{"lz4hc:9", 65536, "Layout: 3", false},
+          Case{"lz4", 1 << 20, "Layout: 3", false}, Case{"lz4hc", 65536, "Layout: 3", true},
+          Case{"lz4", 4096, "Layout: 1", true}}) {
         test::TempDir dir;
         auto t = sample_tree();
         WriterOptions o = options(c.compression);
         o.pcluster_size = c.pcluster;
+        o.tail_packing = c.tails;
         write(t, dir / "img.raw", o);
         expect_extracts(t, dir / "img.raw", dir / "x");
         std::string info = test::run("dump.erofs --path=/usr/share/huge.txt " + dir / "img.raw");
@@ -160,6 +165,29 @@ TEST(ErofsWriter, DumpShowsInodeFormsOwnersLinksAndLayouts) {
     EXPECT_NE(sb.find("UUID:                              00000000-0000-0000-0000-000000000000"),
               std::string::npos)
         << sb;
+}
+
+TEST(ErofsWriter, TailPackingStoresFileEndsAfterTheirInodes) {
+    test::TempDir dir;
+    tree::Tree t;
+    t.add("usr/share/a.txt", inline_file(lines(3000))); // 23 KiB: one extent, in less than a block
+    t.add("usr/share/b.txt", inline_file(lines(40000)));
+    for (int i = 0; i < 20; ++i) // ends that take part of a block each without tail packing
+        t.add("usr/share/c" + std::to_string(i), inline_file(lines(9000 + 700 * i)));
+    t.add("usr/share/noise", inline_file(noise(10000, 3))); // stored as it is
+    t.finalize();
+    WriterOptions o = options("lz4hc");
+    const std::string plain = write(t, dir / "plain.raw", o);
+    o.tail_packing = true;
+    write(t, dir / "tails.raw", o);
+    expect_extracts(t, dir / "tails.raw", dir / "x");
+    EXPECT_LT(std::filesystem::file_size(dir / "tails.raw"),
+              std::filesystem::file_size(dir / "plain.raw"));
+    // The superblock says ZTAILPACKING (0x10) in its incompatible features.
+    std::string img = read_file(dir / "tails.raw", 16 << 20);
+    EXPECT_EQ(static_cast<uint8_t>(img[1024 + 80]) & 0x10, 0x10);
+    std::string info = test::run("dump.erofs --path=/usr/share/a.txt " + dir / "tails.raw");
+    EXPECT_NE(info.find("Layout: 3"), std::string::npos) << info;
 }
 
 TEST(ErofsWriter, SparseFilesTakeNoRoomWhenUncompressed) {
