@@ -66,7 +66,9 @@ assert j["architecture"] == "arm64" and j["image"] == sys.argv[2], j
 assert j["sha256"] == sys.argv[3] and j["size"] == int(sys.argv[4]), j
 assert j["lock"] == sys.argv[2][:-4] + ".lock.json", j
 assert "ARCHITECTURE=arm64" in j["extension_release"].splitlines(), j
-assert j["inputs"] == [], j
+# The local directory is an input too, named as the profile names it.
+[i] = j["inputs"]
+assert i["name"] == "${root} (source 1)" and len(i["sha256"]) == 64, j
 PY
 image_file "$WORK/out-json/my-files.raw" usr/lib/extension-release.d/extension-release.my-files |
     grep -qx ARCHITECTURE=arm64 || fail "--arch arm64 not in extension-release"

@@ -133,12 +133,108 @@ struct Context {
     std::vector<std::string> left_out_recommends;
 };
 
+// The SHA-256 a url source is pinned to: the one for the architecture, or the
+// string with its variables expanded; either way 64 lowercase hex digits.
+std::string pinned_sha256(const Context& ctx, const profile::SourceSpec& s) {
+    if (!s.sha256_by_arch.empty()) {
+        auto it = s.sha256_by_arch.find(ctx.options.architecture);
+        if (it != s.sha256_by_arch.end())
+            return it->second;
+        std::string have;
+        for (const auto& [arch, sha] : s.sha256_by_arch)
+            have += (have.empty() ? "" : ", ") + arch;
+        throw_usage(s.origin.str() + ": the url source has no sha256 for " +
+                    ctx.options.architecture + " (it has: " + have + ")");
+    }
+    std::string sha = profile::expand(s.sha256, ctx.vars, s.origin);
+    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw_input(s.origin.str() + ": sha256 " + quote_untrusted(sha) + " (from " +
+                    quote(s.sha256) + ") is not 64 lowercase hex digits");
+    return sha;
+}
+
+// tar's --strip-components for a loaded source: entries `n` directories deep
+// become top-level ones; entries above that depth are left out.
+void strip_components(tree::Tree& t, unsigned n, uint32_t mtime, const std::string& origin) {
+    auto depth = [](const std::string& path) {
+        return static_cast<unsigned>(std::count(path.begin(), path.end(), '/'));
+    };
+    std::vector<std::string> at_depth;
+    t.walk([&](const tree::Node& node) {
+        std::string path = node.path();
+        if (path.empty() || depth(path) < n)
+            return;
+        // A kept hard link must not name a file that is left out.
+        if (node.hardlink && depth(node.hardlink->path()) < n)
+            throw_input(origin + ": strip_components " + std::to_string(n) + " keeps " +
+                        quote_untrusted(path) + " but leaves out " +
+                        quote_untrusted(node.hardlink->path()) + ", the file it is a hard link to");
+        if (depth(path) == n)
+            at_depth.push_back(std::move(path));
+    });
+    tree::Tree stripped;
+    stripped.set_default_mtime(mtime);
+    const std::string why = origin + " (strip_components " + std::to_string(n) + ")";
+    for (const auto& path : at_depth) {
+        std::string rest = path;
+        for (unsigned i = 0; i < n; ++i)
+            rest = rest.substr(rest.find('/') + 1);
+        stripped.attach(rest, t.detach(path), why);
+    }
+    t = std::move(stripped);
+}
+
+// A digest of what a local source contributed: every entry's path, type, mode,
+// owner, link target, content and xattrs, in path order. The lock and the
+// manifest record it, so that a rebuild can tell a changed directory.
+std::pair<std::string, uint64_t> tree_digest(const tree::Tree& t) {
+    Sha256 h;
+    uint64_t bytes = 0;
+    t.walk([&](const tree::Node& n) {
+        std::string rec = n.path() + '\0' + std::to_string(static_cast<int>(n.type)) + '\0' +
+                          std::to_string(n.mode) + '\0' + std::to_string(n.uid) + ':' +
+                          std::to_string(n.gid) + '\0' + n.link_target + '\0';
+        if (n.hardlink)
+            rec += "=" + n.hardlink->path();
+        else if (n.type == tree::NodeType::File) {
+            const tree::Content& c = n.content;
+            if (c.kind == tree::Content::Kind::Disk)
+                rec += to_hex(sha256_file(c.disk_path));
+            else if (c.kind == tree::Content::Kind::Inline && c.bytes)
+                rec += to_hex(sha256(*c.bytes));
+            bytes += c.size;
+        }
+        for (const auto& x : n.xattrs)
+            rec += '\0' + x.key + '=' + x.value;
+        h.update(rec + '\n');
+    });
+    return {to_hex(h.finish()), bytes};
+}
+
+// Records a local input in the lock; a rebuild from a lock refuses one that changed.
+void lock_local(Context& ctx, source::LockEntry e) {
+    if (ctx.lock_in)
+        for (const auto& old : ctx.lock_in->entries())
+            if (old.kind == e.kind && old.name == e.name && old.sha256 != e.sha256)
+                throw_input(e.name + ": the " + e.kind + " differs from the one " +
+                            ctx.options.lock_in + " recorded (SHA-256 " + e.sha256 + ", the lock has " +
+                            old.sha256 + ")");
+    ctx.lock.add(std::move(e));
+}
+
 // Loads one source into `into` (directly, or through a staging tree when it
-// selects a subset).
-void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
+// selects a subset, strips leading directories, or is a local directory whose
+// digest goes into the lock).
+void add_source(Context& ctx, const profile::SourceSpec& s, size_t number, tree::Tree& into) {
+    // A local input's name in the lock and the manifest: as the profile names it
+    // ("${root}", "files/x.tar", not where it lies on this machine), and which
+    // source of the target it is (one directory may be two sources).
+    const std::string local_name = s.path + " (source " + std::to_string(number) + ")";
     tree::Tree staging;
     staging.set_default_mtime(ctx.source_options.mtime);
-    tree::Tree& dest = s.select.empty() && s.prefix.empty() ? into : staging;
+    const bool staged = !s.select.empty() || !s.prefix.empty() || s.strip_components > 0 ||
+                        s.type == "directory";
+    tree::Tree& dest = staged ? staging : into;
     source::SourceOptions so = ctx.source_options;
     auto add_file = [&](const std::string& path, const std::string& label) {
         add_labelled(dest, path, label, so, ctx.problems, ctx.reporter);
@@ -186,32 +282,55 @@ void add_source(Context& ctx, const profile::SourceSpec& s, tree::Tree& into) {
             ctx.lock.add(d.entry);
         }
     } else if (s.type == "directory") {
-        source::add_directory(dest, relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin)),
-                              so, ctx.problems, ctx.reporter);
+        std::string path = profile::expand(s.path, ctx.vars, s.origin);
+        source::add_directory(dest, relative_to(ctx.profile.dir(), path), so, ctx.problems,
+                              ctx.reporter);
+        // Recorded below, once "select" has picked what the image takes.
     } else if (s.type == "package") {
-        std::string path = relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin));
+        std::string path =
+            relative_to(ctx.profile.dir(), profile::expand(s.path, ctx.vars, s.origin));
         add_file(path, path);
+        source::LockEntry e;
+        e.kind = "package";
+        e.name = local_name;
+        e.sha256 = to_hex(sha256_file(path));
+        e.size = std::filesystem::file_size(path);
+        lock_local(ctx, std::move(e));
     } else if (s.type == "url") {
         std::string url = profile::expand(s.url, ctx.vars, s.origin);
-        auto r = ctx.fetcher.fetch(url, s.sha256);
+        std::string sha = pinned_sha256(ctx, s);
+        auto r = ctx.fetcher.fetch(url, sha);
         add_file(r.path, url);
         source::LockEntry e;
         e.kind = "url";
         e.name = url.substr(url.rfind('/') + 1);
         e.url = url;
-        e.sha256 = s.sha256;
+        e.sha256 = sha;
         e.size = r.size;
         ctx.lock.add(e);
     }
-    if (&dest == &staging) {
+    if (staged) {
+        if (s.strip_components > 0)
+            strip_components(staging, s.strip_components, ctx.source_options.mtime, s.origin.str());
         std::vector<std::string> globs = s.select;
         if (globs.empty())
             globs.push_back("**");
         for (auto& g : globs)
             g = profile::expand(g, ctx.vars, s.origin);
         std::string prefix = profile::expand(s.prefix, ctx.vars, s.origin);
-        if (profile::copy_selected(staging, into, globs, prefix, s.origin.str()) == 0)
+        tree::Tree picked;
+        picked.set_default_mtime(ctx.source_options.mtime);
+        if (profile::copy_selected(staging, picked, globs, prefix, s.origin.str()) == 0 &&
+            !s.select.empty())
             ctx.problems.push_back(s.origin.str() + ": the source's \"select\" matched nothing");
+        if (s.type == "directory") {
+            source::LockEntry e;
+            e.kind = "directory";
+            e.name = local_name;
+            std::tie(e.sha256, e.size) = tree_digest(picked);
+            lock_local(ctx, std::move(e));
+        }
+        profile::copy_selected(picked, into, {"**"}, "", s.origin.str());
     }
 }
 
@@ -433,8 +552,8 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     // Resolve and fetch the sources, then assemble the tree.
     tree::Tree tree;
     tree.set_default_mtime(o.mtime);
-    for (const auto& s : target.sources)
-        add_source(ctx, s, tree);
+    for (size_t i = 0; i < target.sources.size(); ++i)
+        add_source(ctx, target.sources[i], i + 1, tree);
 
     BuildResult r;
     r.left_out_recommends = ctx.left_out_recommends;

@@ -1,5 +1,6 @@
 #include "sysext/profile/profile.hpp"
 
+#include "sysext/release/release.hpp"
 #include "sysext/source/version.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -159,7 +160,8 @@ SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
     SourceSpec s;
     s.origin = c.at(ptr);
     if (!c.object(j, ptr, {"type", "packages", "suite", "mirror", "components", "with_dependencies",
-                           "recommends", "base_system", "path", "url", "sha256", "select", "prefix"}))
+                           "recommends", "base_system", "path", "url", "sha256", "strip_components",
+                           "select", "prefix"}))
         return s;
     s.type = c.string(j, "type", ptr, true);
     if (!s.type.empty() && std::find(k_source_types.begin(), k_source_types.end(), s.type) == k_source_types.end()) {
@@ -178,15 +180,47 @@ SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
     s.base_system = c.string(j, "base_system", ptr, false);
     s.path = c.string(j, "path", ptr, false);
     s.url = c.string(j, "url", ptr, false);
-    s.sha256 = c.string(j, "sha256", ptr, false);
+    auto sha256_ok = [](const std::string& v) {
+        return v.size() == 64 && v.find_first_not_of("0123456789abcdef") == std::string::npos;
+    };
+    if (j.contains("sha256") && j["sha256"].is_object()) {
+        for (const auto& [arch, v] : j["sha256"].items()) {
+            const std::string at = ptr + "/sha256/" + json_pointer_token(arch);
+            if (!release::known_architecture(arch) || arch == "_any") {
+                std::string hint = release::architecture_hint(arch);
+                c.problem(at, "unknown architecture " + quote(arch) +
+                                  (hint.empty() ? " (systemd's names: x86-64, arm64, ...)"
+                                                : " (did you mean " + quote(hint) + "?)"));
+            } else if (!v.is_string() || !sha256_ok(v.get<std::string>())) {
+                c.problem(at, "\"sha256\" of " + arch + " must be 64 lowercase hex digits");
+            } else {
+                s.sha256_by_arch[arch] = v.get<std::string>();
+            }
+        }
+    } else {
+        s.sha256 = c.string(j, "sha256", ptr, false);
+        // With ${variables} it is checked once they are expanded.
+        if (!s.sha256.empty() && s.sha256.find("${") == std::string::npos && !sha256_ok(s.sha256))
+            c.problem(ptr + "/sha256", "\"sha256\" must be 64 lowercase hex digits, ${VARIABLES} "
+                                       "or an object of them per architecture");
+    }
+    if (j.contains("strip_components")) {
+        const json& v = j["strip_components"];
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > 64)
+            c.problem(ptr + "/strip_components", "\"strip_components\" must be a whole number from 0 to 64");
+        else
+            s.strip_components = v.get<unsigned>();
+    }
     s.select = c.strings(j, "select", ptr);
     s.prefix = c.string(j, "prefix", ptr, false);
     if (s.type == "debian" && s.packages.empty())
         c.problem(ptr, "a debian source needs \"packages\"");
     if ((s.type == "directory" || s.type == "package") && s.path.empty())
         c.problem(ptr, "a " + s.type + " source needs \"path\"");
-    if (s.type == "url" && (s.url.empty() || s.sha256.size() != 64))
+    if (s.type == "url" && (s.url.empty() || (s.sha256.empty() && s.sha256_by_arch.empty())))
         c.problem(ptr, "a url source needs \"url\" and its \"sha256\" (64 hex digits)");
+    if (s.strip_components > 0 && s.type != "url" && s.type != "package")
+        c.problem(ptr + "/strip_components", "only archives have components to strip (url, package)");
     return s;
 }
 

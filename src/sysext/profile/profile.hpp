@@ -34,8 +34,13 @@ struct SourceSpec {
     std::string base_system; // package list file, relative to the profile
     // directory, package
     std::string path;
-    // url (a package file fetched by URL, pinned)
+    // url (a package file fetched by URL, pinned): its SHA-256, which may hold
+    // ${variables}, or one per architecture (systemd's names)
     std::string url, sha256;
+    std::map<std::string, std::string> sha256_by_arch;
+    // package, url: leading directories of the archive's paths to drop (tar's
+    // --strip-components); entries above that depth are left out
+    unsigned strip_components = 0;
     // all: which paths to take (globs; empty = all) and where to put them
     std::vector<std::string> select;
     std::string prefix;
