@@ -130,6 +130,16 @@ fromtar=$(image_path tar)
 "$SYSEXT_BUILD" -q pack "$WORK/tree.tar" -o "$fromtar" --name e2e --format erofs --jobs 2
 cmp "$fromtar" "$(image_path lz4hc:12:64K)" || fail "the tar and the directory give different images"
 
+step "the block cache: a rebuild compresses nothing and gives the same bytes"
+cached=$(image_path cached)
+for run in 1 2; do
+    "$SYSEXT_BUILD" --json pack "$tree" -o "$cached" --name e2e --format erofs --tail-packing \
+        --cache-dir "$WORK/cache" >"$WORK/cache-$run.json"
+    cmp "$cached" "$(image_path tails:lz4hc:12:64K)" || fail "run $run with the cache gives other bytes"
+done
+python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["cache"]; sys.exit(0 if c["misses"] == 0 and c["hits"] > 0 else 1)' \
+    "$WORK/cache-2.json" || fail "the rebuild missed the cache: $(cat "$WORK/cache-2.json")"
+
 step "flags of the other format are refused"
 expect_fail "--block-size is a squashfs setting" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --block-size 64K
 expect_fail "--erofs-pcluster needs --format erofs" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --erofs-pcluster 64K

@@ -1,6 +1,7 @@
 #include "sysext/erofs/data.hpp"
 
 #include "sysext/erofs/indexes.hpp"
+#include "sysext/erofs/segment_cache.hpp"
 
 #include "sysext/erofs/ordered_pool.hpp"
 #include "sysext/tree/content_reader.hpp"
@@ -119,19 +120,20 @@ class CompressedFiles {
 public:
     CompressedFiles(DataArea& area, const WriterOptions& o, WriteStats& stats)
         : m_area(area), m_options(o), m_stats(stats),
+          m_cache(o.cache, o.compression, o.pcluster_size),
           m_pool(threads_for(o.jobs), 2 * threads_for(o.jobs)) {}
 
     void submit(Segment seg) {
-        const Compression c = m_options.compression;
         const uint32_t pcluster = m_options.pcluster_size;
         const bool tails = m_options.tail_packing;
-        auto work = [c, pcluster, tails, s = std::make_shared<Segment>(std::move(seg))]() {
+        const SegmentCache* cache = &m_cache;
+        auto work = [cache, pcluster, tails, s = std::make_shared<Segment>(std::move(seg))]() {
             Segment r = std::move(*s);
             const auto* data = reinterpret_cast<const uint8_t*>(r.raw.data());
             const uint64_t size = r.raw.size();
             const bool whole_file = r.offset == 0 && r.last;
             if (!whole_file || size > k_block || (tails && size > 0))
-                r.extents = compress_segment(c, pcluster, data, size, tails && r.last);
+                r.extents = cache->extents(data, size, tails && r.last);
             uint64_t blocks = 0, tail = 0;
             for (const auto& e : r.extents) {
                 blocks += e.blocks.size() / k_block;
@@ -207,6 +209,7 @@ private:
     DataArea& m_area;
     const WriterOptions& m_options;
     WriteStats& m_stats;
+    SegmentCache m_cache; // before the pool, whose workers use it
     OrderedPool<Segment> m_pool;
 };
 

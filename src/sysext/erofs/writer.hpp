@@ -18,6 +18,7 @@
 
 #include "sysext/erofs/compress.hpp"
 #include "sysext/tree/tree.hpp"
+#include "sysext/util/block_cache.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <cstdint>
@@ -33,6 +34,9 @@ struct WriterOptions {
     // ztailpacking: a compressed file's end, when it compresses into less than
     // a block, is stored after the inode instead of in a block of its own.
     bool tail_packing = false;
+    // Compressed segments are looked up here before being compressed, and
+    // stored after (null: no cache). It cannot change the image's bytes.
+    BlockCache* cache = nullptr;
 };
 
 struct WriteStats {
