@@ -6,6 +6,7 @@
 #include "sysext/pipeline/build.hpp"
 #include "sysext/publish/publish.hpp"
 #include "sysext/profile/profile.hpp"
+#include "sysext/release/release.hpp"
 #include "sysext/source/lock.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
@@ -203,10 +204,12 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
                             {"architecture", r.architecture}, {"image", r.image}, {"lock", r.lock},
                             {"sha256", r.sha256},   {"size", r.size},       {"entries", r.entries},
                             {"components", r.components}, {"inputs", inputs},
-                            {"elf_files_checked", r.elf_checked},
+                            {"elf_files_checked", a.no_elf_check ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(r.elf_checked)},
+                            {"block_cache", cache ? cache_json(*cache) : nlohmann::json(nullptr)},
                             {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
                             {"payload", r.payload}, {"payload_hash_file", r.payload_hash_file},
-                            {"extension_release", r.release_text},
+                            {"extension_release", release::parse(r.release_text, "extension-release")},
                             {"left_out_recommends", r.left_out_recommends}};
         if (published) {
             nlohmann::json files = nlohmann::json::array();
@@ -227,8 +230,16 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
               << "  image   " << r.image << "  " << format_size(r.size) << ", " << r.entries
               << " entries\n"
               << "  sha256  " << r.sha256 << "\n"
-              << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n"
-              << "  checked " << r.elf_checked << " ELF files\n";
+              << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n";
+    if (a.no_elf_check)
+        std::cout << "  ELF check skipped (--no-elf-check)\n";
+    else
+        std::cout << "  checked " << r.elf_checked << " ELF files\n";
+    if (cache) {
+        const BlockCacheCounters c = cache->counters();
+        std::cout << "  cache   " << c.hits << " of " << c.hits + c.misses
+                  << " blocks and payload chunks from the cache\n";
+    }
     if (!r.payload.empty())
         std::cout << "  payload " << r.payload
                   << (r.payload_hash_file.empty() ? "" : "  (unsigned; hash to sign: " + r.payload_hash_file + ")")

@@ -65,7 +65,7 @@ assert j["name"] == "my-files" and j["version"] == "1.0" and j["target"] == "any
 assert j["architecture"] == "arm64" and j["image"] == sys.argv[2], j
 assert j["sha256"] == sys.argv[3] and j["size"] == int(sys.argv[4]), j
 assert j["lock"] == sys.argv[2][:-4] + ".lock.json", j
-assert "ARCHITECTURE=arm64" in j["extension_release"].splitlines(), j
+assert j["extension_release"]["ARCHITECTURE"] == "arm64", j  # an object, as in manifest.json
 # The local directory is an input too, named as the profile names it.
 [i] = j["inputs"]
 assert i["name"] == "${root} (source 1)" and len(i["sha256"]) == 64, j

@@ -69,6 +69,23 @@ expect_exit 5 "sysext-build: error: $WORK/missingdir/x.raw: directory $WORK/miss
 expect_exit 5 "sysext-build: error: $WORK/missingdir/p.gz: directory $WORK/missingdir does not exist" \
     "$SYSEXT_BUILD" payload create "$WORK/o1/my-files.raw" --payload-signatures 1 -o "$WORK/missingdir/p.gz"
 
+step "the summary says when the ELF check was skipped, and what the block cache gave"
+"$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --no-elf-check -o "$WORK/o5" >"$WORK/sum1" 2>/dev/null
+grep -qx "  ELF check skipped (--no-elf-check)" "$WORK/sum1" || fail "summary: $(cat "$WORK/sum1")"
+grep -q "checked 0 ELF files" "$WORK/sum1" && fail "summary claims an ELF check: $(cat "$WORK/sum1")"
+XDG_CACHE_HOME=$WORK/xdg "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --compression xz -o "$WORK/o6" >/dev/null 2>&1
+XDG_CACHE_HOME=$WORK/xdg "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --compression xz -o "$WORK/o7" >"$WORK/sum2" 2>/dev/null
+grep -qx "  cache   1 of 1 blocks and payload chunks from the cache" "$WORK/sum2" || fail "cache line: $(cat "$WORK/sum2")"
+XDG_CACHE_HOME=$WORK/xdg "$SYSEXT_BUILD" --json build "$mf" --set root="$WORK/t" --set version=1 --no-elf-check \
+    -o "$WORK/o8" >"$WORK/build.json" 2>/dev/null
+python3 - "$WORK/build.json" <<'PY' || fail "build --json: $(cat "$WORK/build.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["elf_files_checked"] is None, j
+assert isinstance(j["block_cache"], dict) and "hits" in j["block_cache"], j
+assert j["extension_release"]["ID"] == "_any", j
+PY
+
 step "JSON: one key style (snake_case) in every command's output, absent values null"
 "$SYSEXT_BUILD" --json keygen -o "$WORK/keys" >"$WORK/keygen.json"
 mkdir "$WORK/p"
@@ -84,11 +101,12 @@ def keys(v):
     if isinstance(v, dict):
         for k, x in v.items():
             yield k
-            yield from keys(x)
+            if k != "extension_release": # os-release's KEYs: data, not our key style
+                yield from keys(x)
     elif isinstance(v, list):
         for x in v:
             yield from keys(x)
-for name in ("keygen", "sign", "verify", "elf"):
+for name in ("keygen", "sign", "verify", "elf", "build"):
     doc = json.load(open(f"{w}/{name}.json"))
     bad = [k for k in keys(doc) if not re.fullmatch(r"[a-z0-9_]+", k)]
     assert not bad, (name, bad)
