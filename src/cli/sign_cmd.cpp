@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
+#include "sysext/util/error.hpp"
 #include "sysext/util/reporter.hpp"
 #include "sysext/verity/signed_image.hpp"
 
@@ -17,7 +18,8 @@ struct SignOptions {
     std::string image;
     std::string key;
     std::string cert;
-    std::string ddi;
+    bool ddi = false;
+    std::string output; // --ddi: where the disk image goes (default: IMAGE itself)
     std::string arch;
     std::string salt;
     int passphrase_fd = -1;
@@ -32,9 +34,11 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
         signing::PrivateKey::load({o.key, o.passphrase_fd, o.passphrase_env, o.force_insecure_key});
     signing::Certificate cert = signing::Certificate::load(o.cert);
 
+    if (!o.output.empty() && !o.ddi)
+        throw_usage("-o/--output is for --ddi: sidecar files go next to IMAGE");
     verity::SignRequest req;
     req.image_path = o.image;
-    req.ddi_path = o.ddi;
+    req.ddi_path = o.ddi ? (o.output.empty() ? o.image : o.output) : "";
     req.arch = o.arch;
     req.salt_hex = o.salt;
     req.certificate_fingerprint = cert.fingerprint_sha256();
@@ -68,8 +72,11 @@ sysext::cli::CommandRegistration reg{
         sub->add_option("--key", o->key, "Private key: PEM file, or OpenSSL store URI (pkcs11:...)")
             ->required();
         sub->add_option("--cert", o->cert, "The key's X.509 certificate (PEM or DER)")->required();
-        sub->add_option("--ddi", o->ddi,
-                        "Write a GPT disk image here instead of sidecar files next to IMAGE");
+        sub->add_flag("--ddi", o->ddi,
+                      "Make a signed GPT disk image (root, root-verity, root-verity-sig) instead "
+                      "of sidecar files, as build --ddi does: IMAGE becomes it, or -o FILE");
+        sub->add_option("-o,--output", o->output,
+                        "With --ddi: write the disk image here and leave IMAGE as it is");
         sub->add_option("--arch", o->arch,
                         "Architecture of the disk image's partition types (default: the "
                         "image's ARCHITECTURE=)");

@@ -92,7 +92,7 @@ sidecars() { # sidecars DIR KEYDIR
 }
 ddi() { # ddi DIR KEYDIR
     mkdir -p "$1"
-    run "$1.log" "$SYSEXT_BUILD" sign "$v1" --key "$2/development.key" --cert "$2/development.crt" --ddi "$1/podman.raw"
+    run "$1.log" "$SYSEXT_BUILD" sign "$v1" --key "$2/development.key" --cert "$2/development.crt" --ddi -o "$1/podman.raw"
 }
 sidecars "$variants/sidecars" "$WORK/keys"
 ddi "$variants/ddi" "$WORK/keys"

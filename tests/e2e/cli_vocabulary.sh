@@ -94,6 +94,18 @@ mkdir "$WORK/p"
     --cert "$WORK/keys/development.crt" >"$WORK/sign.json"
 "$SYSEXT_BUILD" --json verify "$WORK/p/demo.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify.json"
 "$SYSEXT_BUILD" --json elf-check "$WORK/t" >"$WORK/elf.json" || true
+step "--ddi means the same in build and sign: the image becomes a signed disk image (or -o FILE)"
+mkdir "$WORK/inplace"
+"$SYSEXT_BUILD" -q pack "$WORK/t" -o "$WORK/inplace/demo.raw" --os-id _any --arch x86-64
+"$SYSEXT_BUILD" -q sign "$WORK/inplace/demo.raw" --ddi --key "$WORK/keys/development.key" \
+    --cert "$WORK/keys/development.crt"
+sfdisk --dump "$WORK/inplace/demo.raw" 2>/dev/null | grep -q "^label: gpt" || fail "sign --ddi did not make demo.raw a disk image"
+ls "$WORK/inplace" | grep -q verity && fail "sign --ddi wrote sidecars"
+"$SYSEXT_BUILD" -q verify "$WORK/inplace/demo.raw" --cert "$WORK/keys/development.crt" || fail "verify the disk image"
+expect_exit 2 "sysext-build: error: -o/--output is for --ddi: sidecar files go next to IMAGE" \
+    "$SYSEXT_BUILD" sign "$WORK/p/demo.raw" -o "$WORK/elsewhere.raw" --key "$WORK/keys/development.key" \
+    --cert "$WORK/keys/development.crt"
+
 python3 - "$WORK" <<'PY' || fail "JSON keys or absent values"
 import json, re, sys
 w = sys.argv[1]

@@ -162,7 +162,7 @@ expect_exit 4 "verity: no $stem.verity" "$SYSEXT_BUILD" inspect "$image"
 
 step "a disk image: partitions as sfdisk shows them, verity and signature checked"
 mkdir ddi
-"$SYSEXT_BUILD" -q sign "$image" --key keys/development.key --cert keys/development.crt --ddi ddi/e2e.raw
+"$SYSEXT_BUILD" -q sign "$image" --key keys/development.key --cert keys/development.crt --ddi -o ddi/e2e.raw
 "$SYSEXT_BUILD" --json inspect ddi/e2e.raw --cert keys/development.crt --list >ddi.json ||
     fail "disk image not ok: $(cat ddi.json)"
 sfdisk --json ddi/e2e.raw >layout.json

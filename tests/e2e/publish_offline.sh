@@ -38,7 +38,7 @@ for mode in sidecars ddi; do
         cp "$WORK/$mode-unsigned/my-files.raw" "$WORK/$mode-signed/"
         "$SYSEXT_BUILD" -q sign "$WORK/$mode-signed/my-files.raw" "${key[@]}"
     else
-        "$SYSEXT_BUILD" -q sign "$WORK/$mode-unsigned/my-files.raw" "${key[@]}" --ddi "$WORK/$mode-signed/my-files.raw"
+        "$SYSEXT_BUILD" -q sign "$WORK/$mode-unsigned/my-files.raw" "${key[@]}" --ddi -o "$WORK/$mode-signed/my-files.raw"
     fi
     "$SYSEXT_BUILD" -q publish "$WORK/$mode-signed/my-files.raw" "${pub[@]}" --cert "$WORK/keys/development.crt" \
         --lock "$WORK/$mode-unsigned/my-files.lock.json" --release-dir "$WORK/$mode-rel-offline"

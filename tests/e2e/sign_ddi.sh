@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sign --ddi writes a GPT disk image with usr, usr-verity and usr-verity-sig
+# sign --ddi -o writes a GPT disk image with usr, usr-verity and usr-verity-sig
 # partitions; sfdisk, veritysetup, openssl and systemd-dissect read it as such,
 # and two runs give identical bytes.
 source "$(dirname "$0")/lib/common.sh"
@@ -23,8 +23,8 @@ sign() { "$SYSEXT_BUILD" "$@" --key keys/development.key --cert keys/development
 
 step "sign --ddi, twice: identical disk images"
 mkdir a b
-sign --json sign src/demo.raw --ddi a/demo.raw >a.json
-sign -q sign src/demo.raw --ddi b/demo.raw
+sign --json sign src/demo.raw --ddi -o a/demo.raw >a.json
+sign -q sign src/demo.raw --ddi -o b/demo.raw
 cmp a/demo.raw b/demo.raw || fail "two disk images of the same input differ"
 root=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_hash"])' a.json)
 ls src/ | grep -q verity && fail "--ddi also wrote sidecar files"
@@ -136,17 +136,17 @@ grep -q "systemd-sysext cannot merge the image" inspect-usr.txt || fail "inspect
 
 step "architectures: from the release file, --arch, and mismatches"
 make_image other src arm64
-sign -q sign src/other.raw --ddi other.raw
+sign -q sign src/other.raw --ddi -o other.raw
 sfdisk --json other.raw | grep -qi '"type": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"' ||
     fail "arm64 image did not get the arm64 root type"
 mkdir c
 expect_fail "says ARCHITECTURE=arm64, but --arch is x86-64" \
-    sign sign src/other.raw --ddi c/other.raw --arch x86-64
+    sign sign src/other.raw --ddi -o c/other.raw --arch x86-64
 make_image any src _any
 expect_fail 'unknown architecture "x86_64" for a disk image (did you mean "x86-64"?)' \
-    sign sign src/any.raw --ddi c/any.raw --arch x86_64
-expect_fail "names no architecture; pass --arch" sign sign src/any.raw --ddi c/any.raw
+    sign sign src/any.raw --ddi -o c/any.raw --arch x86_64
+expect_fail "names no architecture; pass --arch" sign sign src/any.raw --ddi -o c/any.raw
 expect_fail "no usr/lib/extension-release.d/extension-release.renamed" \
-    sign sign src/demo.raw --ddi c/renamed.raw
+    sign sign src/demo.raw --ddi -o c/renamed.raw
 [ -z "$(ls -A c)" ] || fail "a failed sign left files behind: $(ls -A c)"
 echo PASS

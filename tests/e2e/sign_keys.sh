@@ -79,12 +79,12 @@ run keygen -o other
 expect_fail "other/development.crt: certificate does not belong to" "$SYSEXT_BUILD" sign \
     img/demo.raw --key keys/development.key --cert other/development.crt
 expect_fail "does not belong to" "$SYSEXT_BUILD" sign img/demo.raw \
-    --key keys/development.key --cert other/development.crt --ddi ddi/demo.raw
+    --key keys/development.key --cert other/development.crt --ddi -o ddi/demo.raw
 no_signed_output "mismatched certificate"
 
 step "the private key appears in no output and no log"
 run sign img/demo.raw --key keys/development.key --cert keys/development.crt
-run --json sign img/demo.raw --key keys/development.key --cert keys/development.crt --ddi ddi/demo.raw
+run --json sign img/demo.raw --key keys/development.key --cert keys/development.crt --ddi -o ddi/demo.raw
 run -v verify ddi/demo.raw --cert keys/development.crt
 run --json verify img/demo.raw --cert keys/development.crt
 SIGN_PASS=wrong expect_fail "" "$SYSEXT_BUILD" -v sign img/demo.raw --key enc.key \

@@ -25,7 +25,7 @@ assert d["mounts"][0]["verity"] == "external" and d["useSystemExtension"], d' ||
 
 step "the disk image takes the architecture from the packed release file"
 "$SYSEXT_BUILD" --json sign out/hello.raw --key keys/development.key --cert keys/development.crt \
-    --ddi ddi/hello.raw >sign.json
+    --ddi -o ddi/hello.raw >sign.json
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["architecture"] == "arm64"' sign.json ||
     fail "unexpected architecture: $(cat sign.json)"
 "$SYSEXT_BUILD" -q verify ddi/hello.raw --cert keys/development.crt || fail "verify of the disk failed"

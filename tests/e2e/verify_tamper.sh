@@ -17,7 +17,7 @@ truncate -s %4096 a/demo.raw
 "$SYSEXT_BUILD" -q keygen -o other
 "$SYSEXT_BUILD" -q sign a/demo.raw --key keys/development.key --cert keys/development.crt
 "$SYSEXT_BUILD" -q sign a/demo.raw --key keys/development.key --cert keys/development.crt \
-    --ddi ddi/demo.raw
+    --ddi -o ddi/demo.raw
 "$SYSEXT_BUILD" -q verify a/demo.raw --cert keys/development.crt || fail "untouched image fails"
 "$SYSEXT_BUILD" -q verify ddi/demo.raw --cert keys/development.crt || fail "untouched disk fails"
 
