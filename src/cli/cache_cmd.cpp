@@ -58,7 +58,7 @@ void run_stats(const CacheFlags& f, const GlobalOptions& g) {
 
 void run_prune(const CacheFlags& f, const GlobalOptions& g) {
     const std::string dir = cache_dir(f);
-    const uint64_t bound = parse_size(f.max_size, "--max-size");
+    const uint64_t bound = parse_size(f.max_size, "--cache-max-size");
     const PruneResult r = prune_block_cache(dir, bound);
     if (g.json) {
         nlohmann::json j = {{"dir", dir},
@@ -91,7 +91,7 @@ static CommandRegistration reg{
 
         CLI::App* prune = cache->add_subcommand(
             "prune", "Remove least recently used entries until the cache fits the size");
-        prune->add_option("--max-size", flags->max_size,
+        prune->add_option("--cache-max-size", flags->max_size,
                           "The size to fit, e.g. 2G or 0 (default 4G)");
         prune->add_option("--cache-dir", flags->dir, "The cache directory");
         prune->callback([flags, &g] { run_prune(*flags, g); });

@@ -75,7 +75,7 @@ const std::string& checked_arch(const std::string& arch) {
 
 void run(const FetchDebOptions& o, const GlobalOptions& g) {
     StderrReporter reporter(g.quiet, g.verbose);
-    source::Fetcher fetcher({o.cache_dir, parse_size(o.max_size, "--max-size"), &reporter});
+    source::Fetcher fetcher({o.cache_dir, parse_size(o.max_size, "--max-download-size"), &reporter});
 
     source::DebFetchResult result;
     if (!o.from_lock.empty()) {
@@ -159,7 +159,7 @@ static CommandRegistration reg{
         cmd->add_option(
             "--download-cache", opts->cache_dir,
             "Download cache directory (default $XDG_CACHE_HOME/sysext-build/downloads)");
-        cmd->add_option("--max-size", opts->max_size, "Refuse any download larger than this")
+        cmd->add_option("--max-download-size", opts->max_size, "Refuse any download larger than this")
             ->capture_default_str();
         cmd->add_flag("--with-depends", opts->with_depends,
                       "Also fetch the packages they depend on that the base system lacks");

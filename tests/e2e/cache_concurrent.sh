@@ -32,7 +32,7 @@ done
 
 step "packs while another process keeps pruning the cache to nothing"
 touch pruning
-(while [ -e pruning ]; do "$SYSEXT_BUILD" cache prune --cache-dir cache --max-size 0 >/dev/null || exit 1; done) &
+(while [ -e pruning ]; do "$SYSEXT_BUILD" cache prune --cache-dir cache --cache-max-size 0 >/dev/null || exit 1; done) &
 pruner=$!
 for i in 1 2 3; do
     "$SYSEXT_BUILD" pack tree -o pruned/e2e.raw "${flags[@]}" --cache-dir cache >/dev/null

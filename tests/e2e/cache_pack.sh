@@ -3,7 +3,7 @@
 # cache, a warm one, and one whose entries were damaged (a flipped byte, a
 # truncation, another entry's bytes) gives the same bytes, and unsquashfs
 # extracts the tree unchanged. The cache is on by default under XDG_CACHE_HOME;
-# `cache stats --json` and `cache prune --max-size` judged with python3 and du.
+# `cache stats --json` and `cache prune --cache-max-size` judged with python3 and du.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
 require_tool cmp unsquashfs /usr/bin/python3 diff
@@ -94,7 +94,7 @@ pack8 level8 cache
     fail "zstd:11 reused zstd:12 entries: $(cat level8.json)"
 cmp level8-alone/e2e.raw level8/e2e.raw || fail "zstd:11 packs differ"
 
-step "cache stats --json, cache prune --max-size"
+step "cache stats --json, cache prune --cache-max-size"
 "$SYSEXT_BUILD" --json cache stats --cache-dir cache >stats.json
 entries_now=$(field stats.json "d['entries']")
 bytes_now=$(field stats.json "d['bytes']")
@@ -102,7 +102,7 @@ bytes_now=$(field stats.json "d['bytes']")
 [ "$bytes_now" = "$(find cache -type f -name '[0-9a-f]*' -printf '%s\n' | awk '{s+=$1} END {print s}')" ] ||
     fail "stats: wrong byte count"
 bound=$((bytes_now / 3))
-"$SYSEXT_BUILD" --json cache prune --cache-dir cache --max-size "$bound" >prune.json
+"$SYSEXT_BUILD" --json cache prune --cache-dir cache --cache-max-size "$bound" >prune.json
 left=$(find cache -type f -name '[0-9a-f]*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
 [ "$left" -le "$bound" ] || fail "prune left $left bytes, bound $bound"
 [ "$left" -gt 0 ] || fail "prune removed everything for a bound of $bound"

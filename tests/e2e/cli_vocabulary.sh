@@ -33,6 +33,18 @@ for c in build pack sign verify inspect publish fetch-deb elf-check "payload cre
     ! printf '%s\n' "$positionals" | grep -q '[a-z]' || fail "help $c: $usage"
 done
 
+step "one name per setting: --download-cache, --cache-max-size, --max-download-size"
+for c in build fetch-deb; do
+    "$SYSEXT_BUILD" help $c | grep -q -- "--download-cache" || fail "help $c lacks --download-cache"
+done
+for c in build pack "cache prune"; do
+    "$SYSEXT_BUILD" help $c | grep -q -- "--cache-max-size" || fail "help $c lacks --cache-max-size"
+done
+"$SYSEXT_BUILD" help fetch-deb | grep -q -- "--max-download-size" || fail "help fetch-deb lacks --max-download-size"
+for c in "cache prune" fetch-deb build pack; do
+    if "$SYSEXT_BUILD" help $c | grep -q -- "--max-size "; then fail "help $c: a bare --max-size is left"; fi
+done
+
 step "--quiet: no warnings"
 "$SYSEXT_BUILD" build "$SOURCE_DIR/profiles/my-files.json" --set root="$WORK/t" --set version=1 -o "$WORK/o1" \
     2>"$WORK/loud" >/dev/null

@@ -175,9 +175,9 @@ expect_fail "$MIRROR_URL/pool/main/l/libbar/libbar_2.0-1_all.deb: download faile
     "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t7" -o "$WORK/x" libbar
 big_size=$(packages_field amd64 bigpkg 1.0-1 Size)
 expect_fail "bigpkg_1.0-1_amd64.deb: its size of $big_size bytes is above the limit of 100000" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t8" --max-size 100000 -o "$WORK/x" bigpkg
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t8" --max-download-size 100000 -o "$WORK/x" bigpkg
 # A server sending more than the limit is cut off, whatever the index says.
 cp "$MIRROR_DIR/pool/main/b/bigpkg/bigpkg_1.0-1_amd64.deb" "$MIRROR_DIR/pool/main/l/libbar/libbar_2.0-1_all.deb"
 expect_fail "libbar_2.0-1_all.deb: larger than the limit of 100000 bytes" \
-    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t9" --max-size 100000 -o "$WORK/x" libbar
+    "$SYSEXT_BUILD" fetch-deb "${base[@]}" --download-cache "$WORK/cache-t9" --max-download-size 100000 -o "$WORK/x" libbar
 echo "PASS"
