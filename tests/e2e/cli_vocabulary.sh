@@ -35,14 +35,14 @@ done
 
 step "one name per setting: --download-cache, --cache-max-size, --max-download-size"
 for c in build fetch-deb; do
-    "$SYSEXT_BUILD" help $c | grep -q -- "--download-cache" || fail "help $c lacks --download-cache"
+    "$SYSEXT_BUILD" help $c | grep -- "--download-cache" >/dev/null || fail "help $c lacks --download-cache"
 done
 for c in build pack "cache prune"; do
-    "$SYSEXT_BUILD" help $c | grep -q -- "--cache-max-size" || fail "help $c lacks --cache-max-size"
+    "$SYSEXT_BUILD" help $c | grep -- "--cache-max-size" >/dev/null || fail "help $c lacks --cache-max-size"
 done
-"$SYSEXT_BUILD" help fetch-deb | grep -q -- "--max-download-size" || fail "help fetch-deb lacks --max-download-size"
+"$SYSEXT_BUILD" help fetch-deb | grep -- "--max-download-size" >/dev/null || fail "help fetch-deb lacks --max-download-size"
 for c in "cache prune" fetch-deb build pack; do
-    if "$SYSEXT_BUILD" help $c | grep -q -- "--max-size "; then fail "help $c: a bare --max-size is left"; fi
+    if "$SYSEXT_BUILD" help $c | grep -- "--max-size " >/dev/null; then fail "help $c: a bare --max-size is left"; fi
 done
 
 step "--quiet: no warnings"
@@ -106,6 +106,11 @@ mkdir "$WORK/p"
     --cert "$WORK/keys/development.crt" >"$WORK/sign.json"
 "$SYSEXT_BUILD" --json verify "$WORK/p/demo.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify.json"
 "$SYSEXT_BUILD" --json elf-check "$WORK/t" >"$WORK/elf.json" || true
+"$SYSEXT_BUILD" --json inspect "$WORK/p/demo.raw" >"$WORK/inspect.json" || true
+mkdir -p "$WORK/norel"
+"$SYSEXT_BUILD" -q pack "$WORK/t" -o "$WORK/norel/other.raw" --name other --os-id _any
+mv "$WORK/norel/other.raw" "$WORK/norel/renamed.raw"
+"$SYSEXT_BUILD" --json inspect "$WORK/norel/renamed.raw" >"$WORK/inspect-norel.json" || true
 step "--ddi means the same in build and sign: the image becomes a signed disk image (or -o FILE)"
 mkdir "$WORK/inplace"
 "$SYSEXT_BUILD" -q pack "$WORK/t" -o "$WORK/inplace/demo.raw" --os-id _any --arch x86-64
@@ -125,17 +130,21 @@ def keys(v):
     if isinstance(v, dict):
         for k, x in v.items():
             yield k
-            if k != "extension_release": # os-release's KEYs: data, not our key style
+            if k not in ("extension_release", "release", "fields"): # os-release KEYs: data
                 yield from keys(x)
     elif isinstance(v, list):
         for x in v:
             yield from keys(x)
-for name in ("keygen", "sign", "verify", "elf", "build"):
+for name in ("keygen", "sign", "verify", "elf", "build", "inspect"):
     doc = json.load(open(f"{w}/{name}.json"))
     bad = [k for k in keys(doc) if not re.fullmatch(r"[a-z0-9_]+", k)]
     assert not bad, (name, bad)
 sign = json.load(open(f"{w}/sign.json"))
 assert "architecture" in sign and sign["architecture"] is None, sign  # an _any image names none
+# An unsigned image names no root hash or signer.
+norel = json.load(open(f"{w}/inspect-norel.json"))
+assert norel["verity"]["root_hash"] is None and norel["signature"]["subject"] is None, norel
+assert norel["signature"]["fingerprint"] is None, norel
 verify = json.load(open(f"{w}/verify.json"))
 assert verify["release_file"] == "extension-release.demo" and len(verify["root_hash"]) == 64, verify
 PY

@@ -55,6 +55,11 @@ std::string block_size(uint32_t bytes) {
     return std::to_string(bytes) + " bytes";
 }
 
+// Absent values are null in JSON, never "".
+nlohmann::json or_null(const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
 } // namespace
 
 nlohmann::json to_json(const Inspection& r, size_t largest) {
@@ -69,8 +74,8 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
     }
     j["image_name"] = r.image_name;
     const ReleaseFile* release = chosen_release(r);
-    j["release"] = release ? nlohmann::json(release->fields) : nlohmann::json::object();
-    j["release_file"] = release ? release->name : "";
+    j["release"] = release ? nlohmann::json(release->fields) : nlohmann::json(nullptr);
+    j["release_file"] = release ? nlohmann::json(release->name) : nlohmann::json(nullptr);
     nlohmann::json files = nlohmann::json::array();
     for (const auto& f : r.releases)
         files.push_back(
@@ -78,12 +83,12 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
     j["release_files"] = files;
     j["contents"] = r.contents_read ? contents_summary(r, largest) : nlohmann::json(nullptr);
     j["verity"] = {{"status", r.verity.status},
-                   {"root_hash", r.verity.root_hash},
-                   {"detail", r.verity.detail}};
+                   {"root_hash", or_null(r.verity.root_hash)},
+                   {"detail", or_null(r.verity.detail)}};
     j["signature"] = {{"status", r.signature.status},
-                      {"subject", r.signature.subject},
-                      {"fingerprint", r.signature.fingerprint},
-                      {"detail", r.signature.detail}};
+                      {"subject", or_null(r.signature.subject)},
+                      {"fingerprint", or_null(r.signature.fingerprint)},
+                      {"detail", or_null(r.signature.detail)}};
     if (r.host_checked)
         j["host"] = {{"architecture", r.host_arch},
                      {"accepted", r.host.accepted},
