@@ -5,10 +5,28 @@
 # packed and read back by unsquashfs and our own inspect; a profile path with a
 # NUL byte, a profile nested 40,000 deep and a number like 1e999 are input
 # errors (exit 3), not a crash or gigabytes; signature sidecars that are a link
-# to /dev/zero or a FIFO are refused at once (exit 4), not read forever.
+# to /dev/zero or a FIFO are refused at once (exit 4), not read forever. Each
+# refusal's peak memory is measured (GNU time) and must stay under 128 MB; the
+# figures go to build/reports/pack-limits.txt.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/build_env.sh"
-require_tool python3 unsquashfs timeout
+require_tool python3 unsquashfs timeout /usr/bin/time
+report_dir=$SOURCE_DIR/build/reports
+mkdir -p "$report_dir"
+report=$report_dir/pack-limits.txt
+: >"$report"
+
+# bounded NAME COMMAND...: runs COMMAND (20 s at most; output in $WORK/err), sets
+# rc, and records its peak memory, which must stay under 128 MB.
+bounded() {
+    local name=$1 kb
+    shift
+    rc=0
+    timeout 20 /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/err" 2>&1 || rc=$?
+    kb=$(tail -1 "$WORK/rss")
+    echo "$name: exit $rc, peak RSS $((kb / 1024)) MB" | tee -a "$report"
+    [ "$kb" -lt $((128 * 1024)) ] || fail "$name: peak RSS $kb kB, more than 128 MB"
+}
 
 python3 - "$WORK" <<'PY'
 import io, sys, tarfile
@@ -42,8 +60,7 @@ PY
 for t in deep10k deep100k; do
     step "$t.tar: refused at once, exit 3, the limit named"
     cp "$WORK/$t.tar" "$WORK/deep.tar"
-    rc=0
-    timeout 20 "$SYSEXT_BUILD" pack "$WORK/deep.tar" -o "$WORK/deep.raw" >"$WORK/err" 2>&1 || rc=$?
+    bounded "$t.tar" "$SYSEXT_BUILD" pack "$WORK/deep.tar" -o "$WORK/deep.raw"
     [ "$rc" = 3 ] || fail "$t: exit $rc, not 3: $(head -c 600 "$WORK/err")"
     grep -q "the limit is 4095" "$WORK/err" || fail "$t: the limit is not named: $(head -c 600 "$WORK/err")"
     [ ! -e "$WORK/deep.raw" ] || fail "$t: an image was written"
@@ -64,18 +81,15 @@ cat >"$WORK/p/nul.json" <<'JSON'
   "files": [{"path": "usr/share/\u0000x", "lines": ["a"]}]
 }
 JSON
-rc=0
-timeout 20 "$SYSEXT_BUILD" build "$WORK/p/nul.json" --set version=1 -o "$WORK/nul-out" >"$WORK/err" 2>&1 || rc=$?
+bounded "profile path with NUL" "$SYSEXT_BUILD" build "$WORK/p/nul.json" --set version=1 -o "$WORK/nul-out"
 [ "$rc" = 3 ] || fail "NUL in a profile path: exit $rc, not 3: $(cat "$WORK/err")"
 grep -q "NUL" "$WORK/err" || fail "the NUL byte is not named: $(cat "$WORK/err")"
 step "a profile nested 40,000 deep, and 1e999: exit 3 at once"
 python3 -c 'print("{\"name\": \"x\", \"v\": " + "[" * 40000 + "]" * 40000 + "}")' >"$WORK/p/deep.json"
-rc=0
-timeout 20 "$SYSEXT_BUILD" build "$WORK/p/deep.json" -o "$WORK/x" >"$WORK/err" 2>&1 || rc=$?
+bounded "profile nested 40,000 deep" "$SYSEXT_BUILD" build "$WORK/p/deep.json" -o "$WORK/x"
 [ "$rc" = 3 ] && grep -q "nested deeper than 32 levels" "$WORK/err" || fail "deep profile: exit $rc: $(cat "$WORK/err")"
 printf '{"name": "x", "v": 1e999}' >"$WORK/p/big.json"
-rc=0
-"$SYSEXT_BUILD" build "$WORK/p/big.json" -o "$WORK/x" >"$WORK/err" 2>&1 || rc=$?
+bounded "profile number 1e999" "$SYSEXT_BUILD" build "$WORK/p/big.json" -o "$WORK/x"
 [ "$rc" = 3 ] && grep -q "1e999" "$WORK/err" || fail "1e999: exit $rc: $(cat "$WORK/err")"
 
 step "sidecars that never end or never come: refused at once"
@@ -85,12 +99,10 @@ mkdir -p "$WORK/s"
 "$SYSEXT_BUILD" -q sign "$WORK/s/longest.raw" --key "$WORK/keys/development.key" --cert "$WORK/keys/development.crt"
 rm "$WORK/s/longest.roothash"
 ln -s /dev/zero "$WORK/s/longest.roothash"
-rc=0
-timeout 20 "$SYSEXT_BUILD" verify "$WORK/s/longest.raw" --cert "$WORK/keys/development.crt" >"$WORK/err" 2>&1 || rc=$?
+bounded ".roothash a link to /dev/zero" "$SYSEXT_BUILD" verify "$WORK/s/longest.raw" --cert "$WORK/keys/development.crt"
 [ "$rc" = 4 ] && grep -q "longest.roothash: not a regular file" "$WORK/err" || fail "/dev/zero .roothash: exit $rc: $(cat "$WORK/err")"
 rm "$WORK/s/longest.roothash.p7s"
 mkfifo "$WORK/s/longest.roothash.p7s"
-rc=0
-timeout 20 "$SYSEXT_BUILD" inspect "$WORK/s/longest.raw" >"$WORK/err" 2>&1 || rc=$?
+bounded ".roothash.p7s a FIFO" "$SYSEXT_BUILD" inspect "$WORK/s/longest.raw"
 [ "$rc" = 4 ] && grep -q "not a regular file" "$WORK/err" || fail "FIFO .roothash.p7s: exit $rc: $(cat "$WORK/err")"
 echo PASS
