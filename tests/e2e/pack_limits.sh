@@ -105,4 +105,9 @@ rm "$WORK/s/longest.roothash.p7s"
 mkfifo "$WORK/s/longest.roothash.p7s"
 bounded ".roothash.p7s a FIFO" "$SYSEXT_BUILD" inspect "$WORK/s/longest.raw"
 [ "$rc" = 4 ] && grep -q "not a regular file" "$WORK/err" || fail "FIFO .roothash.p7s: exit $rc: $(cat "$WORK/err")"
+step "a payload whose header announces a 4 GiB manifest: refused unread"
+python3 -c 'import struct, sys; open(sys.argv[1], "wb").write(b"CrAU" + struct.pack(">QQ", 1, 1 << 32) + b"x" * 100)' \
+    "$WORK/huge.gz"
+bounded "payload announcing a 4 GiB manifest" "$SYSEXT_BUILD" payload inspect "$WORK/huge.gz"
+[ "$rc" = 4 ] && grep -q "announces a 4294967296 bytes manifest" "$WORK/err" || fail "4 GiB manifest: exit $rc: $(cat "$WORK/err")"
 echo PASS
