@@ -32,6 +32,10 @@ struct VerifyOptions {
     std::span<const signing::PublicKey> public_keys; // each must verify a signature
     std::optional<sysext::Digest> file_sha256;        // as an update server announces it
     std::string extract;                              // write the rebuilt image here if set
+    // Every check a host makes but the signatures' keys (no keys needed): what
+    // `inspect` runs without --public-key. An unsigned payload (room reserved
+    // for signatures) passes it; VerifyResult::unsigned_payload says so.
+    bool structure_only = false;
 };
 
 struct SignatureMatch {
@@ -40,6 +44,7 @@ struct SignatureMatch {
 };
 
 struct VerifyResult {
+    bool unsigned_payload = false; // structure_only: the signature room holds no signatures yet
     uint64_t payload_size = 0;
     uint64_t image_size = 0;
     sysext::Digest image_hash{};

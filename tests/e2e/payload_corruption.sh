@@ -70,6 +70,20 @@ sort trunc-checks.log | uniq -c
 grep -qx "header" trunc-checks.log || fail "a payload shorter than its header must fail the header check"
 grep -qx "file size" trunc-checks.log || fail "a payload cut in its signatures must fail the file size check"
 
+step "inspect without keys: every truncated payload is refused, as a host refuses it"
+for len in 0 3 12 19 20 $((manifest_end - 1)) $manifest_end $((manifest_end + 5000)) \
+    $((sig_start - 1)) $sig_start $((size - 1)); do
+    head -c "$len" good.gz >trunc.gz
+    rc=0
+    "$SYSEXT_BUILD" inspect trunc.gz >inspect.out 2>&1 || rc=$?
+    # 3: not a payload at all (too short for its magic); 4: a payload that fails a check.
+    [ "$rc" = 3 ] || [ "$rc" = 4 ] || fail "inspect called a payload cut at $len bytes fine: $(cat inspect.out)"
+done
+head -c "$sig_start" good.gz >nosig.gz
+expect_exit 4 "payload: unsigned: a host refuses it until signatures are attached" \
+    "$SYSEXT_BUILD" inspect nosig.gz
+"$SYSEXT_BUILD" inspect good.gz >/dev/null || fail "inspect refuses the intact payload without keys"
+
 step "a wrong key"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k3.pem 2>/dev/null
 openssl pkey -in k3.pem -pubout -out k3.pub
