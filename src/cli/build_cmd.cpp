@@ -185,6 +185,9 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
     TerminalReporter reporter(global.quiet || global.json);
     if (!a.base_url.empty() && a.release_dir.empty())
         throw_usage("--base-url: only meaningful with --release-dir");
+    if (a.arch == "_any" && !a.release_dir.empty())
+        throw_usage("--release-dir: releases are named NAME-VERSION-ARCH for systemd-sysupdate; "
+                    "publish an --arch _any image under each architecture with publish --arch");
     publish::check_base_url(a.base_url); // before the build, not after it
     if (a.gpg.enabled() && a.release_dir.empty())
         throw_usage("--gpg-key: only meaningful with --release-dir");
@@ -273,7 +276,9 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
     cmd->add_option("--version", a->version,
                     "Version of the main package: 5.x, 5.4.x, 5.4.2 or latest (default)");
     cmd->add_option("-t,--target", a->target, "The profile's target (default: its default_target)");
-    cmd->add_option("--arch", a->arch, "Architecture, systemd's names: x86-64 (default), arm64");
+    cmd->add_option("--arch", a->arch,
+                    "Architecture, systemd's names: x86-64 (default), arm64, ...; _any for "
+                    "scripts and data (no ARCHITECTURE=, no ELF files)");
     cmd->add_option("-o,--output", a->output, "Output directory (default: out)");
     cmd->add_option("--revision", a->revision,
                     "Release N of the same upstream version (VERSION-rN), e.g. after a carried "

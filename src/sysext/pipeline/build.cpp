@@ -16,6 +16,7 @@
 #include "sysext/util/cleanup.hpp"
 #include "sysext/verity/signed_image.hpp"
 #include "sysext/util/error.hpp"
+#include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
 #include "sysext/validate/elf.hpp"
@@ -24,7 +25,9 @@
 #include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace sysext::pipeline {
 
@@ -255,6 +258,10 @@ void add_source(Context& ctx, const profile::SourceSpec& s, size_t number, tree:
                                                     : ctx.options.mirror;
             req.suite = profile::expand(s.suite, ctx.vars, s.origin);
             req.components = s.components;
+            if (ctx.options.architecture == "_any")
+                throw_usage(s.origin.str() + ": a debian source needs an architecture; --arch _any "
+                                             "is for architecture-independent content (directories, "
+                                             "archives of scripts and data)");
             req.architecture = ctx.vars.at("debian_arch");
             req.keyring = ctx.options.keyring;
             req.with_depends = s.with_dependencies;
@@ -339,7 +346,8 @@ release::Fields release_fields(const Context& ctx) {
     std::map<std::string, std::string> kv = ctx.profile.release;
     for (const auto& [k, v] : ctx.target.release)
         kv[k] = v;
-    if (!kv.count("ARCHITECTURE"))
+    // --arch _any: no ARCHITECTURE=, which systemd reads as any architecture.
+    if (!kv.count("ARCHITECTURE") && ctx.options.architecture != "_any")
         kv["ARCHITECTURE"] = ctx.options.architecture;
     for (auto& [key, value] : kv)
         value = profile::expand(value, ctx.vars, ctx.target.origin);
@@ -350,6 +358,28 @@ release::Fields release_fields(const Context& ctx) {
 // in the extension or the target base system.
 void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r, bool any_host) {
     const BuildOptions& o = ctx.options;
+    // An image for any architecture holds no machine code (scripts and data only),
+    // checked whatever --no-elf-check says: no host would run it.
+    if (o.architecture == "_any") {
+        std::vector<std::string> problems;
+        tree.walk([&](const tree::Node& n) {
+            if (!n.is_file() || n.content.size < 4)
+                return;
+            char magic[4] = {};
+            if (n.content.kind == tree::Content::Kind::Inline && n.content.bytes)
+                std::memcpy(magic, n.content.bytes->data(), 4);
+            else if (n.content.kind == tree::Content::Kind::Disk) {
+                Fd fd = open_or_throw(n.content.disk_path, O_RDONLY | O_CLOEXEC);
+                if (::pread(fd.get(), magic, 4, 0) != 4)
+                    return;
+            }
+            if (std::memcmp(magic, "\x7f" "ELF", 4) == 0)
+                problems.push_back(n.path() + ": an ELF file in an image for any architecture "
+                                              "(--arch _any); build it for each architecture");
+        });
+        if (!problems.empty())
+            throw MultiError(ErrorKind::Input, std::move(problems));
+    }
     if (!o.elf_check)
         return;
     validate::ElfCheckOptions eo;
@@ -474,7 +504,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         throw_usage("--target: " + quote(target_name) + " is not a target of " + o.profile + " (" + names + ")");
     }
     const profile::TargetSpec& target = tit->second;
-    if (!release::known_architecture(o.architecture) || o.architecture == "_any") {
+    if (!release::known_architecture(o.architecture)) {
         std::string hint = release::architecture_hint(o.architecture);
         throw_usage("--arch: unknown architecture " + quote(o.architecture) +
                     (hint.empty() ? "" : " (did you mean " + quote(hint) + "?)") +
@@ -516,6 +546,9 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         payload_keys.push_back(signing::PrivateKey::load(key_spec(k)));
     const std::vector<size_t> payload_room = payload::rsa2048_signature_sizes(o.payload_signatures);
 
+    if (o.architecture == "_any" && o.ddi)
+        throw_usage("--ddi: a disk image's partition types name an architecture; an image for "
+                    "any architecture (--arch _any) is signed with sidecar files");
     if (o.ddi && !key)
         throw_usage("--ddi needs --key and --cert");
 
