@@ -213,7 +213,12 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
                             {"root_hash", r.root_hash}, {"signed_outputs", r.signed_outputs},
                             {"payload", r.payload}, {"payload_hash_file", r.payload_hash_file},
                             {"extension_release", release::parse(r.release_text, "extension-release")},
-                            {"left_out_recommends", r.left_out_recommends}};
+                            {"left_out_recommends", r.left_out_recommends},
+                            {"host_listing", r.host_listing.empty() ? nlohmann::json(nullptr)
+                                                                    : nlohmann::json(r.host_listing)},
+                            {"host_overlays", r.host_listing.empty()
+                                                  ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(r.host_overlays)}};
         if (published) {
             nlohmann::json files = nlohmann::json::array();
             for (const auto& f : published->files)
@@ -238,6 +243,9 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
         std::cout << "  ELF check skipped (--no-elf-check)\n";
     else
         std::cout << "  checked " << r.elf_checked << " ELF files\n";
+    if (!r.host_listing.empty())
+        std::cout << "  host    " << r.host_overlays.size() << " files replace the host's ("
+                  << r.host_listing << ")\n";
     if (cache) {
         const BlockCacheCounters c = cache->counters();
         std::cout << "  cache   " << c.hits << " of " << c.hits + c.misses

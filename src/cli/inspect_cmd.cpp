@@ -93,6 +93,9 @@ sysext::cli::CommandRegistration reg{
         sub->add_option("--os-release", f->options.os_release,
                         "A host's os-release file: report whether systemd-sysext on that host "
                         "would merge the image, and if not why (exit 4)");
+        sub->add_option("--host-files", f->options.host_files,
+                        "A listing of a typical host's files (profiles/base/*.files): name the "
+                        "image's files that would replace the host's while merged");
         sub->add_option("--host-arch", f->options.host_arch,
                         "The host's architecture for --os-release (default: this machine's)");
         sub->add_option(

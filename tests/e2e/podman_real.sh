@@ -12,6 +12,9 @@ out=$WORK/out
 step "build the podman extension"
 "$SYSEXT_BUILD" podman --version 5.x -o "$out" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "build"; }
 grep -q "^built podman 5\." "$WORK/build.log" || fail "summary does not name podman 5: $(cat "$WORK/build.log")"
+# What it replaces on a standard Debian 13 host is counted (and named in a warning).
+grep -q "^  host    [0-9]* files replace the host's (.*debian-13-standard-amd64.files)$" "$WORK/build.log" ||
+    fail "summary does not count the host's files the image replaces: $(cat "$WORK/build.log")"
 [ -f "$out/podman.raw" ] && [ -f "$out/podman.lock.json" ] || fail "image or lock file missing"
 
 step "the image holds every component at its path"

@@ -4,6 +4,7 @@
 
 #include "payload/describe.hpp"
 #include "payload/verifier.hpp"
+#include "sysext/validate/host_overlay.hpp"
 #include "signing/key.hpp"
 #include "sysext/ddi/gpt.hpp"
 #include "sysext/inspect/contents.hpp"
@@ -233,6 +234,18 @@ Inspection inspect(const InspectOptions& o) {
     }
     if (!o.os_release.empty())
         match_host(r, o);
+    if (!o.host_files.empty() && r.contents_read) {
+        std::vector<std::string> paths;
+        for (const auto& e : r.listing.entries)
+            if (e.type != 'd')
+                paths.push_back(e.path);
+        validate::HostOverlay overlay =
+            validate::host_overlay(paths, validate::read_host_listing(o.host_files));
+        r.overlays_checked = true;
+        r.host_overlays = overlay.files;
+        if (std::string text = validate::describe(overlay, o.host_files); !text.empty())
+            r.notes.push_back("the image " + text);
+    }
     return r;
 }
 

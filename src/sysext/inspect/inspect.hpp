@@ -36,6 +36,9 @@ struct InspectOptions {
     std::string os_release;
     std::string host_arch;
     std::string scope = "system";
+    // A listing of a typical host's files (profiles/base/*.files): report the
+    // image's files it names, which replace the host's while merged.
+    std::string host_files;
 };
 
 struct ReleaseFile {
@@ -69,6 +72,9 @@ struct Inspection {
     SignatureStatus signature;
     // With InspectOptions::os_release: would that host merge the image, and why.
     bool host_checked = false;
+    // With InspectOptions::host_files: the image's files that listing names.
+    bool overlays_checked = false;
+    std::vector<std::string> host_overlays;
     std::string host_arch;
     release::HostMatch host;
     // Payloads: describe's data; "verification" added when a key was given.

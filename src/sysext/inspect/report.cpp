@@ -89,6 +89,8 @@ nlohmann::json to_json(const Inspection& r, size_t largest) {
                       {"subject", or_null(r.signature.subject)},
                       {"fingerprint", or_null(r.signature.fingerprint)},
                       {"detail", or_null(r.signature.detail)}};
+    if (r.overlays_checked)
+        j["host_overlays"] = r.host_overlays;
     if (r.host_checked)
         j["host"] = {{"architecture", r.host_arch},
                      {"accepted", r.host.accepted},

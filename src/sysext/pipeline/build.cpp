@@ -20,6 +20,7 @@
 #include "sysext/util/sha256.hpp"
 #include "sysext/util/strings.hpp"
 #include "sysext/validate/elf.hpp"
+#include "sysext/validate/host_overlay.hpp"
 #include "sysext/validate/validate.hpp"
 
 #include <cctype>
@@ -422,6 +423,32 @@ void check_binaries(Context& ctx, const tree::Tree& tree, BuildResult& r, bool a
         throw MultiError(ErrorKind::Input, std::move(report.problems));
 }
 
+// The image's files a typical host of the target has too (the target's
+// "host_files"): a warning naming them, and the list in the result.
+void report_host_overlays(Context& ctx, const tree::Tree& tree, BuildResult& r) {
+    if (ctx.target.host_files.empty())
+        return;
+    r.host_listing = relative_to(ctx.profile.dir(), profile::expand(ctx.target.host_files, ctx.vars,
+                                                                      ctx.target.origin));
+    struct stat st;
+    if (::stat(r.host_listing.c_str(), &st) != 0) {
+        ctx.reporter.warn("files replacing the host's not checked: no host listing " +
+                          r.host_listing);
+        r.host_listing.clear();
+        return;
+    }
+    std::vector<std::string> paths;
+    tree.walk([&](const tree::Node& n) {
+        if (!n.is_dir() && n.parent)
+            paths.push_back(n.path());
+    });
+    validate::HostOverlay overlay =
+        validate::host_overlay(paths, validate::read_host_listing(r.host_listing));
+    r.host_overlays = overlay.files;
+    if (std::string text = validate::describe(overlay, r.host_listing); !text.empty())
+        ctx.reporter.warn("the image " + text);
+}
+
 // The upstream version a release is named after: Debian's repack suffixes
 // ("5.4.2+ds1", "1.2+dfsg2", "3.0+repack1") are the packaging's, not upstream's;
 // the exact package versions stay in the lock file and the manifest.
@@ -654,6 +681,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     tree.finalize();
     r.entries = tree.count();
     check_binaries(ctx, tree, r, rel.os_id == "_any");
+    report_host_overlays(ctx, tree, r);
     for (const auto& c : prof.components) {
         std::string pkg = c.package.empty() ? c.name : c.package;
         r.components[c.name] = ctx.versions.count(pkg) ? ctx.versions[pkg] : "";

@@ -73,6 +73,10 @@ struct BuildResult {
     std::vector<std::string> signed_outputs;
     // Recommended packages no source took: "nftables (recommended by netavark 1.14.0-2)".
     std::vector<std::string> left_out_recommends;
+    // The target's host listing (profile "host_files"), "" when it has none, and
+    // the image's files it names: they replace the host's while merged.
+    std::string host_listing;
+    std::vector<std::string> host_overlays;
 };
 
 BuildResult build(const BuildOptions& options, Reporter& reporter);

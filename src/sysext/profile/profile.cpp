@@ -228,11 +228,13 @@ TargetSpec read_target(Checker& c, const std::string& name, const json& j, const
     TargetSpec t;
     t.name = name;
     t.origin = c.at(ptr);
-    if (!c.object(j, ptr, {"image", "release", "sources", "requires", "base_files", "glibc"}))
+    if (!c.object(j, ptr,
+                  {"image", "release", "sources", "requires", "base_files", "host_files", "glibc"}))
         return t;
     t.glibc = c.string(j, "glibc", ptr, false);
     t.image = c.string(j, "image", ptr, false);
     t.base_files = c.string(j, "base_files", ptr, false);
+    t.host_files = c.string(j, "host_files", ptr, false);
     t.release = c.string_map(j, "release", ptr);
     t.requires_vars = c.strings(j, "requires", ptr);
     if (!j.contains("sources") || !j["sources"].is_array() || j["sources"].empty()) {

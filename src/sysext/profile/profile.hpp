@@ -56,6 +56,9 @@ struct TargetSpec {
     // Listing of the target base system's files (relative to the profile), for
     // the ELF check; "" = none (then only --base-root/--base-list give one).
     std::string base_files;
+    // Listing of the files a typical host of the target has (relative to the
+    // profile): the image's files it names replace the host's while merged.
+    std::string host_files;
     std::string glibc; // the oldest glibc the target's image runs with ("2.36"), "" = unsaid
     Origin origin;
 };
