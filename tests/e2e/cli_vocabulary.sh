@@ -75,6 +75,18 @@ expect_exit 3 "sysext-build: error: $mf: etc: only usr/ and opt/ are merged by s
 step "--arch takes systemd's names; another scheme's name gets systemd's"
 expect_exit 2 "sysext-build: error: --arch: unknown architecture \"aarch64\" (did you mean \"arm64\"?); systemd's names: x86-64, arm64, ..." \
     "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --arch aarch64 -o "$WORK/o3"
+step "pack --name N -o N-VERSION-ARCH.raw: the release file says user.extension-release.strict=0, as build's"
+mkdir -p "$WORK/named"
+"$SYSEXT_BUILD" -q pack "$WORK/t" -o "$WORK/named/tool-1.0-x86-64.raw" --name tool --os-id _any ||
+    fail "pack --name tool -o tool-1.0-x86-64.raw"
+"$SYSEXT_BUILD" inspect "$WORK/named/tool-1.0-x86-64.raw" >"$WORK/named.txt" || fail "inspect: $(cat "$WORK/named.txt")"
+source "$(dirname "$0")/lib/sysext_root.sh"
+make_root "$WORK/host" "$WORK/named/tool-1.0-x86-64.raw" ID=debian VERSION_ID=13
+[ "$(merges "$WORK/host" usr/lib/extension-release.d/extension-release.tool)" = merged ] ||
+    fail "systemd-sysext did not merge tool-1.0-x86-64.raw"
+expect_exit 3 "(with --no-xattrs the release file cannot say user.extension-release.strict=0)" \
+    "$SYSEXT_BUILD" pack "$WORK/t" -o "$WORK/named/t2-1.0.raw" --name t2 --os-id _any --no-xattrs
+
 step "a missing output directory is named as such"
 expect_exit 5 "sysext-build: error: $WORK/missingdir/x.raw: directory $WORK/missingdir does not exist" \
     "$SYSEXT_BUILD" pack "$WORK/t" -o "$WORK/missingdir/x.raw" --os-id _any

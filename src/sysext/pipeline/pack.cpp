@@ -9,6 +9,7 @@
 #include "sysext/util/strings.hpp"
 #include "sysext/validate/validate.hpp"
 
+#include <algorithm>
 #include <sys/stat.h>
 
 namespace sysext::pipeline {
@@ -80,11 +81,29 @@ PackResult pack(const PackOptions& o, Reporter& reporter) {
         tree::materialize(*rel, 1 << 20);
 
     // Validate everything before packing a byte, and report every problem.
+    // Another file name (NAME-VERSION-ARCH.raw, as systemd-sysupdate installs
+    // images): systemd takes the release file anyway when it carries
+    // user.extension-release.strict=0, as build marks it.
     std::string image_name = release::name_from_image_file(o.output);
-    if (image_name != result.name)
+    const bool keeps_xattrs =
+        o.format == ImageFormat::Erofs ? o.erofs.xattrs : o.writer.xattrs;
+    tree::Node* release_node = tree.find(release::release_path(result.name));
+    if (image_name != result.name && release_node &&
+        release_node->type == tree::NodeType::File && keeps_xattrs) {
+        auto& xs = release_node->xattrs;
+        xs.erase(std::remove_if(xs.begin(), xs.end(),
+                                [](const tree::Xattr& x) {
+                                    return x.key == "user.extension-release.strict";
+                                }),
+                 xs.end());
+        xs.push_back({"user.extension-release.strict", "0"});
+    } else if (image_name != result.name) {
         problems.push_back(o.output + ": systemd-sysext derives the name " + quote(image_name) +
                            " from this file name, but the extension is called " +
-                           quote(result.name));
+                           quote(result.name) +
+                           (keeps_xattrs ? "" : " (with --no-xattrs the release file cannot say "
+                                                "user.extension-release.strict=0)"));
+    }
     if (std::string dropped = validate::drop_foreign_xattrs(tree); !dropped.empty())
         reporter.warn(dropped);
     for (auto& p : validate::check_tree(tree, {result.name}))
