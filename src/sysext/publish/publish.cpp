@@ -110,6 +110,16 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
               [](const std::string& a, const std::string& b) {
                   return a.size() != b.size() ? a.size() < b.size() : a < b;
               });
+    // systemd-sysupdate 257 (Debian 13) takes a MatchPattern= as matching a
+    // name that continues past it: NAME-@v-%a.roothash also matches
+    // NAME-V-A.roothash.p7s, and the signature gets installed as the root hash.
+    if (!d.flatcar_layout &&
+        std::count(d.sidecar_suffixes.begin(), d.sidecar_suffixes.end(), ".roothash.p7s") &&
+        std::count(d.sidecar_suffixes.begin(), d.sidecar_suffixes.end(), ".roothash"))
+        result.warnings.push_back(
+            "signature sidecars: systemd-sysupdate 257 (Debian 13) also matches " + r.name +
+            "-@v-%a.roothash on the .roothash.p7s file and may install the signature as the "
+            "root hash; sign with --ddi for hosts that update with systemd-sysupdate");
     d.on_update = r.on_update.empty() ? "refresh" : r.on_update;
     if (d.on_update != "refresh" && d.on_update != "reboot-required")
         throw_usage("--on-update " + quote_untrusted(d.on_update) +

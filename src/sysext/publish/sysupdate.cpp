@@ -139,6 +139,9 @@ std::vector<DeploymentFile> update_units(const Deployment& d) {
     service += "After=network-online.target\n";
     service += "\n[Service]\n";
     service += "Type=oneshot\n";
+    // systemd-sysupdate (257) makes the target directory but not the one of
+    // CurrentSymlink=, and Debian 13 ships no /etc/extensions.
+    service += "ExecStartPre=/bin/mkdir -p /etc/extensions\n";
     service += "ExecStartPre=/bin/sh -c 'readlink -f " + link + " >" + mark + " || true'\n";
     service += "ExecStart=/usr/lib/systemd/systemd-sysupdate -C " + d.name + " update\n";
     const std::string then =

@@ -117,6 +117,7 @@ TEST(Sysupdate, UpdateUnits) {
     auto u = update_units(d);
     ASSERT_EQ(u.size(), 2u);
     EXPECT_EQ(u[0].name, "sysext-update-podman.service");
+    EXPECT_NE(u[0].content.find("ExecStartPre=/bin/mkdir -p /etc/extensions\n"), std::string::npos);
     EXPECT_NE(u[0].content.find("ExecStart=/usr/lib/systemd/systemd-sysupdate -C podman update\n"),
               std::string::npos);
     EXPECT_NE(u[0].content.find("ExecStartPost=/bin/sh -c '[ \"$$(readlink -f "
