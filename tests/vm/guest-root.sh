@@ -4,7 +4,8 @@
 #
 #   ENTRY/root/      the guest's root: debootstrap --variant=minbase SUITE plus
 #                    what a booted host has (systemd-sysv, udev, dbus,
-#                    libpam-systemd, a kernel) and the test helpers
+#                    libpam-systemd, a kernel) and the test helpers (trixie:
+#                    also gpg, which systemd-sysupdate's signature check runs)
 #   ENTRY/vmlinux    the uncompressed kernel, extracted from root/boot/vmlinuz-*
 #   ENTRY/initrd     root/boot/initrd.img-*
 #   ENTRY/packages   the package list the entry was made from
@@ -38,7 +39,10 @@ suite=${1:-}
 common=(systemd-sysv udev dbus libpam-systemd linux-image-amd64 initramfs-tools kmod iproute2
         cryptsetup-bin dmsetup systemd-container busybox-static)
 case $suite in
-trixie | bookworm) packages=("${common[@]}") ;;
+# gpg: systemd-pull runs it for systemd-sysupdate's Verify=yes (SHA256SUMS.gpg);
+# Debian 12 has no systemd-sysupdate at all.
+trixie) packages=("${common[@]}" gpg) ;;
+bookworm) packages=("${common[@]}") ;;
 *) die "usage: guest-root.sh trixie|bookworm (got '${suite}')" ;;
 esac
 absent=(podman crun runc conmon passt uidmap nftables iptables dbus-user-session ca-certificates)
