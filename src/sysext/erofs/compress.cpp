@@ -113,7 +113,7 @@ bool saves_a_block(int n, int consumed) {
 // into less than a block, after the inode (as mkfs.erofs's ztailpacking
 // recompresses its trailing pcluster). Empty when that does not work out.
 std::vector<ExtentData> split_tail(const Compression& c, uint32_t pcluster, const uint8_t* data,
-                                   size_t rest, int n) {
+                                   size_t rest, int n, uint32_t tail_room) {
     std::vector<char> head(pcluster), tail(pcluster);
     const uint64_t blocks = blocks_for(static_cast<uint64_t>(n));
     if (blocks < 2)
@@ -127,7 +127,7 @@ std::vector<ExtentData> split_tail(const Compression& c, uint32_t pcluster, cons
     const int n2 = compress_dest(c, data + c1, rest - static_cast<size_t>(c1), tail.data(),
                                  static_cast<int>(pcluster), c2);
     if (n2 <= 0 || static_cast<size_t>(c1 + c2) != rest || n2 >= static_cast<int>(k_block) ||
-        n2 >= c2)
+        n2 >= c2 || n2 > static_cast<int>(tail_room))
         return {};
     std::vector<ExtentData> out;
     out.push_back(compressed_extent(head, n1, c1));
@@ -142,7 +142,7 @@ std::vector<ExtentData> split_tail(const Compression& c, uint32_t pcluster, cons
 } // namespace
 
 std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
-                                         const uint8_t* data, size_t size, bool pack_tail) {
+                                         const uint8_t* data, size_t size, uint32_t tail_room) {
     std::vector<ExtentData> out;
     std::vector<char> buf(pcluster);
     size_t pos = 0;
@@ -154,8 +154,8 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
         int n = compress_dest(c, data + pos, size - pos, buf.data(), static_cast<int>(target),
                               consumed);
         const size_t rest = size - pos;
-        if (pack_tail && n > 0 && static_cast<size_t>(consumed) == rest) {
-            if (n < static_cast<int>(k_block) && n < consumed) {
+        if (tail_room && n > 0 && static_cast<size_t>(consumed) == rest) {
+            if (n < static_cast<int>(k_block) && n < consumed && n <= static_cast<int>(tail_room)) {
                 ExtentData e;
                 e.length = static_cast<uint32_t>(consumed);
                 e.tail = true;
@@ -164,7 +164,7 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
                 break;
             }
             if (n % k_block != 0) {
-                auto split = split_tail(c, pcluster, data + pos, rest, n);
+                auto split = split_tail(c, pcluster, data + pos, rest, n, tail_room);
                 if (!split.empty()) {
                     for (auto& e : split)
                         out.push_back(std::move(e));
@@ -172,7 +172,7 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
                 }
             }
         }
-        if (pack_tail && rest < k_block) { // not smaller compressed: as it is
+        if (tail_room && rest < k_block && rest <= tail_room) { // not smaller compressed: as it is
             ExtentData e;
             e.length = static_cast<uint32_t>(rest);
             e.plain = true;

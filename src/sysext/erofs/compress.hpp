@@ -43,10 +43,12 @@ struct ExtentData {
 };
 
 // Splits data (a segment starting on a 4 KiB boundary of its file) into extents.
-// With pack_tail (the segment ends its file), an end that compresses into less
-// than a block, or is stored as it is in less than one, becomes a tail extent.
+// With tail_room (the segment ends its file; 0: no tail packing), an end that
+// compresses into at most tail_room bytes (less than a block), or is stored as it
+// is in no more, becomes a tail extent: the room is what the inode's block has
+// left after the inode and its indexes, where the tail goes.
 std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster,
-                                         const uint8_t* data, size_t size, bool pack_tail = false);
+                                         const uint8_t* data, size_t size, uint32_t tail_room = 0);
 
 // An extent placed in the image.
 struct Extent {

@@ -132,8 +132,15 @@ public:
             const auto* data = reinterpret_cast<const uint8_t*>(r.raw.data());
             const uint64_t size = r.raw.size();
             const bool whole_file = r.offset == 0 && r.last;
-            if (!whole_file || size > k_block || (tails && size > 0))
-                r.extents = cache->extents(data, size, tails && r.last);
+            // Room for the tail: what the inode's block has left after the
+            // inode, its xattrs and its indexes.
+            uint32_t room = 0;
+            const uint64_t taken =
+                (r.info->header_size() + 7) / 8 * 8 + indexes_size(pcluster, r.info->size, *r.info);
+            if (tails && r.last && taken < k_block)
+                room = static_cast<uint32_t>(k_block - taken);
+            if (!whole_file || size > k_block || (room && size > 0))
+                r.extents = cache->extents(data, size, room);
             uint64_t blocks = 0, tail = 0;
             for (const auto& e : r.extents) {
                 blocks += e.blocks.size() / k_block;
@@ -174,20 +181,21 @@ private:
             Extent x;
             x.logical = logical;
             x.plain = e.plain;
-            if (e.tail && k_block >= (info.header_size() + 7) / 8 * 8 +
-                                         indexes_size(m_options.pcluster_size, info.size, info) +
-                                         e.blocks.size()) {
-                // After the indexes, in the inode's block: it takes no block,
-                // though CBLKCNT counts it as one.
+            if (e.tail) {
+                // After the indexes, in the inode's block (compress_segment
+                // made it fit): it takes no block, though CBLKCNT counts one.
+                // A tail cannot go to a block of its own instead: a compressed
+                // extent in the last lcluster has no next index for its count.
+                if (k_block < (info.header_size() + 7) / 8 * 8 +
+                                  indexes_size(m_options.pcluster_size, info.size, info) +
+                                  e.blocks.size())
+                    throw Error(ErrorKind::Internal,
+                                info.node->path() + ": EROFS tail larger than its inode's block");
                 x.inlined = true;
                 x.blkaddr = m_area.next();
                 info.inline_data = std::move(e.blocks);
                 ++m_stats.inline_tails;
             } else {
-                if (e.tail && e.plain) // too large to go inline: a block of its own
-                    e.blocks.resize(k_block, '\0');
-                else if (e.tail)
-                    e.blocks.insert(0, k_block - e.blocks.size(), '\0');
                 x.blocks = static_cast<uint32_t>(e.blocks.size() / k_block);
                 x.blkaddr = m_area.put(e.blocks.data(), e.blocks.size());
             }

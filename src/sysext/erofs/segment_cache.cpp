@@ -11,7 +11,7 @@ namespace sysext::erofs {
 namespace {
 
 // Bump when anything about how segments are cut or stored changes.
-constexpr const char* k_context_version = "sysext-build erofs segment v1";
+constexpr const char* k_context_version = "sysext-build erofs segment v2";
 
 // 16 KiB of compressible, deterministic text-like bytes.
 std::string probe() {
@@ -115,7 +115,7 @@ SegmentCache::SegmentCache(BlockCache* cache, const Compression& c, uint32_t pcl
     // A library whose output changed under the same version changes the probe's result.
     const std::string p = probe();
     std::vector<ExtentData> probed =
-        compress_segment(c, pcluster, reinterpret_cast<const uint8_t*>(p.data()), p.size(), true);
+        compress_segment(c, pcluster, reinterpret_cast<const uint8_t*>(p.data()), p.size(), 2048);
     const std::string bytes = serialize_extents(probed);
     m_context = std::string(k_context_version) + ";" + c.to_string() +
                 ";pcluster=" + std::to_string(pcluster) + ";lz4=" + LZ4_versionString() +
@@ -123,10 +123,10 @@ SegmentCache::SegmentCache(BlockCache* cache, const Compression& c, uint32_t pcl
 }
 
 std::vector<ExtentData> SegmentCache::extents(const uint8_t* data, size_t size,
-                                              bool pack_tail) const {
+                                              uint32_t tail_room) const {
     if (!m_cache)
-        return compress_segment(m_compression, m_pcluster, data, size, pack_tail);
-    const std::string context = m_context + (pack_tail ? ";tail" : ";inner");
+        return compress_segment(m_compression, m_pcluster, data, size, tail_room);
+    const std::string context = m_context + ";tail_room=" + std::to_string(tail_room);
     const Digest key = block_cache_key(context, data, size);
     if (auto value = m_cache->get(key)) {
         if (auto parsed = parse_extents(*value, data, size, m_pcluster))
@@ -134,7 +134,7 @@ std::vector<ExtentData> SegmentCache::extents(const uint8_t* data, size_t size,
         m_cache->reject(key);
     }
     std::vector<ExtentData> out =
-        compress_segment(m_compression, m_pcluster, data, size, pack_tail);
+        compress_segment(m_compression, m_pcluster, data, size, tail_room);
     m_cache->put(key, serialize_extents(out));
     return out;
 }

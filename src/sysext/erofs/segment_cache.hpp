@@ -25,7 +25,7 @@ public:
     // cache may be null: then extents() always compresses.
     SegmentCache(BlockCache* cache, const Compression& c, uint32_t pcluster);
 
-    std::vector<ExtentData> extents(const uint8_t* data, size_t size, bool pack_tail) const;
+    std::vector<ExtentData> extents(const uint8_t* data, size_t size, uint32_t tail_room) const;
 
 private:
     BlockCache* m_cache;

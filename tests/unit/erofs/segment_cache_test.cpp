@@ -38,20 +38,20 @@ TEST(ErofsSegmentCache, ASecondLookupHitsAndGivesTheSameExtents) {
     Compression c;
     SegmentCache segments(&cache, c, 65536);
     const std::string data = text(60000) + std::string(5000, 'z');
-    const auto fresh = compress_segment(c, 65536, bytes(data), data.size(), true);
-    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), true), fresh));
+    const auto fresh = compress_segment(c, 65536, bytes(data), data.size(), 4000);
+    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), fresh));
     EXPECT_EQ(cache.counters().stored, 1u);
-    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), true), fresh));
+    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), fresh));
     EXPECT_EQ(cache.counters().hits, 1u);
-    // Whether the segment ends its file is part of the key.
-    segments.extents(bytes(data), data.size(), false);
+    // The room for a tail is part of the key.
+    segments.extents(bytes(data), data.size(), 0);
     EXPECT_EQ(cache.counters().hits, 1u);
 }
 
 TEST(ErofsSegmentCache, EntriesThatAreNotTheSegmentsExtentsAreRefused) {
     Compression c;
     const std::string data = text(60000);
-    const auto extents = compress_segment(c, 65536, bytes(data), data.size(), true);
+    const auto extents = compress_segment(c, 65536, bytes(data), data.size(), 4000);
     ASSERT_GT(extents.size(), 1u);
     const std::string good = serialize_extents(extents);
     ASSERT_TRUE(parse_extents(good, bytes(data), data.size(), 65536));

@@ -172,6 +172,10 @@ TEST(ErofsWriter, TailPackingStoresFileEndsAfterTheirInodes) {
     tree::Tree t;
     t.add("usr/share/a.txt", inline_file(lines(3000))); // 23 KiB: one extent, in less than a block
     t.add("usr/share/b.txt", inline_file(lines(40000)));
+    // Indexes of more than a block: no room for a tail; the last extent must
+    // not be a compressed one in the last lcluster (fsck.erofs found that).
+    std::string big = lines(1100000);
+    t.add("usr/share/big-aligned", inline_file(big.substr(0, big.size() / 4096 * 4096)));
     for (int i = 0; i < 20; ++i) // ends that take part of a block each without tail packing
         t.add("usr/share/c" + std::to_string(i), inline_file(lines(9000 + 700 * i)));
     t.add("usr/share/noise", inline_file(noise(10000, 3))); // stored as it is
