@@ -4,7 +4,8 @@
 # one SHA256SUMS that sha256sum -c accepts and that lists every image; per-build
 # files are prefixed with the release name; SHA256SUMS.gpg verifies with gpgv.
 # The same releases again add nothing and write nothing (the bytes and times of
-# SHA256SUMS and its signature stay); against the SHA256SUMS published
+# SHA256SUMS and its signature stay), but a stale signature (a run killed
+# between its last two renames) is made again; against the SHA256SUMS published
 # elsewhere (--published) its entries are kept. A name listed with other bytes,
 # two releases with different files of one name, a release that fails its own
 # SHA256SUMS, an unsigned addition to a signed index and a key gpg does not
@@ -62,6 +63,7 @@ same_as "$WORK/before" "indexing the same releases again"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert not j["changed"] and j["added"] == [] and j["signed"], j' \
     "$WORK/again.json" || fail "--json again: $(cat "$WORK/again.json")"
 
+cp "$idx/SHA256SUMS.gpg" "$WORK/stale.gpg"
 step "1.1 added: both versions in one SHA256SUMS, signed again"
 "$SYSEXT_BUILD" -q index "$idx" "$WORK/releases2/any/my-files-1.1-x86-64" "$WORK/releases2/any/my-files-1.1-arm64" "${sign[@]}" ||
     fail "adding 1.1 failed"
@@ -70,6 +72,12 @@ for f in my-files-1.0-x86-64.raw my-files-1.1-x86-64.raw my-files-1.0-arm64.raw 
 done
 (cd "$idx" && sha256sum --strict -c SHA256SUMS >/dev/null) || fail "sha256sum -c after 1.1"
 gpgv --keyring "$WORK/pubring.gpg" "$idx/SHA256SUMS.gpg" "$idx/SHA256SUMS" 2>/dev/null || fail "gpgv after 1.1"
+
+step "a signature left stale (a run killed between its last two renames): signed again"
+cp "$WORK/stale.gpg" "$idx/SHA256SUMS.gpg"
+! gpgv --keyring "$WORK/pubring.gpg" "$idx/SHA256SUMS.gpg" "$idx/SHA256SUMS" 2>/dev/null || fail "the stale signature verifies"
+"$SYSEXT_BUILD" -q index "$idx" "$WORK/releases2" "${sign[@]}" || fail "index over a stale signature"
+gpgv --keyring "$WORK/pubring.gpg" "$idx/SHA256SUMS.gpg" "$idx/SHA256SUMS" 2>/dev/null || fail "the stale signature was not replaced"
 
 step "refused, the index left as it was: other bytes under a published name"
 snapshot >"$WORK/before"
