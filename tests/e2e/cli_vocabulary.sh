@@ -72,6 +72,14 @@ echo y >"$WORK/withetc/etc/tool/tool.conf"
 expect_exit 3 "sysext-build: error: $mf: etc: only usr/ and opt/ are merged by systemd-sysext; exclude it (\"exclude\": [\"etc/**\"]) or keep its files as the host's defaults (\"move\": [{\"from\": \"etc/DIR\", \"to\": \"usr/share/NAME/etc/DIR\", \"etc_defaults\": true}])" \
     "$SYSEXT_BUILD" build "$mf" --set root="$WORK/withetc" --set version=1 -o "$WORK/o4"
 
+step "profile errors name the profile's file and line"
+printf '{\n  "name": "pe",\n  "targets": {\n    "any": {"release": {"ID": "_any", "VERSION_ID": "a b"},\n      "sources": [{"type": "directory", "path": "%s"}]}}}\n' "$WORK/t" >"$WORK/pe1.json"
+expect_exit 3 "sysext-build: error: $WORK/pe1.json:4: VERSION_ID \"a b\" is not a valid os-release VERSION_ID" \
+    "$SYSEXT_BUILD" build "$WORK/pe1.json" --set version=1 -o "$WORK/ope"
+printf '{\n  "name": "pe",\n  "targets": {\n    "any": {"release": {"ID": "_any"},\n      "sources": [\n        {"type": "directory", "path": "nonexist"}]}}}\n' >"$WORK/pe2.json"
+expect_exit 5 "sysext-build: error: $WORK/pe2.json:6: directory source: $WORK/nonexist: No such file or directory" \
+    "$SYSEXT_BUILD" build "$WORK/pe2.json" --set version=1 -o "$WORK/ope"
+
 step "--arch takes systemd's names; another scheme's name gets systemd's"
 expect_exit 2 "sysext-build: error: --arch: unknown architecture \"aarch64\" (did you mean \"arm64\"?); systemd's names: x86-64, arm64, ..." \
     "$SYSEXT_BUILD" build "$mf" --set root="$WORK/t" --set version=1 --arch aarch64 -o "$WORK/o3"

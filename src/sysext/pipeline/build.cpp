@@ -612,8 +612,20 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     // Resolve and fetch the sources, then assemble the tree.
     tree::Tree tree;
     tree.set_default_mtime(o.mtime);
-    for (size_t i = 0; i < target.sources.size(); ++i)
-        add_source(ctx, target.sources[i], i + 1, tree);
+    for (size_t i = 0; i < target.sources.size(); ++i) {
+        const profile::SourceSpec& s = target.sources[i];
+        try {
+            add_source(ctx, s, i + 1, tree);
+        } catch (const MultiError&) {
+            throw;
+        } catch (const Error& e) {
+            // Where in the profile the failing source is, unless the error says it.
+            const std::string where = s.origin.str();
+            if (starts_with(e.what(), where))
+                throw;
+            throw Error(e.kind(), where + ": " + s.type + " source: " + e.what());
+        }
+    }
 
     BuildResult r;
     r.left_out_recommends = ctx.left_out_recommends;
@@ -647,7 +659,8 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
 
     // The release metadata systemd matches against the host.
     release::Fields rel = release_fields(ctx);
-    for (auto& p : release::check(rel, o.profile))
+    // Named at the target, whose "release" (over the profile's) made the fields.
+    for (auto& p : release::check(rel, target.origin.str()))
         ctx.problems.push_back(std::move(p));
     r.release_text = release::render(rel);
     {
