@@ -61,7 +61,7 @@ cat >local.json <<'EOF'
     "sources": [{ "type": "directory", "path": "files" },
                 { "type": "package", "path": "tool.tar" }] } } }
 EOF
-build local.json --set version=1.0 -o out-local --release-dir rel --base-url https://example.org/tool >/dev/null
+build local.json --set version=1.0 -o out-local --release-dir rel --base-url http://127.0.0.1:9/tool >/dev/null
 python3 - out-local/tool.lock.json "$(sha256sum <tool.tar | cut -d' ' -f1)" "$(stat -c %s tool.tar)" <<'PY' ||
 import json, sys
 inputs = {e["kind"]: e for e in json.load(open(sys.argv[1]))["inputs"]}

@@ -5,13 +5,12 @@
 
 #include "sysext/erofs/ordered_pool.hpp"
 #include "sysext/tree/content_reader.hpp"
+#include "sysext/util/cores.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
 #include <algorithm>
 #include <cstring>
-#include <sched.h>
-#include <thread>
 
 namespace sysext::erofs {
 
@@ -21,14 +20,7 @@ constexpr size_t k_flush_at = 1 << 20;
 
 // Threads for jobs = 0: one per core this process may run on.
 unsigned threads_for(unsigned jobs) {
-    if (jobs)
-        return jobs;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return static_cast<unsigned>(CPU_COUNT(&set));
-    unsigned n = std::thread::hardware_concurrency();
-    return n ? n : 1;
+    return jobs ? jobs : usable_cores();
 }
 
 bool all_zero(const char* p, size_t n) {

@@ -3,100 +3,36 @@
 #include "sysext/util/atomic_file.hpp"
 #include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
-#include "sysext/util/fd.hpp"
+#include "sysext/util/process.hpp"
 #include "sysext/util/strings.hpp"
 
-#include <cerrno>
-#include <csignal>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace sysext::publish {
 
 namespace {
 
-struct GpgRun {
-    int status = -1;     // exit code, or -1 when killed by a signal
-    std::string status_lines; // --status-fd 1
-    std::string messages;     // stderr
-};
-
-// Reads FD to its end (at most 64 KiB kept).
-std::string drain(int fd) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (out.size() < 65536)
-            out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-}
-
-// Runs gpg with ARGS (after --batch, --status-fd 1 and the home directory), stdin
-// from /dev/null: gpg-agent asks for a PIN or passphrase through its pinentry.
-GpgRun run_gpg(const GpgSigner& signer, const std::vector<std::string>& args) {
+// Runs gpg with ARGS (after --batch, --status-fd 1 and the home directory): its
+// status lines on stdout (out), its messages on stderr (err); stdin from
+// /dev/null: gpg-agent asks for a PIN or passphrase through its pinentry.
+ProcessResult run_gpg(const GpgSigner& signer, const std::vector<std::string>& args) {
     std::vector<std::string> argv = {"gpg", "--batch", "--no-tty", "--status-fd", "1"};
     if (!signer.homedir.empty()) {
         argv.push_back("--homedir");
         argv.push_back(signer.homedir);
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargs;
-    for (auto& a : argv)
-        cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0)
-        throw_errno("pipe");
-    Fd out_read(out[0]), out_write(out[1]);
-    if (::pipe2(err, O_CLOEXEC) != 0)
-        throw_errno("pipe");
-    Fd err_read(err[0]), err_write(err[1]);
-    pid_t pid = ::fork();
-    if (pid < 0)
-        throw_errno("fork");
-    if (pid == 0) {
-        // The command line blocks SIGINT and SIGTERM for its own handling
-        // (cleanup.hpp); gpg gets them as usual.
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            ::dup2(devnull, 0);
-        ::dup2(out_write.get(), 1);
-        ::dup2(err_write.get(), 2);
-        ::execvp(cargs[0], cargs.data());
-        ::_exit(127);
-    }
-    out_write.reset();
-    err_write.reset();
-    GpgRun r;
-    // gpg writes little to either pipe; stderr is read once stdout is closed.
-    r.status_lines = drain(out_read.get());
-    r.messages = drain(err_read.get());
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            throw_errno("waitpid");
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    ProcessResult r = run_process(argv);
     if (r.status == 127)
         throw Error(ErrorKind::Io, "cannot run gpg (install the gpg package)");
     return r;
 }
 
 // gpg's messages on one line, for an error.
-std::string said(const GpgRun& r) {
+std::string said(const ProcessResult& r) {
     std::string out;
-    for (const auto& line : split(r.messages, '\n'))
+    for (const auto& line : split(r.err, '\n'))
         if (!line.empty())
             out += (out.empty() ? "" : "; ") + line;
     return out.empty() ? "gpg exited with " + std::to_string(r.status) : out;
@@ -121,7 +57,7 @@ std::string gpg_fingerprint(const GpgSigner& signer) {
     // sec:VALIDITY:...:CAPABILITIES(12th):... then fpr:::::::::FINGERPRINT:
     std::vector<std::string> fingerprints;
     bool in_primary = false, can_sign = false;
-    for (const auto& line : split(r.status_lines, '\n')) {
+    for (const auto& line : split(r.out, '\n')) {
         auto f = split(line, ':');
         if (f.empty())
             continue;
@@ -157,7 +93,7 @@ std::string gpg_detach_sign(const GpgSigner& signer, const std::string& data,
     // signing subkey, if it has one.
     auto r = run_gpg(signer, {"--local-user", fingerprint, "--digest-algo", "SHA256",
                               "--output", output, "--detach-sign", input});
-    if (r.status != 0 || r.status_lines.find("[GNUPG:] SIG_CREATED D ") == std::string::npos)
+    if (r.status != 0 || r.out.find("[GNUPG:] SIG_CREATED D ") == std::string::npos)
         throw Error(ErrorKind::Io, what + ": gpg could not sign with " + key_label(signer) +
                                        ": " + said(r));
     std::string signature = read_file(output, 1 << 20);
@@ -178,7 +114,7 @@ bool gpg_verifies(const GpgSigner& signer, const std::string& fingerprint, const
     if (r.status != 0)
         return false;
     // [GNUPG:] VALIDSIG SIGNING-KEY-FPR DATE TIME ... PRIMARY-KEY-FPR
-    for (const auto& line : split(r.status_lines, '\n')) {
+    for (const auto& line : split(r.out, '\n')) {
         auto words = split_words(line);
         if (words.size() >= 3 && words[0] == "[GNUPG:]" && words[1] == "VALIDSIG" &&
             words.back() == fingerprint)

@@ -6,16 +6,14 @@
 #include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
+#include "sysext/util/process.hpp"
 #include "sysext/util/strings.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
-#include <csignal>
 #include <sstream>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace sysext::source {
@@ -27,59 +25,6 @@ class ScratchDir : public cleanup::TempDir {
 public:
     ScratchDir() : TempDir(std::filesystem::temp_directory_path().string(), "sysext-gpgv-") {}
 };
-
-struct ProcessResult {
-    int status = -1;    // exit code, or -1 when killed by a signal
-    std::string output; // stderr and stdout, interleaved
-};
-
-// Runs argv with stdin from /dev/null and collects what it prints.
-ProcessResult run(const std::vector<std::string>& argv) {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0)
-        throw_errno("pipe");
-    Fd read_end(pipefd[0]);
-    Fd write_end(pipefd[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0)
-        throw_errno("fork");
-    if (pid == 0) {
-        // The command line blocks SIGINT and SIGTERM for its own handling
-        // (cleanup.hpp); gpgv gets them as usual.
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            ::dup2(devnull, 0);
-        ::dup2(write_end.get(), 1);
-        ::dup2(write_end.get(), 2);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    write_end.reset();
-    ProcessResult r;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (r.output.size() < 65536)
-            r.output.append(buf, static_cast<size_t>(n));
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            throw_errno("waitpid");
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 // gpgv's lines that say why, without the chatter about when and with which key.
 std::string verdict(const std::string& output) {
@@ -105,12 +50,12 @@ std::string verify_inrelease(const std::string& inrelease, const std::string& ke
     const std::string output = scratch.path() + "/Release";
     write_file_atomic(input, inrelease, 0600);
     // --homedir keeps gpgv away from the user's ~/.gnupg.
-    auto r = run({"gpgv", "--homedir", scratch.path(), "--keyring",
-                  std::filesystem::absolute(keyring).string(), "--output", output, input});
+    auto r = run_process({"gpgv", "--homedir", scratch.path(), "--keyring",
+                          std::filesystem::absolute(keyring).string(), "--output", output, input});
     if (r.status == 127)
         throw Error(ErrorKind::Io, origin + ": cannot run gpgv (install the gpgv package)");
     if (r.status != 0)
-        throw_verify(origin + ": signature check failed: " + verdict(r.output));
+        throw_verify(origin + ": signature check failed: " + verdict(r.err + r.out));
     std::string signed_text = read_file(output);
     if (signed_text.empty())
         throw_verify(origin + ": signature check failed: gpgv verified no content");

@@ -3,12 +3,11 @@
 #include "sysext/squashfs/compressor.hpp"
 #include "sysext/squashfs/sqfs_handles.hpp"
 #include "sysext/tree/content_reader.hpp"
+#include "sysext/util/cores.hpp"
 #include "sysext/util/error.hpp"
 
 #include <cstring>
-#include <sched.h>
 #include <sys/stat.h>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,15 +16,6 @@ namespace sysext::squashfs {
 
 using tree::Node;
 using tree::NodeType;
-
-unsigned default_jobs() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        return static_cast<unsigned>(CPU_COUNT(&set));
-    unsigned n = std::thread::hardware_concurrency();
-    return n ? n : 1;
-}
 
 namespace {
 
@@ -141,7 +131,7 @@ private:
         std::memset(&desc, 0, sizeof desc);
         desc.size = sizeof desc;
         desc.max_block_size = m_options.block_size;
-        desc.num_workers = m_options.jobs ? m_options.jobs : default_jobs();
+        desc.num_workers = m_options.jobs ? m_options.jobs : usable_cores();
         // Enough blocks in flight to keep every worker busy while the reader
         // waits on I/O, few enough to keep memory small.
         desc.max_backlog = desc.num_workers * 8;

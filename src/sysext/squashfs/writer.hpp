@@ -51,7 +51,4 @@ struct WriteStats {
 WriteStats write_image(const tree::Tree& tree, int fd, const WriterOptions& options,
                        Reporter& reporter);
 
-// The number of worker threads used for jobs = 0.
-unsigned default_jobs();
-
 } // namespace sysext::squashfs

@@ -155,8 +155,11 @@ root_publish() {
     podman run -d --name web -p 8080:80 localhost/busybox:boot /bin/httpd -f -p 80 -h /www
     fetch http://127.0.0.1:8080/index.html | tee /dev/stderr | has 'boot-host-www container' ||
         die "127.0.0.1:8080 did not answer with the container's page"
-    fetch http://10.0.2.15:8080/index.html | has 'boot-host-www container' ||
-        die "10.0.2.15:8080 did not answer with the container's page"
+    local addr
+    addr=$(guest_addr)
+    [ -n "$addr" ] || die "the guest has no IPv4 address on eth0"
+    fetch "http://$addr:8080/index.html" | has 'boot-host-www container' ||
+        die "$addr:8080 did not answer with the container's page"
 }
 check root-publish-port root_publish
 
@@ -199,7 +202,7 @@ rootless_pasta() {
     local out
     out=$(as_tester "podman run --rm localhost/busybox:boot /bin/sh -c 'ip -4 addr; ip route; wget -q -T 10 -O - http://host.containers.internal:8099/index.html'")
     echo "$out"
-    echo "$out" | has 'inet 10\.0\.2\.15/' || die "pasta did not give the container the host's address"
+    echo "$out" | has -F "inet $(guest_addr)/" || die "pasta did not give the container the host's address"
     echo "$out" | has 'boot-host-www host' || die "the container did not reach the host through pasta"
 }
 check rootless-pasta rootless_pasta

@@ -15,6 +15,11 @@ has() {
     grep "$@" >/dev/null
 }
 
+# guest_addr: the guest's own IPv4 address on eth0 (guest-net.service sets it).
+guest_addr() {
+    ip -4 -o addr show dev eth0 | awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
 # settle [SECONDS]: wait until the service manager has no job queued but the
 # checks' own, so what a merge, refresh or reload started has run.
 settle() {
