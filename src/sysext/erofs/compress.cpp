@@ -8,6 +8,8 @@
 #include <lz4.h>
 #include <lz4hc.h>
 #include <memory>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 namespace sysext::erofs {
 
@@ -23,11 +25,79 @@ void* hc_state() {
     return state.get();
 }
 
+// zstd's compression context, one per thread.
+ZSTD_CCtx* zstd_context() {
+    struct Free {
+        void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+    };
+    thread_local std::unique_ptr<ZSTD_CCtx, Free> cctx(ZSTD_createCCtx());
+    if (!cctx)
+        throw Error(ErrorKind::Internal, "zstd: cannot allocate a compression context");
+    return cctx.get();
+}
+
+// One zstd frame of the first `in` bytes into at most `target` bytes: its
+// size, 0 when it does not fit.
+size_t zstd_frame(ZSTD_CCtx* cctx, const uint8_t* src, size_t in, char* dst, size_t target) {
+    const size_t n = ZSTD_compress2(cctx, dst, target, src, in);
+    if (!ZSTD_isError(n))
+        return n;
+    if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+        return 0;
+    throw Error(ErrorKind::Internal, std::string("zstd: ") + ZSTD_getErrorName(n));
+}
+
+// zstd has no "as much as fits" function: search the longest input whose
+// frame fits. Each try either fits (a lower bound) or not (an upper bound);
+// the next length follows from the last ratio while that helps, else halves
+// the interval. It stops once a fit leaves less than 1/64 of the target
+// unused or the bounds are within 1/256 of each other, which gives away
+// little and keeps the number of tries small. The result depends only on
+// the bytes and the settings. ratio (input per output byte of the extent
+// before, 0: none yet) makes the first guess; it is updated for the next.
+int zstd_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, size_t size, char* dst,
+              int target, int& consumed, double& ratio) {
+    ZSTD_CCtx* cctx = zstd_context();
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, c.level);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, static_cast<int>(zstd_window_log(pcluster)));
+    thread_local std::vector<char> scratch;
+    scratch.resize(static_cast<size_t>(target));
+    const size_t cap = static_cast<size_t>(target);
+    size_t fits = 0, fit_bytes = 0;  // the longest input known to fit, and its frame's size
+    size_t too_long = size + 1;      // the shortest input known not to fit
+    size_t next = std::min(size, ratio > 0 ? static_cast<size_t>(ratio * static_cast<double>(cap))
+                                           : cap * 4);
+    while (next > fits && next < too_long) {
+        const size_t n = zstd_frame(cctx, src, next, scratch.data(), cap);
+        if (n) {
+            fits = next;
+            fit_bytes = n;
+            std::copy_n(scratch.data(), n, dst);
+            if (too_long == fits + 1 || (cap - n) * 64 < cap)
+                break;
+            next = std::max(fits + 1, static_cast<size_t>(static_cast<double>(fits) * cap / n));
+        } else {
+            too_long = next;
+            next = fits + (too_long - fits) / 2;
+        }
+        if ((too_long - fits) * 256 < too_long)
+            break;
+        next = std::min(next, too_long - 1);
+    }
+    consumed = static_cast<int>(fits);
+    if (fit_bytes)
+        ratio = static_cast<double>(fits) / static_cast<double>(fit_bytes);
+    return static_cast<int>(fit_bytes);
+}
+
 // Compresses as much of [src, src+size) as fits in `target` bytes; returns
-// the compressed size (0 on failure) and sets consumed.
-int compress_dest(const Compression& c, const uint8_t* src, size_t size, char* dst, int target,
-                  int& consumed) {
+// the compressed size (0 on failure) and sets consumed. ratio: see zstd_dest.
+int compress_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, size_t size,
+                  char* dst, int target, int& consumed, double& ratio) {
     int in = static_cast<int>(std::min(size, k_max_extent_input));
+    if (c.algorithm == Compression::Algorithm::Zstd)
+        return zstd_dest(c, pcluster, src, static_cast<size_t>(in), dst, target, consumed, ratio);
     int ret = 0;
     if (c.algorithm == Compression::Algorithm::Lz4hc)
         ret = LZ4_compress_HC_destSize(hc_state(), reinterpret_cast<const char*>(src), dst, &in,
@@ -55,19 +125,24 @@ Compression Compression::parse(std::string_view spec) {
         c.level = 0;
         return c;
     }
-    if (name != "lz4hc")
-        throw_usage("--compression: EROFS images take none, lz4 or lz4hc[:1-12], not " +
+    const bool zstd = name == "zstd";
+    if (name != "lz4hc" && !zstd)
+        throw_usage("--compression: EROFS images take none, lz4, lz4hc[:1-12] or zstd[:1-22], not " +
                     quote(std::string(spec)));
-    c.algorithm = Algorithm::Lz4hc;
+    c.algorithm = zstd ? Algorithm::Zstd : Algorithm::Lz4hc;
+    c.level = zstd ? 15 : 12;
     if (!level.empty()) {
         int v = 0;
         for (char ch : level) {
             if (ch < '0' || ch > '9' || v > 100)
-                throw_usage("--compression: not an LZ4HC level: " + quote(std::string(spec)));
+                throw_usage("--compression: not a" + std::string(zstd ? " zstd" : "n LZ4HC") +
+                            " level: " + quote(std::string(spec)));
             v = v * 10 + (ch - '0');
         }
-        if (v < 1 || v > LZ4HC_CLEVEL_MAX)
-            throw_usage("--compression: LZ4HC levels are 1 to 12, not " + std::string(level));
+        const int most = zstd ? ZSTD_maxCLevel() : LZ4HC_CLEVEL_MAX;
+        if (v < 1 || v > most)
+            throw_usage("--compression: " + std::string(zstd ? "zstd" : "LZ4HC") + " levels are 1 to " +
+                        std::to_string(most) + ", not " + std::string(level));
         c.level = v;
     }
     return c;
@@ -81,8 +156,21 @@ std::string Compression::to_string() const {
         return "lz4";
     case Algorithm::Lz4hc:
         return "lz4hc:" + std::to_string(level);
+    case Algorithm::Zstd:
+        return "zstd:" + std::to_string(level);
     }
     return "";
+}
+
+uint8_t Compression::format_id() const {
+    return algorithm == Algorithm::Zstd ? k_algorithm_zstd : k_algorithm_lz4;
+}
+
+uint32_t zstd_window_log(uint32_t pcluster) {
+    uint32_t log = 10;
+    while (log < 20 && (1u << (log + 1)) <= uint64_t{pcluster} * 8)
+        ++log;
+    return log;
 }
 
 uint32_t check_pcluster_size(uint64_t size, std::string_view flag) {
@@ -113,19 +201,20 @@ bool saves_a_block(int n, int consumed) {
 // into less than a block, after the inode (as mkfs.erofs's ztailpacking
 // recompresses its trailing pcluster). Empty when that does not work out.
 std::vector<ExtentData> split_tail(const Compression& c, uint32_t pcluster, const uint8_t* data,
-                                   size_t rest, int n, uint32_t tail_room) {
+                                   size_t rest, int n, uint32_t tail_room, double ratio) {
     std::vector<char> head(pcluster), tail(pcluster);
     const uint64_t blocks = blocks_for(static_cast<uint64_t>(n));
     if (blocks < 2)
         return {};
     int c1 = 0;
     const int n1 =
-        compress_dest(c, data, rest, head.data(), static_cast<int>((blocks - 1) * k_block), c1);
+        compress_dest(c, pcluster, data, rest, head.data(), static_cast<int>((blocks - 1) * k_block),
+                      c1, ratio);
     if (!saves_a_block(n1, c1) || static_cast<size_t>(c1) >= rest)
         return {};
     int c2 = 0;
-    const int n2 = compress_dest(c, data + c1, rest - static_cast<size_t>(c1), tail.data(),
-                                 static_cast<int>(pcluster), c2);
+    const int n2 = compress_dest(c, pcluster, data + c1, rest - static_cast<size_t>(c1), tail.data(),
+                                 static_cast<int>(pcluster), c2, ratio);
     if (n2 <= 0 || static_cast<size_t>(c1 + c2) != rest || n2 >= static_cast<int>(k_block) ||
         n2 >= c2 || n2 > static_cast<int>(tail_room))
         return {};
@@ -149,10 +238,11 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
     // After an attempt that saved nothing, try one block first: incompressible
     // data then costs one small attempt per block, not a whole pcluster's.
     uint32_t target = pcluster;
+    double ratio = 0; // zstd's first guess: see zstd_dest
     while (pos < size) {
         int consumed = 0;
-        int n = compress_dest(c, data + pos, size - pos, buf.data(), static_cast<int>(target),
-                              consumed);
+        int n = compress_dest(c, pcluster, data + pos, size - pos, buf.data(),
+                              static_cast<int>(target), consumed, ratio);
         const size_t rest = size - pos;
         if (tail_room && n > 0 && static_cast<size_t>(consumed) == rest) {
             if (n < static_cast<int>(k_block) && n < consumed && n <= static_cast<int>(tail_room)) {
@@ -164,7 +254,7 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
                 break;
             }
             if (n % k_block != 0) {
-                auto split = split_tail(c, pcluster, data + pos, rest, n, tail_room);
+                auto split = split_tail(c, pcluster, data + pos, rest, n, tail_room, ratio);
                 if (!split.empty()) {
                     for (auto& e : split)
                         out.push_back(std::move(e));

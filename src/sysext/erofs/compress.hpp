@@ -1,8 +1,10 @@
-// EROFS compression: fixed-size output LZ4 extents.
+// EROFS compression: fixed-size output LZ4 and zstd extents.
 //
 // EROFS compresses into physical clusters of a fixed size: each extent is as
-// much input as LZ4 (fast or HC) fits into at most one pcluster (liblz4's
-// destSize functions), stored at the end of its blocks behind leading zeros
+// much input as fits into at most one pcluster once compressed (LZ4 fast or
+// HC: liblz4's destSize functions; zstd, which has none: a search over the
+// input's length, one zstd frame per extent), stored at the end of its blocks
+// behind leading zeros
 // (the ZERO_PADDING feature, which tells the decompressor the exact length).
 // An extent must save at least one block over its input, else that lcluster
 // is stored plain (uncompressed, one block). indexes.hpp maps the extents.
@@ -19,13 +21,15 @@
 namespace sysext::erofs {
 
 struct Compression {
-    enum class Algorithm { None, Lz4, Lz4hc } algorithm = Algorithm::Lz4hc;
-    int level = 12; // LZ4HC 1..12; unused for the others
+    enum class Algorithm { None, Lz4, Lz4hc, Zstd } algorithm = Algorithm::Lz4hc;
+    int level = 12; // LZ4HC 1..12, zstd 1..22; unused for the others
 
-    // "none", "lz4", "lz4hc" or "lz4hc:LEVEL"; throws Usage naming --compression.
+    // "none", "lz4", "lz4hc[:LEVEL]" or "zstd[:LEVEL]"; throws Usage naming --compression.
     static Compression parse(std::string_view spec);
     std::string to_string() const;
     bool enabled() const { return algorithm != Algorithm::None; }
+    // The algorithm's number in map headers and the superblock (Z_EROFS_COMPRESSION_*).
+    uint8_t format_id() const;
     bool operator==(const Compression&) const = default;
 };
 
@@ -41,6 +45,10 @@ struct ExtentData {
     bool tail = false;
     std::string blocks; // physical bytes, whole blocks
 };
+
+// zstd's window for a pcluster size, as log2: eight pclusters, at most the
+// 1 MiB the kernel allows (an extent never holds more input than that).
+uint32_t zstd_window_log(uint32_t pcluster);
 
 // Splits data (a segment starting on a 4 KiB boundary of its file) into extents.
 // With tail_room (the segment ends its file; 0: no tail packing), an end that

@@ -49,15 +49,29 @@ std::string encode_block0(const SuperBlock& sb) {
     put32(b + 44, sb.xattr_blkaddr);
     // uuid (48) and volume_name (64) stay zero: the same tree gives the same bytes.
     put32(b + 80, sb.feature_incompat);
+    // The configurations follow the 128-byte superblock, one per algorithm
+    // in available_compr_algs in the order of their numbers: a 16-bit length,
+    // then the algorithm's record.
+    uint8_t* cfg = b + 128;
+    uint16_t algorithms = 0;
     if (sb.lz4_config) {
-        put16(b + 84, 1u << k_algorithm_lz4); // available_compr_algs
-        // After the 128-byte superblock, 4-aligned: a 16-bit length, then
-        // z_erofs_lz4_cfgs (max_distance 0 = the default window, max_pclusterblks).
-        uint8_t* cfg = b + 128;
+        algorithms |= 1u << k_algorithm_lz4;
+        // z_erofs_lz4_cfgs: max_distance (0: the default window), max_pclusterblks.
         put16(cfg, 14);
         put16(cfg + 2, 0);
         put16(cfg + 4, sb.lz4_max_pclusterblks);
+        cfg += 16;
     }
+    if (sb.zstd_config) {
+        algorithms |= 1u << k_algorithm_zstd;
+        // z_erofs_zstd_cfgs: format 0, the window log less ZSTD_WINDOWLOG_ABSOLUTEMIN (10).
+        put16(cfg, 6);
+        cfg[2] = 0;
+        cfg[3] = static_cast<uint8_t>(sb.zstd_window_log - 10);
+        cfg += 8;
+    }
+    if (algorithms)
+        put16(b + 84, algorithms); // available_compr_algs
     if (sb.feature_compat & k_compat_sb_chksum) {
         uint32_t crc = crc32c(0xFFFFFFFFu, b, k_block - k_super_offset);
         put32(b + 4, crc);

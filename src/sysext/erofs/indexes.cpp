@@ -46,13 +46,13 @@ std::vector<Lcluster> lclusters(const std::vector<Extent>& extents, uint64_t siz
     return out;
 }
 
-void map_header(uint8_t* h, uint16_t advise, uint16_t tail_size) {
+void map_header(uint8_t* h, uint16_t advise, uint16_t tail_size, uint8_t algorithm) {
     if (tail_size) {
         put16(h + 2, tail_size); // h_idata_size
         advise |= k_advise_inline_pcluster;
     }
     put16(h + 4, advise);
-    h[6] = k_algorithm_lz4; // head 1; head 2 unused
+    h[6] = algorithm; // head 1; head 2 unused
     h[7] = 0;               // lclusterbits - 12
 }
 
@@ -105,10 +105,10 @@ uint64_t compact_indexes_size(uint64_t size, uint32_t header_size) {
 }
 
 std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size, bool big,
-                                uint16_t tail_size) {
+                                uint16_t tail_size, uint8_t algorithm) {
     std::string out(static_cast<size_t>(full_indexes_size(size)), '\0');
     auto* h = reinterpret_cast<uint8_t*>(out.data());
-    map_header(h, big ? k_advise_big_pcluster_1 : 0, tail_size);
+    map_header(h, big ? k_advise_big_pcluster_1 : 0, tail_size, algorithm);
     uint8_t* d = h + 16;
     for (const Lcluster& l : lclusters(extents, size, big)) {
         put16(d, l.type);
@@ -125,13 +125,14 @@ std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t siz
 }
 
 std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                   uint32_t header_size, uint16_t tail_size) {
+                                   uint32_t header_size, uint16_t tail_size,
+                                   uint8_t algorithm) {
     const CompactShape shape = compact_shape(size, header_size);
     const std::vector<Lcluster> lc = lclusters(extents, size, true);
     std::string out(static_cast<size_t>(shape.bytes()), '\0');
     auto* h = reinterpret_cast<uint8_t*>(out.data());
     map_header(h, k_advise_compacted_2b | k_advise_big_pcluster_1 | k_advise_big_pcluster_2,
-               tail_size);
+               tail_size, algorithm);
     uint8_t* at = h + k_map_header;
     // One pack of `count` lclusters from `first` on (the last pack of a region
     // may run past the end of the file: its missing entries stay zero, which

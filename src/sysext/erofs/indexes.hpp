@@ -14,6 +14,7 @@
 #pragma once
 
 #include "sysext/erofs/compress.hpp"
+#include "sysext/erofs/format.hpp"
 
 #include <cstdint>
 #include <string>
@@ -28,10 +29,13 @@ uint64_t compact_indexes_size(uint64_t size, uint32_t header_size);
 // The map header and indexes of a file of `size` bytes made of these extents
 // (in order, covering the file; for the compact form in consecutive blocks).
 // header_size is the inode's size plus its xattrs'; tail_size that of the
-// inline tail extent after the indexes (0: none).
+// inline tail extent after the indexes (0: none); algorithm the compressor's
+// number (Compression::format_id()).
 std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                bool big_pcluster, uint16_t tail_size = 0);
+                                bool big_pcluster, uint16_t tail_size = 0,
+                                uint8_t algorithm = k_algorithm_lz4);
 std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                   uint32_t header_size, uint16_t tail_size = 0);
+                                   uint32_t header_size, uint16_t tail_size = 0,
+                                   uint8_t algorithm = k_algorithm_lz4);
 
 } // namespace sysext::erofs

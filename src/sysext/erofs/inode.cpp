@@ -77,7 +77,7 @@ uint8_t dirent_type(NodeType t) {
     return k_ft_unknown;
 }
 
-std::string encode_record(const InodeInfo& info, bool big_pcluster) {
+std::string encode_record(const InodeInfo& info, bool big_pcluster, uint8_t algorithm) {
     const tree::Node& n = *info.node;
     std::string out(info.inode_size(), '\0');
     auto* p = reinterpret_cast<uint8_t*>(out.data());
@@ -122,13 +122,13 @@ std::string encode_record(const InodeInfo& info, bool big_pcluster) {
     case Layout::CompressedFull:
         out.resize(align8(out.size()), '\0');
         out += encode_full_indexes(info.extents, info.size, big_pcluster,
-                                   static_cast<uint16_t>(info.inline_data.size()));
+                                   static_cast<uint16_t>(info.inline_data.size()), algorithm);
         out += info.inline_data; // the tail extent follows the last index
         break;
     case Layout::CompressedCompact:
         out.resize(align8(out.size()), '\0');
         out += encode_compact_indexes(info.extents, info.size, info.header_size(),
-                                      static_cast<uint16_t>(info.inline_data.size()));
+                                      static_cast<uint16_t>(info.inline_data.size()), algorithm);
         out += info.inline_data;
         break;
     default:

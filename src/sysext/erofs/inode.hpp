@@ -42,7 +42,8 @@ uint16_t mode_type(tree::NodeType t);
 // The dirent file type for a node type.
 uint8_t dirent_type(tree::NodeType t);
 
-// The inode's record: inode, xattrs, then inline data, chunk map or indexes.
-std::string encode_record(const InodeInfo& info, bool big_pcluster);
+// The inode's record: inode, xattrs, then inline data, chunk map or indexes
+// (algorithm: the compressor's number for a compressed file's map header).
+std::string encode_record(const InodeInfo& info, bool big_pcluster, uint8_t algorithm);
 
 } // namespace sysext::erofs

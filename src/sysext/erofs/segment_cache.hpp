@@ -35,9 +35,11 @@ private:
 };
 
 // The cache's value for extents, and back; nullopt when the bytes are not
-// exactly the extents of `data` (lengths, padding, decompressed contents).
+// exactly the extents of `data` (lengths, padding, decompressed contents;
+// zstd: compressed extents are zstd frames, else LZ4 blocks).
 std::string serialize_extents(const std::vector<ExtentData>& extents);
 std::optional<std::vector<ExtentData>> parse_extents(const std::string& value, const uint8_t* data,
-                                                     size_t size, uint32_t pcluster);
+                                                     size_t size, uint32_t pcluster,
+                                                     bool zstd = false);
 
 } // namespace sysext::erofs

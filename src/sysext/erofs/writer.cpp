@@ -151,7 +151,7 @@ private:
                 if (info.layout == Layout::FlatInline)
                     info.inline_data = bytes.substr(blocked);
             }
-            std::string record = encode_record(info, big);
+            std::string record = encode_record(info, big, m_options.compression.format_id());
             std::copy(record.begin(), record.end(),
                       meta.begin() + static_cast<ptrdiff_t>(info.nid * k_slot));
         }
@@ -171,8 +171,13 @@ private:
         sb.xattr_blkaddr = m_xattr_blkaddr;
         if (m_options.compression.enabled()) {
             sb.feature_incompat |= k_incompat_zero_padding | k_incompat_compr_cfgs;
-            sb.lz4_config = true;
-            sb.lz4_max_pclusterblks = static_cast<uint16_t>(m_options.pcluster_size / k_block);
+            if (m_options.compression.algorithm == Compression::Algorithm::Zstd) {
+                sb.zstd_config = true;
+                sb.zstd_window_log = static_cast<uint8_t>(zstd_window_log(m_options.pcluster_size));
+            } else {
+                sb.lz4_config = true;
+                sb.lz4_max_pclusterblks = static_cast<uint16_t>(m_options.pcluster_size / k_block);
+            }
         }
         for (const auto& info : m_inodes) {
             if (info.layout == Layout::ChunkBased)

@@ -9,6 +9,8 @@
 #include "sysext/util/sha256.hpp"
 
 #include <gtest/gtest.h>
+#include <random>
+#include <zstd.h>
 
 namespace sysext::erofs {
 
@@ -41,6 +43,19 @@ TEST(ErofsFormat, SuperblockFieldsAndChecksum) {
     copy.replace(4, 4, 4, '\0');
     EXPECT_EQ(stored, crc32c(0xFFFFFFFFu, copy.data(), copy.size()));
     EXPECT_EQ(b.find_first_not_of('\0'), 1024u); // nothing before the superblock
+}
+
+TEST(ErofsFormat, ZstdConfigurationFollowsTheSuperblock) {
+    SuperBlock sb;
+    sb.feature_incompat = k_incompat_zero_padding | k_incompat_compr_cfgs;
+    sb.zstd_config = true;
+    sb.zstd_window_log = 19;
+    std::string b = encode_block0(sb);
+    // available_compr_algs: bit 3 alone; then a 6-byte z_erofs_zstd_cfgs
+    // (format 0, window log less 10), nothing after it.
+    EXPECT_EQ(to_hex(b.data() + 1024 + 84, 2), "0800");
+    EXPECT_EQ(to_hex(b.data() + 1024 + 128, 10), "06000009000000000000");
+    EXPECT_EQ(b.find_first_not_of('\0', 1024 + 132), std::string::npos);
 }
 
 TEST(ErofsFormat, DirentsAreSortedWithNamesAfterThem) {
@@ -141,8 +156,15 @@ TEST(ErofsFormat, CompressionSettings) {
     EXPECT_EQ(Compression::parse("lz4hc").to_string(), "lz4hc:12");
     EXPECT_EQ(Compression::parse("lz4hc:9").level, 9);
     EXPECT_EQ(Compression::parse("none").enabled(), false);
-    EXPECT_THROW(Compression::parse("zstd"), Error);
+    EXPECT_EQ(Compression::parse("zstd").to_string(), "zstd:15");
+    EXPECT_EQ(Compression::parse("zstd:22").format_id(), k_algorithm_zstd);
+    EXPECT_EQ(Compression::parse("lz4").format_id(), k_algorithm_lz4);
+    EXPECT_THROW(Compression::parse("zstd:23"), Error);
+    EXPECT_THROW(Compression::parse("xz"), Error);
     EXPECT_THROW(Compression::parse("lz4hc:13"), Error);
+    EXPECT_EQ(zstd_window_log(4096), 15u);
+    EXPECT_EQ(zstd_window_log(65536), 19u);
+    EXPECT_EQ(zstd_window_log(512 * 1024), 20u); // the kernel's most
     EXPECT_THROW(check_pcluster_size(6000, "--erofs-pcluster"), Error);
     EXPECT_EQ(check_pcluster_size(65536, "--erofs-pcluster"), 65536u);
 }
@@ -165,6 +187,47 @@ TEST(ErofsFormat, ExtentsSaveABlockOrAreStoredPlain) {
     }
     EXPECT_EQ(total, text.size());
     EXPECT_FALSE(ex.front().plain);
+}
+
+// Each zstd extent is one frame behind zeros that fills most of its
+// pcluster and decompresses to exactly its input; random data stays plain.
+TEST(ErofsFormat, ZstdExtentsAreFramesThatFitTheirPcluster) {
+    std::string data;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 200000; ++i)
+        data += "line " + std::to_string(rng() % 5000) + "\n";
+    const size_t text = data.size();
+    for (int i = 0; i < 20000; ++i)
+        data.push_back(static_cast<char>(rng()));
+    for (uint32_t pcluster : {4096u, 65536u}) {
+        const Compression c = Compression::parse("zstd:9");
+        auto ex = compress_segment(c, pcluster, reinterpret_cast<const uint8_t*>(data.data()),
+                                   data.size());
+        size_t pos = 0, compressed = 0, full = 0;
+        for (const auto& e : ex) {
+            ASSERT_EQ(e.blocks.size() % 4096, 0u);
+            if (!e.plain) {
+                ASSERT_LE(e.blocks.size(), pcluster);
+                const size_t start = e.blocks.find_first_not_of('\0');
+                ASSERT_LT(start, 4096u);
+                std::string out(e.length, '\0');
+                ASSERT_EQ(ZSTD_decompress(out.data(), out.size(), e.blocks.data() + start,
+                                          e.blocks.size() - start),
+                          e.length);
+                ASSERT_EQ(out, data.substr(pos, e.length));
+                ++compressed;
+                // The search takes as much input as nearly fills the pcluster.
+                if ((e.blocks.size() - start) * 4 >= pcluster * 3)
+                    ++full;
+            } else {
+                EXPECT_GE(pos + 4096, text) << "text stored plain at " << pos;
+            }
+            pos += e.length;
+        }
+        EXPECT_EQ(pos, data.size());
+        EXPECT_GT(compressed, 0u);
+        EXPECT_GE(full + 2, compressed) << "pcluster " << pcluster;
+    }
 }
 
 } // namespace sysext::erofs

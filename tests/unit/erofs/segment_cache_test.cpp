@@ -70,4 +70,20 @@ TEST(ErofsSegmentCache, EntriesThatAreNotTheSegmentsExtentsAreRefused) {
     EXPECT_FALSE(parse_extents(serialize_extents(reordered), bytes(data), data.size(), 65536));
 }
 
+// zstd extents are checked as zstd frames: the same entry read as LZ4 is refused.
+TEST(ErofsSegmentCache, ZstdEntriesAreCheckedAsZstdFrames) {
+    test::TempDir dir;
+    BlockCache cache(dir / "cache");
+    const Compression c = Compression::parse("zstd:5");
+    const std::string data = text(60000);
+    const auto extents = compress_segment(c, 65536, bytes(data), data.size(), 4000);
+    const std::string good = serialize_extents(extents);
+    EXPECT_TRUE(parse_extents(good, bytes(data), data.size(), 65536, true));
+    EXPECT_FALSE(parse_extents(good, bytes(data), data.size(), 65536, false));
+    SegmentCache segments(&cache, c, 65536);
+    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), extents));
+    EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), extents));
+    EXPECT_EQ(cache.counters().hits, 1u);
+}
+
 } // namespace sysext::erofs
