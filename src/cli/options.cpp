@@ -133,7 +133,7 @@ void PackingArgs::add_to(CLI::App& cmd) {
 void FormatArgs::add_to(CLI::App& cmd) {
     cmd.add_option("--format", format,
                    "Image file system: squashfs (default) or erofs (compression none, lz4, "
-                   "lz4hc[:1-12] or zstd[:1-22], default lz4hc:12)")
+                   "lz4hc[:1-12], lzma[:0-9] or zstd[:1-22], default lz4hc:12)")
         ->group("Packing");
     cmd.add_option("--erofs-pcluster", pcluster,
                    "EROFS physical cluster: the most compressed bytes per extent, 4K to 1M "

@@ -39,10 +39,10 @@ void run_pack(const PackArgs& args, const CLI::App& cmd, const GlobalOptions& gl
     auto cache = args.packing.cache.open();
     if (!erofs)
         o.writer.cache = args.packing.cache.for_blocks(cache.get(), o.writer.compression);
-    // LZ4HC and zstd cost more than a lookup; fast LZ4 does not (as lz4:hc and lz4 for squashfs).
+    // LZ4HC, LZMA and zstd cost more than a lookup; fast LZ4 does not (as lz4:hc
+    // and lz4 for squashfs).
     else if (args.packing.cache.forced ||
-             o.erofs.compression.algorithm == erofs::Compression::Algorithm::Lz4hc ||
-             o.erofs.compression.algorithm == erofs::Compression::Algorithm::Zstd)
+             o.erofs.compression.algorithm != erofs::Compression::Algorithm::Lz4)
         o.erofs.cache = cache.get();
     // Reading the image back to hash it costs time; only --json and --sha256 ask for it.
     o.hash = global.json || args.sha256;

@@ -6,9 +6,10 @@
 # hard links as one inode, xattrs, the file capability, mtimes), and
 # systemd-sysext merges the image. Uncompressed, LZ4 (4 KiB pclusters: full
 # indexes; 1 MiB) and LZ4HC images (64 KiB: compact indexes), with and
-# without tail packing (files' ends after their inodes); zstd images, which
-# the erofs-utils here (1.5) cannot read, are judged by the kernel alone (the
-# loop mount: this kernel has CONFIG_EROFS_FS_ZIP_ZSTD); the same bytes for
+# without tail packing (files' ends after their inodes); zstd and LZMA
+# images, which the erofs-utils here (1.5) cannot read, are judged by the
+# kernel alone (the loop mount: this kernel has CONFIG_EROFS_FS_ZIP_ZSTD and
+# _LZMA); the same bytes for
 # any --jobs and from a directory or a tar of it.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
@@ -87,9 +88,9 @@ PY
     [ "$(cat "$WORK/got.times")" = "$SOURCE_DATE_EPOCH.0000000000" ] || fail "mtimes: $(cat "$WORK/got.times")"
 }
 
-for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K zstd:3:4K zstd:15:64K tails:zstd:22:512K; do
+for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K zstd:3:4K zstd:15:64K tails:zstd:22:512K lzma:6:64K tails:lzma:9:4K; do
     judges="fsck.erofs and a loop mount"
-    case $c in *zstd*) judges="the kernel's loop mount" ;; esac
+    case $c in *zstd* | *lzma*) judges="the kernel's loop mount" ;; esac
     step "pack --format erofs $c (tails: --tail-packing), judged by $judges"
     image=$(image_path "$c")
     flags=()
@@ -100,10 +101,13 @@ for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K zstd:3:
     size=$(stat -c %s "$image")
     [ $((size % 4096)) -eq 0 ] || fail "image size $size is not a multiple of 4096"
     case $c in
-    *zstd*)
-        # available_compr_algs (superblock byte 84) names zstd (bit 3) alone.
+    *zstd* | *lzma*)
+        # available_compr_algs (superblock byte 84) names the one algorithm:
+        # zstd bit 3, LZMA bit 1.
         algs=$(od -An -tx2 -j $((1024 + 84)) -N2 "$image" | tr -d ' ')
-        [ "$algs" = 0008 ] || fail "available_compr_algs $algs in $image, want zstd alone (0008)"
+        want=0008
+        case $c in *lzma*) want=0002 ;; esac
+        [ "$algs" = "$want" ] || fail "available_compr_algs $algs in $image, want $want"
         judge "$image" root kernel-only ;;
     *) judge "$image" root ;;
     esac
@@ -156,7 +160,7 @@ python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["cache"]; sys.exi
 step "flags of the other format are refused"
 expect_fail "--block-size is a squashfs setting" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --block-size 64K
 expect_fail "--erofs-pcluster needs --format erofs" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --erofs-pcluster 64K
-expect_fail "EROFS images take none, lz4, lz4hc[:1-12] or zstd[:1-22], not \"xz\"" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression xz
+expect_fail "EROFS images take none, lz4, lz4hc[:1-12], lzma[:0-9] or zstd[:1-22], not \"xz\"" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression xz
 expect_fail "zstd levels are 1 to 22, not 23" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression zstd:23
 
 step "systemd-sysext merges the EROFS image"

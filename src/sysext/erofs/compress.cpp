@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <lz4.h>
 #include <lz4hc.h>
+#include <lzma.h>
 #include <memory>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -91,6 +92,38 @@ int zstd_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, size_
     return static_cast<int>(fit_bytes);
 }
 
+// liblzma's stream, one per thread (its allocations are reused).
+lzma_stream& lzma_state() {
+    struct Stream {
+        lzma_stream s = LZMA_STREAM_INIT;
+        ~Stream() { lzma_end(&s); }
+    };
+    thread_local Stream stream;
+    return stream.s;
+}
+
+// MicroLZMA encodes as much input as fits into the output buffer.
+int lzma_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, size_t size, char* dst,
+              int target, int& consumed) {
+    lzma_options_lzma opt;
+    if (lzma_lzma_preset(&opt, static_cast<uint32_t>(c.level)))
+        throw Error(ErrorKind::Internal, "liblzma: no preset " + std::to_string(c.level));
+    opt.dict_size = lzma_dict_size(pcluster);
+    lzma_stream& s = lzma_state();
+    if (lzma_microlzma_encoder(&s, &opt) != LZMA_OK)
+        throw Error(ErrorKind::Internal, "liblzma: cannot start the MicroLZMA encoder");
+    s.next_in = src;
+    s.avail_in = size;
+    s.next_out = reinterpret_cast<uint8_t*>(dst);
+    s.avail_out = static_cast<size_t>(target);
+    if (lzma_code(&s, LZMA_FINISH) != LZMA_STREAM_END) {
+        consumed = 0;
+        return 0;
+    }
+    consumed = static_cast<int>(s.total_in);
+    return static_cast<int>(s.total_out);
+}
+
 // Compresses as much of [src, src+size) as fits in `target` bytes; returns
 // the compressed size (0 on failure) and sets consumed. ratio: see zstd_dest.
 int compress_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, size_t size,
@@ -98,6 +131,8 @@ int compress_dest(const Compression& c, uint32_t pcluster, const uint8_t* src, s
     int in = static_cast<int>(std::min(size, k_max_extent_input));
     if (c.algorithm == Compression::Algorithm::Zstd)
         return zstd_dest(c, pcluster, src, static_cast<size_t>(in), dst, target, consumed, ratio);
+    if (c.algorithm == Compression::Algorithm::Lzma)
+        return lzma_dest(c, pcluster, src, static_cast<size_t>(in), dst, target, consumed);
     int ret = 0;
     if (c.algorithm == Compression::Algorithm::Lz4hc)
         ret = LZ4_compress_HC_destSize(hc_state(), reinterpret_cast<const char*>(src), dst, &in,
@@ -125,24 +160,39 @@ Compression Compression::parse(std::string_view spec) {
         c.level = 0;
         return c;
     }
-    const bool zstd = name == "zstd";
-    if (name != "lz4hc" && !zstd)
-        throw_usage("--compression: EROFS images take none, lz4, lz4hc[:1-12] or zstd[:1-22], not " +
+    // The algorithms that take a level: name, label, least, most, default level.
+    struct Leveled {
+        std::string_view name, label;
+        Algorithm algorithm;
+        int least, most, fallback;
+    };
+    static const Leveled leveled[] = {
+        {"lz4hc", "LZ4HC", Algorithm::Lz4hc, 1, LZ4HC_CLEVEL_MAX, 12},
+        {"lzma", "LZMA", Algorithm::Lzma, 0, 9, 6},
+        {"zstd", "zstd", Algorithm::Zstd, 1, 22, 15},
+    };
+    const Leveled* l = nullptr;
+    for (const auto& candidate : leveled)
+        if (candidate.name == name)
+            l = &candidate;
+    if (!l)
+        throw_usage("--compression: EROFS images take none, lz4, lz4hc[:1-12], lzma[:0-9] or "
+                    "zstd[:1-22], not " +
                     quote(std::string(spec)));
-    c.algorithm = zstd ? Algorithm::Zstd : Algorithm::Lz4hc;
-    c.level = zstd ? 15 : 12;
+    c.algorithm = l->algorithm;
+    c.level = l->fallback;
     if (!level.empty()) {
         int v = 0;
         for (char ch : level) {
             if (ch < '0' || ch > '9' || v > 100)
-                throw_usage("--compression: not a" + std::string(zstd ? " zstd" : "n LZ4HC") +
-                            " level: " + quote(std::string(spec)));
+                throw_usage("--compression: not a" + std::string(l->label == "LZ4HC" ? "n " : " ") +
+                            std::string(l->label) + " level: " + quote(std::string(spec)));
             v = v * 10 + (ch - '0');
         }
-        const int most = zstd ? ZSTD_maxCLevel() : LZ4HC_CLEVEL_MAX;
-        if (v < 1 || v > most)
-            throw_usage("--compression: " + std::string(zstd ? "zstd" : "LZ4HC") + " levels are 1 to " +
-                        std::to_string(most) + ", not " + std::string(level));
+        if (v < l->least || v > l->most)
+            throw_usage("--compression: " + std::string(l->label) + " levels are " +
+                        std::to_string(l->least) + " to " + std::to_string(l->most) + ", not " +
+                        std::string(level));
         c.level = v;
     }
     return c;
@@ -156,6 +206,8 @@ std::string Compression::to_string() const {
         return "lz4";
     case Algorithm::Lz4hc:
         return "lz4hc:" + std::to_string(level);
+    case Algorithm::Lzma:
+        return "lzma:" + std::to_string(level);
     case Algorithm::Zstd:
         return "zstd:" + std::to_string(level);
     }
@@ -163,7 +215,21 @@ std::string Compression::to_string() const {
 }
 
 uint8_t Compression::format_id() const {
-    return algorithm == Algorithm::Zstd ? k_algorithm_zstd : k_algorithm_lz4;
+    switch (algorithm) {
+    case Algorithm::Lzma:
+        return k_algorithm_lzma;
+    case Algorithm::Zstd:
+        return k_algorithm_zstd;
+    default:
+        return k_algorithm_lz4;
+    }
+}
+
+uint32_t lzma_dict_size(uint32_t pcluster) {
+    uint32_t size = 4096;
+    while (size < uint64_t{pcluster} * 8)
+        size *= 2;
+    return size;
 }
 
 uint32_t zstd_window_log(uint32_t pcluster) {

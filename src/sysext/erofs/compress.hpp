@@ -1,9 +1,10 @@
-// EROFS compression: fixed-size output LZ4 and zstd extents.
+// EROFS compression: fixed-size output LZ4, LZMA and zstd extents.
 //
 // EROFS compresses into physical clusters of a fixed size: each extent is as
 // much input as fits into at most one pcluster once compressed (LZ4 fast or
-// HC: liblz4's destSize functions; zstd, which has none: a search over the
-// input's length, one zstd frame per extent), stored at the end of its blocks
+// HC: liblz4's destSize functions; LZMA: liblzma's MicroLZMA encoder, made
+// for EROFS; zstd, which has none: a search over the input's length, one
+// zstd frame per extent), stored at the end of its blocks
 // behind leading zeros
 // (the ZERO_PADDING feature, which tells the decompressor the exact length).
 // An extent must save at least one block over its input, else that lcluster
@@ -21,10 +22,11 @@
 namespace sysext::erofs {
 
 struct Compression {
-    enum class Algorithm { None, Lz4, Lz4hc, Zstd } algorithm = Algorithm::Lz4hc;
-    int level = 12; // LZ4HC 1..12, zstd 1..22; unused for the others
+    enum class Algorithm { None, Lz4, Lz4hc, Lzma, Zstd } algorithm = Algorithm::Lz4hc;
+    int level = 12; // LZ4HC 1..12, LZMA 0..9, zstd 1..22; unused for the others
 
-    // "none", "lz4", "lz4hc[:LEVEL]" or "zstd[:LEVEL]"; throws Usage naming --compression.
+    // "none", "lz4", "lz4hc[:LEVEL]", "lzma[:LEVEL]" or "zstd[:LEVEL]"; throws
+    // Usage naming --compression.
     static Compression parse(std::string_view spec);
     std::string to_string() const;
     bool enabled() const { return algorithm != Algorithm::None; }
@@ -49,6 +51,8 @@ struct ExtentData {
 // zstd's window for a pcluster size, as log2: eight pclusters, at most the
 // 1 MiB the kernel allows (an extent never holds more input than that).
 uint32_t zstd_window_log(uint32_t pcluster);
+// LZMA's dictionary for a pcluster size: eight pclusters, a power of two.
+uint32_t lzma_dict_size(uint32_t pcluster);
 
 // Splits data (a segment starting on a 4 KiB boundary of its file) into extents.
 // With tail_room (the segment ends its file; 0: no tail packing), an end that

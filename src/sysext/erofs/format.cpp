@@ -62,6 +62,13 @@ std::string encode_block0(const SuperBlock& sb) {
         put16(cfg + 4, sb.lz4_max_pclusterblks);
         cfg += 16;
     }
+    if (sb.lzma_config) {
+        algorithms |= 1u << k_algorithm_lzma;
+        // z_erofs_lzma_cfgs: dict_size, format 0.
+        put16(cfg, 14);
+        put32(cfg + 2, sb.lzma_dict_size);
+        cfg += 16;
+    }
     if (sb.zstd_config) {
         algorithms |= 1u << k_algorithm_zstd;
         // z_erofs_zstd_cfgs: format 0, the window log less ZSTD_WINDOWLOG_ABSOLUTEMIN (10).

@@ -67,6 +67,7 @@ inline constexpr uint16_t k_lcluster_nonhead = 2;
 inline constexpr uint16_t k_d0_cblkcnt = 1u << 11;
 inline constexpr uint16_t k_advise_big_pcluster_1 = 0x0002;
 inline constexpr uint8_t k_algorithm_lz4 = 0;
+inline constexpr uint8_t k_algorithm_lzma = 1;
 inline constexpr uint8_t k_algorithm_zstd = 3;
 inline constexpr uint32_t k_max_pcluster = 1024 * 1024;
 // The chunk map's value for a hole.
@@ -106,6 +107,8 @@ struct SuperBlock {
     // Compression configurations follow the superblock (COMPR_CFGS).
     bool lz4_config = false;
     uint16_t lz4_max_pclusterblks = 1;
+    bool lzma_config = false;
+    uint32_t lzma_dict_size = 0;
     bool zstd_config = false;
     uint8_t zstd_window_log = 0; // log2 of the window, 10 to 20
 };

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <lz4.h>
+#include <lzma.h>
 #include <zstd.h>
 
 namespace sysext::erofs {
@@ -41,7 +42,7 @@ bool get(const std::string& in, size_t& at, uint32_t& v) {
 }
 
 // Whether e's bytes hold exactly [data, data + e.length), as the writer stores them.
-bool holds(const ExtentData& e, const uint8_t* data, uint32_t pcluster, bool zstd) {
+bool holds(const ExtentData& e, const uint8_t* data, uint32_t pcluster, const Compression& c) {
     const std::string& b = e.blocks;
     if (e.plain) {
         const size_t want = e.tail ? e.length : k_block;
@@ -52,7 +53,7 @@ bool holds(const ExtentData& e, const uint8_t* data, uint32_t pcluster, bool zst
         return b.find_first_not_of('\0', e.length) == std::string::npos;
     }
     // Compressed: leading zeros up to whole blocks (none for a tail), then an
-    // LZ4 block or a zstd frame.
+    // LZ4 block, a MicroLZMA stream or a zstd frame.
     if (b.empty() || b.size() > pcluster || e.length == 0)
         return false;
     if (e.tail ? (b.size() >= k_block) : (b.size() % k_block != 0 || b.size() >= e.length))
@@ -61,9 +62,23 @@ bool holds(const ExtentData& e, const uint8_t* data, uint32_t pcluster, bool zst
     if (start == std::string::npos || (e.tail && start != 0) || (!e.tail && start >= k_block))
         return false;
     std::string out(e.length, '\0');
-    if (zstd) {
+    if (c.algorithm == Compression::Algorithm::Zstd) {
         const size_t got = ZSTD_decompress(out.data(), out.size(), b.data() + start, b.size() - start);
         return got == e.length && std::memcmp(out.data(), data, e.length) == 0;
+    }
+    if (c.algorithm == Compression::Algorithm::Lzma) {
+        lzma_stream s = LZMA_STREAM_INIT;
+        bool ok = lzma_microlzma_decoder(&s, b.size() - start, e.length, true,
+                                         lzma_dict_size(pcluster)) == LZMA_OK;
+        if (ok) {
+            s.next_in = reinterpret_cast<const uint8_t*>(b.data() + start);
+            s.avail_in = b.size() - start;
+            s.next_out = reinterpret_cast<uint8_t*>(out.data());
+            s.avail_out = out.size();
+            ok = lzma_code(&s, LZMA_FINISH) == LZMA_STREAM_END && s.total_out == e.length;
+        }
+        lzma_end(&s);
+        return ok && std::memcmp(out.data(), data, e.length) == 0;
     }
     const int got =
         LZ4_decompress_safe(b.data() + start, out.data(), static_cast<int>(b.size() - start),
@@ -86,7 +101,8 @@ std::string serialize_extents(const std::vector<ExtentData>& extents) {
 }
 
 std::optional<std::vector<ExtentData>> parse_extents(const std::string& value, const uint8_t* data,
-                                                     size_t size, uint32_t pcluster, bool zstd) {
+                                                     size_t size, uint32_t pcluster,
+                                                     const Compression& c) {
     size_t at = 0;
     uint32_t count = 0;
     if (!get(value, at, count) || count > size)
@@ -104,7 +120,7 @@ std::optional<std::vector<ExtentData>> parse_extents(const std::string& value, c
         e.tail = flags & 2;
         e.blocks = value.substr(at, bytes);
         at += bytes;
-        if ((e.tail && i + 1 != count) || !holds(e, data + pos, pcluster, zstd))
+        if ((e.tail && i + 1 != count) || !holds(e, data + pos, pcluster, c))
             return std::nullopt;
         pos += length;
         out.push_back(std::move(e));
@@ -125,7 +141,7 @@ SegmentCache::SegmentCache(BlockCache* cache, const Compression& c, uint32_t pcl
     const std::string bytes = serialize_extents(probed);
     m_context = std::string(k_context_version) + ";" + c.to_string() +
                 ";pcluster=" + std::to_string(pcluster) + ";lz4=" + LZ4_versionString() +
-                ";zstd=" + ZSTD_versionString() +
+                ";zstd=" + ZSTD_versionString() + ";lzma=" + lzma_version_string() +
                 ";probe=" + to_hex(sha256(bytes.data(), bytes.size()));
 }
 
@@ -136,8 +152,7 @@ std::vector<ExtentData> SegmentCache::extents(const uint8_t* data, size_t size,
     const std::string context = m_context + ";tail_room=" + std::to_string(tail_room);
     const Digest key = block_cache_key(context, data, size);
     if (auto value = m_cache->get(key)) {
-        if (auto parsed = parse_extents(*value, data, size, m_pcluster,
-                                        m_compression.algorithm == Compression::Algorithm::Zstd))
+        if (auto parsed = parse_extents(*value, data, size, m_pcluster, m_compression))
             return std::move(*parsed);
         m_cache->reject(key);
     }

@@ -35,11 +35,11 @@ private:
 };
 
 // The cache's value for extents, and back; nullopt when the bytes are not
-// exactly the extents of `data` (lengths, padding, decompressed contents;
-// zstd: compressed extents are zstd frames, else LZ4 blocks).
+// exactly the extents of `data` as `c` compresses them (lengths, padding,
+// decompressed contents).
 std::string serialize_extents(const std::vector<ExtentData>& extents);
 std::optional<std::vector<ExtentData>> parse_extents(const std::string& value, const uint8_t* data,
                                                      size_t size, uint32_t pcluster,
-                                                     bool zstd = false);
+                                                     const Compression& c);
 
 } // namespace sysext::erofs

@@ -171,7 +171,10 @@ private:
         sb.xattr_blkaddr = m_xattr_blkaddr;
         if (m_options.compression.enabled()) {
             sb.feature_incompat |= k_incompat_zero_padding | k_incompat_compr_cfgs;
-            if (m_options.compression.algorithm == Compression::Algorithm::Zstd) {
+            if (m_options.compression.algorithm == Compression::Algorithm::Lzma) {
+                sb.lzma_config = true;
+                sb.lzma_dict_size = lzma_dict_size(m_options.pcluster_size);
+            } else if (m_options.compression.algorithm == Compression::Algorithm::Zstd) {
                 sb.zstd_config = true;
                 sb.zstd_window_log = static_cast<uint8_t>(zstd_window_log(m_options.pcluster_size));
             } else {

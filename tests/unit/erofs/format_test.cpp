@@ -159,6 +159,11 @@ TEST(ErofsFormat, CompressionSettings) {
     EXPECT_EQ(Compression::parse("zstd").to_string(), "zstd:15");
     EXPECT_EQ(Compression::parse("zstd:22").format_id(), k_algorithm_zstd);
     EXPECT_EQ(Compression::parse("lz4").format_id(), k_algorithm_lz4);
+    EXPECT_EQ(Compression::parse("lzma").to_string(), "lzma:6");
+    EXPECT_EQ(Compression::parse("lzma:0").format_id(), k_algorithm_lzma);
+    EXPECT_THROW(Compression::parse("lzma:10"), Error);
+    EXPECT_EQ(lzma_dict_size(65536), 512u * 1024);
+    EXPECT_EQ(lzma_dict_size(4096), 32u * 1024);
     EXPECT_THROW(Compression::parse("zstd:23"), Error);
     EXPECT_THROW(Compression::parse("xz"), Error);
     EXPECT_THROW(Compression::parse("lz4hc:13"), Error);
@@ -191,6 +196,8 @@ TEST(ErofsFormat, ExtentsSaveABlockOrAreStoredPlain) {
 
 // Each zstd extent is one frame behind zeros that fills most of its
 // pcluster and decompresses to exactly its input; random data stays plain.
+// (LZMA extents are checked by the segment cache's reader, below, and by the
+// kernel in e2e.erofs_pack.)
 TEST(ErofsFormat, ZstdExtentsAreFramesThatFitTheirPcluster) {
     std::string data;
     std::mt19937 rng(7);

@@ -54,36 +54,43 @@ TEST(ErofsSegmentCache, EntriesThatAreNotTheSegmentsExtentsAreRefused) {
     const auto extents = compress_segment(c, 65536, bytes(data), data.size(), 4000);
     ASSERT_GT(extents.size(), 1u);
     const std::string good = serialize_extents(extents);
-    ASSERT_TRUE(parse_extents(good, bytes(data), data.size(), 65536));
+    ASSERT_TRUE(parse_extents(good, bytes(data), data.size(), 65536, c));
     // Other input, a flipped byte of compressed data, a cut value, extra bytes.
     std::string other = data;
     other[100] ^= 1;
-    EXPECT_FALSE(parse_extents(good, bytes(other), other.size(), 65536));
+    EXPECT_FALSE(parse_extents(good, bytes(other), other.size(), 65536, c));
     std::string flipped = good;
     flipped[flipped.size() - 10] ^= 0x55;
-    EXPECT_FALSE(parse_extents(flipped, bytes(data), data.size(), 65536));
-    EXPECT_FALSE(parse_extents(good.substr(0, good.size() - 1), bytes(data), data.size(), 65536));
-    EXPECT_FALSE(parse_extents(good + "x", bytes(data), data.size(), 65536));
+    EXPECT_FALSE(parse_extents(flipped, bytes(data), data.size(), 65536, c));
+    EXPECT_FALSE(parse_extents(good.substr(0, good.size() - 1), bytes(data), data.size(), 65536, c));
+    EXPECT_FALSE(parse_extents(good + "x", bytes(data), data.size(), 65536, c));
     // Extents that decompress right but would not be stored so (a tail first).
     auto reordered = extents;
     reordered.front().tail = true;
-    EXPECT_FALSE(parse_extents(serialize_extents(reordered), bytes(data), data.size(), 65536));
+    EXPECT_FALSE(parse_extents(serialize_extents(reordered), bytes(data), data.size(), 65536, c));
 }
 
-// zstd extents are checked as zstd frames: the same entry read as LZ4 is refused.
-TEST(ErofsSegmentCache, ZstdEntriesAreCheckedAsZstdFrames) {
+// zstd and LZMA extents are checked as zstd frames and MicroLZMA streams:
+// the same entry read as LZ4 (or the other) is refused.
+TEST(ErofsSegmentCache, ZstdAndLzmaEntriesAreCheckedInTheirFormat) {
+  for (const char* spec : {"zstd:5", "lzma:3"}) {
     test::TempDir dir;
     BlockCache cache(dir / "cache");
-    const Compression c = Compression::parse("zstd:5");
+    const Compression c = Compression::parse(spec);
+    const Compression other = Compression::parse(spec[1] == 's' ? "lzma:3" : "zstd:5");
     const std::string data = text(60000);
     const auto extents = compress_segment(c, 65536, bytes(data), data.size(), 4000);
     const std::string good = serialize_extents(extents);
-    EXPECT_TRUE(parse_extents(good, bytes(data), data.size(), 65536, true));
-    EXPECT_FALSE(parse_extents(good, bytes(data), data.size(), 65536, false));
+    EXPECT_TRUE(parse_extents(good, bytes(data), data.size(), 65536, c));
+    EXPECT_FALSE(parse_extents(good, bytes(data), data.size(), 65536, Compression{}));
+    EXPECT_FALSE(parse_extents(good, bytes(data), data.size(), 65536, other));
+    for (const auto& e : extents)
+        EXPECT_TRUE(e.plain || e.blocks.size() < e.length) << spec;
     SegmentCache segments(&cache, c, 65536);
     EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), extents));
     EXPECT_TRUE(same(segments.extents(bytes(data), data.size(), 4000), extents));
     EXPECT_EQ(cache.counters().hits, 1u);
+  }
 }
 
 } // namespace sysext::erofs
