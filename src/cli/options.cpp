@@ -139,6 +139,11 @@ void FormatArgs::add_to(CLI::App& cmd) {
                    "EROFS physical cluster: the most compressed bytes per extent, 4K to 1M "
                    "in 4K steps (default 64K)")
         ->group("Packing");
+    cmd.add_flag("--fragments", fragments,
+                 "EROFS: put the end of each compressed file that does not fill a pcluster, "
+                 "and small files whole, into one packed inode compressed as a whole "
+                 "(mkfs.erofs -Efragments; Linux 6.1 or later)")
+        ->group("Packing");
 }
 
 pipeline::ImageFormat FormatArgs::image_format(const CLI::App& cmd) const {
@@ -148,6 +153,8 @@ pipeline::ImageFormat FormatArgs::image_format(const CLI::App& cmd) const {
             throw_usage("--block-size is a squashfs setting; EROFS images take --erofs-pcluster");
     } else if (cmd.count("--erofs-pcluster")) {
         throw_usage("--erofs-pcluster needs --format erofs");
+    } else if (fragments) {
+        throw_usage("--fragments needs --format erofs");
     }
     return f;
 }
@@ -162,6 +169,9 @@ erofs::WriterOptions FormatArgs::erofs_options(const CLI::App& cmd, const Packin
     o.mtime = resolve_mtime(packing.mtime);
     o.xattrs = !packing.no_xattrs;
     o.tail_packing = packing.tail_packing;
+    o.fragments = fragments;
+    if (o.fragments && !o.compression.enabled())
+        throw_usage("--fragments needs compression: the packed inode is compressed");
     return o;
 }
 

@@ -73,10 +73,11 @@ struct PackingArgs {
 struct FormatArgs {
     std::string format = "squashfs";
     std::string pcluster; // "" = 64K
+    bool fragments = false;
 
     void add_to(CLI::App& cmd);
     // Checks that the flags given suit the format: --block-size is a squashfs
-    // setting, --erofs-pcluster an EROFS one.
+    // setting, --erofs-pcluster and --fragments EROFS ones.
     pipeline::ImageFormat image_format(const CLI::App& cmd) const;
     // EROFS settings from these flags and the packing flags; --compression
     // means LZ4 settings for EROFS, lz4hc:12 unless given.

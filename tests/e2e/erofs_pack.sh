@@ -9,7 +9,8 @@
 # without tail packing (files' ends after their inodes); zstd and LZMA
 # images, which the erofs-utils here (1.5) cannot read, are judged by the
 # kernel alone (the loop mount: this kernel has CONFIG_EROFS_FS_ZIP_ZSTD and
-# _LZMA); the same bytes for
+# _LZMA), and so are images with fragments (--fragments: files' ends and
+# small files in one packed inode); the same bytes for
 # any --jobs and from a directory or a tar of it.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/make_tree.sh"
@@ -29,6 +30,14 @@ echo bang >"$s/many/!bang"
 echo plus >"$s/many/+plus"
 seq 1 1500000 >"$s/segments.txt"
 ln -s "$(printf 'x%.0s' {1..4000})" "$s/long-link"
+# Text, then incompressible bytes: the last compressed extent ends inside an
+# lcluster and the plain rest reaches into the next one, which the kernel
+# maps up to that lcluster's end (a plain extent may not be mapped longer
+# than its block: the writer ends it at the boundary).
+python3 -c '
+import random, sys
+text = b"".join(b"line %d\n" % (i % 10) for i in range(700))[:5000]
+sys.stdout.buffer.write(text + random.Random(5).randbytes(7300))' >"$s/plain-end.bin"
 
 # judge IMAGE OWNERS [kernel-only]: fsck, extraction and a loop mount against
 # the tree; OWNERS "root" expects 0:0 everywhere, "kept" the tree's owners.
@@ -88,30 +97,59 @@ PY
     [ "$(cat "$WORK/got.times")" = "$SOURCE_DATE_EPOCH.0000000000" ] || fail "mtimes: $(cat "$WORK/got.times")"
 }
 
-for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K zstd:3:4K zstd:15:64K tails:zstd:22:512K lzma:6:64K tails:lzma:9:4K; do
+for c in none lz4:4K lz4:1M lz4hc:12:64K tails:lz4hc:12:64K tails:lz4:4K zstd:3:4K zstd:15:64K \
+         tails:zstd:22:512K lzma:6:64K tails:lzma:9:4K frags:lz4hc:12:64K frags:lz4:4K \
+         frags:tails:zstd:15:64K; do
     judges="fsck.erofs and a loop mount"
-    case $c in *zstd* | *lzma*) judges="the kernel's loop mount" ;; esac
-    step "pack --format erofs $c (tails: --tail-packing), judged by $judges"
+    # erofs-utils 1.5 knows neither zstd, LZMA nor fragments.
+    case $c in *zstd* | *lzma* | frags:*) judges="the kernel's loop mount" ;; esac
+    step "pack --format erofs $c (tails: --tail-packing, frags: --fragments), judged by $judges"
     image=$(image_path "$c")
-    flags=()
-    case $c in tails:*) flags=(--tail-packing) ;; esac
-    spec=${c#tails:}
+    flags=() spec=$c
+    case $spec in frags:*) flags+=(--fragments); spec=${spec#frags:} ;; esac
+    case $spec in tails:*) flags+=(--tail-packing); spec=${spec#tails:} ;; esac
     [ "$c" = none ] || flags+=(--erofs-pcluster "${spec##*:}")
     "$SYSEXT_BUILD" -q pack "$tree" -o "$image" --name e2e --format erofs --compression "${spec%:*}" "${flags[@]}" --jobs 2
     size=$(stat -c %s "$image")
     [ $((size % 4096)) -eq 0 ] || fail "image size $size is not a multiple of 4096"
+    # available_compr_algs (superblock byte 84) names the one algorithm:
+    # LZ4 bit 0, LZMA bit 1, zstd bit 3.
+    algs=$(od -An -tx2 -j $((1024 + 84)) -N2 "$image" | tr -d ' ')
+    want=0001
+    case $spec in none) want=0000 ;; zstd*) want=0008 ;; lzma*) want=0002 ;; esac
+    [ "$algs" = "$want" ] || fail "available_compr_algs $algs in $image, want $want"
+    # feature_incompat (byte 80) has FRAGMENTS (0x20) and packed_nid (byte 96)
+    # names an inode exactly when --fragments was given.
+    incompat=$(od -An -tu4 -j $((1024 + 80)) -N4 "$image" | tr -d ' ')
+    packed=$(od -An -tu8 -j $((1024 + 96)) -N8 "$image" | tr -d ' ')
     case $c in
-    *zstd* | *lzma*)
-        # available_compr_algs (superblock byte 84) names the one algorithm:
-        # zstd bit 3, LZMA bit 1.
-        algs=$(od -An -tx2 -j $((1024 + 84)) -N2 "$image" | tr -d ' ')
-        want=0008
-        case $c in *lzma*) want=0002 ;; esac
-        [ "$algs" = "$want" ] || fail "available_compr_algs $algs in $image, want $want"
-        judge "$image" root kernel-only ;;
-    *) judge "$image" root ;;
+    frags:*) [ $((incompat & 32)) = 32 ] && [ "$packed" -gt 0 ] ||
+                 fail "--fragments: incompat $incompat, packed_nid $packed" ;;
+    *) [ $((incompat & 32)) = 0 ] && [ "$packed" = 0 ] || fail "fragments without --fragments" ;;
+    esac
+    case $judges in
+    fsck*) judge "$image" root ;;
+    *) judge "$image" root kernel-only ;;
     esac
 done
+
+step "--fragments: 300 small configuration files take a fraction of the room, read back by the kernel"
+small=$WORK/small
+mkdir -p "$small/usr/share/conf"
+cp -a "$tree/usr/lib" "$small/usr/"
+for i in $(seq 1 300); do
+    seq "$i" $((i + 300 + i % 200)) | sed "s/^/option-$((i % 7)) = value /" >"$small/usr/share/conf/file-$i.conf"
+done
+sizes=()
+for f in "" --fragments; do
+    "$SYSEXT_BUILD" -q pack "$small" -o "$(image_path small)" --name e2e --format erofs $f
+    sizes+=("$(stat -c %s "$(image_path small)")")
+    unshare -m bash -c 'mkdir -p "$1/mnt-small" && mount -o loop,ro -t erofs "$2" "$1/mnt-small" &&
+                        diff -r "$3/usr" "$1/mnt-small/usr"' _ "$WORK" "$(image_path small)" "$small" ||
+        fail "the kernel reads other contents from the small-files image ${f:-without --fragments}"
+done
+echo "300 files of $(du -sb "$small/usr/share/conf" | cut -f1) bytes: ${sizes[0]} bytes, with --fragments ${sizes[1]}"
+[ $((sizes[1] * 2)) -lt "${sizes[0]}" ] || fail "--fragments saved less than half: ${sizes[1]} against ${sizes[0]}"
 
 step "dump.erofs: zero UUID, a checksum, compressed files with compact indexes"
 image=$(image_path lz4hc:12:64K)
@@ -160,6 +198,8 @@ python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["cache"]; sys.exi
 step "flags of the other format are refused"
 expect_fail "--block-size is a squashfs setting" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --block-size 64K
 expect_fail "--erofs-pcluster needs --format erofs" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --erofs-pcluster 64K
+expect_fail "--fragments needs --format erofs" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --fragments
+expect_fail "--fragments needs compression" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression none --fragments
 expect_fail "EROFS images take none, lz4, lz4hc[:1-12], lzma[:0-9] or zstd[:1-22], not \"xz\"" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression xz
 expect_fail "zstd levels are 1 to 22, not 23" "$SYSEXT_BUILD" pack "$tree" -o "$WORK/e2e.raw" --format erofs --compression zstd:23
 

@@ -343,7 +343,15 @@ std::vector<ExtentData> compress_segment(const Compression& c, uint32_t pcluster
             target = pcluster;
             continue;
         }
-        const size_t length = std::min<size_t>(k_block, size - pos);
+        size_t length = std::min<size_t>(k_block, size - pos);
+        // The kernel maps a file's last extent up to the end of the lcluster
+        // the file ends in, and refuses a plain one mapped longer than its
+        // block. So a plain end that starts inside one lcluster and reaches
+        // into the next stops at their boundary; the rest is an extent of
+        // its own. (Only a file's end can be short: segments are whole
+        // lclusters otherwise.)
+        if (pos + length == size && pos % k_block != 0 && pos / k_block != (size - 1) / k_block)
+            length = k_block - pos % k_block;
         ExtentData e;
         e.plain = true;
         e.length = static_cast<uint32_t>(length);

@@ -104,9 +104,18 @@ struct Segment {
     InodeInfo* info = nullptr;
     uint64_t offset = 0;
     bool last = false;
-    std::string raw;                 // kept when the file is stored uncompressed
-    std::vector<ExtentData> extents; // empty when stored uncompressed
+    bool packed = false;             // the packed inode's data: no fragments of its own
+    std::string raw;                 // kept when the file is stored uncompressed, or is a fragment
+    std::vector<ExtentData> extents; // empty when stored uncompressed or a whole fragment
+    bool whole_fragment = false;     // raw is the whole file, for the packed inode
+    std::string fragment;            // the input of the file's last extent, for the packed inode
 };
+
+// Whether a file's last extent goes to the packed inode: it leaves part of
+// its pcluster (or, stored plain, of its block) unused.
+bool fragment_worthy(const ExtentData& e, uint32_t pcluster) {
+    return e.plain ? e.length < k_block : e.blocks.size() < pcluster;
+}
 
 class CompressedFiles {
 public:
@@ -117,13 +126,20 @@ public:
 
     void submit(Segment seg) {
         const uint32_t pcluster = m_options.pcluster_size;
-        const bool tails = m_options.tail_packing;
+        const bool fragments = m_options.fragments && !seg.packed;
+        const bool tails = m_options.tail_packing && !fragments;
         const SegmentCache* cache = &m_cache;
-        auto work = [cache, pcluster, tails, s = std::make_shared<Segment>(std::move(seg))]() {
+        auto work = [cache, pcluster, tails, fragments,
+                     s = std::make_shared<Segment>(std::move(seg))]() {
             Segment r = std::move(*s);
             const auto* data = reinterpret_cast<const uint8_t*>(r.raw.data());
             const uint64_t size = r.raw.size();
             const bool whole_file = r.offset == 0 && r.last;
+            // A small file goes to the packed inode whole, uncompressed here.
+            if (fragments && whole_file && size > 0 && size < pcluster) {
+                r.whole_fragment = true;
+                return r;
+            }
             // Room for the tail: what the inode's block has left after the
             // inode, its xattrs and its indexes.
             uint32_t room = 0;
@@ -146,10 +162,19 @@ public:
             else if (whole_file)
                 flat =
                     flat || blocks * k_block + tail + indexes_size(pcluster, size, *r.info) >= size;
-            if (flat)
+            if (flat) {
                 r.extents.clear();
-            else
-                r.raw.clear();
+                return r;
+            }
+            if (fragments && r.last && fragment_worthy(r.extents.back(), pcluster)) {
+                r.fragment = r.raw.substr(size - r.extents.back().length);
+                r.extents.pop_back();
+                if (whole_file && r.extents.empty()) {
+                    r.whole_fragment = true;
+                    return r;
+                }
+            }
+            r.raw.clear();
             return r;
         };
         m_pool.submit(std::move(work), [this](Segment& r) { take(r); });
@@ -159,10 +184,28 @@ public:
         m_pool.drain([this](Segment& r) { take(r); });
     }
 
+    // The fragments so far, in the order of their files.
+    std::string& packed() { return m_packed; }
+
 private:
+    uint64_t add_fragment(const std::string& bytes) {
+        const uint64_t at = m_packed.size();
+        m_packed += bytes;
+        ++m_stats.fragments;
+        return at;
+    }
+
     void take(Segment& r) {
         InodeInfo& info = *r.info;
-        if (r.extents.empty()) { // the whole file, uncompressed
+        if (r.whole_fragment) {
+            info.layout = Layout::CompressedFull;
+            info.whole_fragment = true;
+            info.fragment_off = add_fragment(r.raw);
+            info.i_u = 0;
+            ++m_stats.compressed_files;
+            return;
+        }
+        if (r.extents.empty() && r.fragment.empty()) { // the whole file, uncompressed
             FlatFile flat(m_area);
             flat.feed(r.raw.data(), r.raw.size());
             flat.finish(info, m_stats);
@@ -196,6 +239,19 @@ private:
             ++m_stats.extents;
             m_stats.plain_extents += e.plain ? 1 : 0;
         }
+        if (!r.fragment.empty()) {
+            // The last extent, read from the packed inode: a HEAD1 index with
+            // no blocks (CBLKCNT 0), whose address the full form takes for
+            // the offset's high bits and the compact form counts blocks by.
+            const bool full = compressed_layout(m_options.pcluster_size) == Layout::CompressedFull;
+            info.tail_fragment = true;
+            info.fragment_off = add_fragment(r.fragment);
+            Extent x;
+            x.logical = logical;
+            x.blocks = 0;
+            x.blkaddr = full ? static_cast<uint32_t>(info.fragment_off >> 32) : m_area.next();
+            info.extents.push_back(x);
+        }
         if (r.last) {
             uint64_t blocks = 0;
             for (const auto& x : info.extents)
@@ -210,6 +266,7 @@ private:
     const WriterOptions& m_options;
     WriteStats& m_stats;
     SegmentCache m_cache; // before the pool, whose workers use it
+    std::string m_packed; // the fragments, in the order their files were taken
     OrderedPool<Segment> m_pool;
 };
 
@@ -242,8 +299,9 @@ void DataArea::flush() {
     m_pending.clear();
 }
 
-uint32_t write_file_data(const std::vector<InodeInfo*>& files, int fd, uint32_t first_block,
-                         const WriterOptions& options, Reporter& reporter, WriteStats& stats) {
+uint32_t write_file_data(const std::vector<InodeInfo*>& files, InodeInfo* packed, int fd,
+                         uint32_t first_block, const WriterOptions& options, Reporter& reporter,
+                         WriteStats& stats) {
     reporter.stage("compressing");
     uint64_t total = 0, done = 0;
     for (const InodeInfo* f : files)
@@ -287,6 +345,23 @@ uint32_t write_file_data(const std::vector<InodeInfo*>& files, int fd, uint32_t 
             compressed.submit(std::move(seg));
         }
         compressed.finish();
+        // The packed inode: the fragments, compressed as a file of their own.
+        if (packed && !compressed.packed().empty()) {
+            reporter.stage("compressing fragments");
+            const std::string data = std::move(compressed.packed());
+            packed->size = data.size();
+            stats.packed_bytes = data.size();
+            for (uint64_t at = 0; at < data.size(); at += k_segment) {
+                Segment seg;
+                seg.info = packed;
+                seg.packed = true;
+                seg.offset = at;
+                seg.raw = data.substr(at, k_segment);
+                seg.last = at + k_segment >= data.size();
+                compressed.submit(std::move(seg));
+            }
+            compressed.finish();
+        }
     }
     area.flush();
     stats.input_bytes = done;

@@ -40,8 +40,12 @@ private:
 };
 
 // Writes the data of these file inodes, in order, and sets their layout,
-// i_u, inline tail, chunk map or extents. Returns the first block after it.
-uint32_t write_file_data(const std::vector<InodeInfo*>& files, int fd, uint32_t first_block,
-                         const WriterOptions& options, Reporter& reporter, WriteStats& stats);
+// i_u, inline tail, chunk map, extents or fragment. With options.fragments,
+// `packed` is the packed inode (not among files): its data, the fragments,
+// is written after every file's, and its size set (0: no fragments).
+// Returns the first block after the data.
+uint32_t write_file_data(const std::vector<InodeInfo*>& files, InodeInfo* packed, int fd,
+                         uint32_t first_block, const WriterOptions& options, Reporter& reporter,
+                         WriteStats& stats);
 
 } // namespace sysext::erofs

@@ -49,6 +49,7 @@ std::string encode_block0(const SuperBlock& sb) {
     put32(b + 44, sb.xattr_blkaddr);
     // uuid (48) and volume_name (64) stay zero: the same tree gives the same bytes.
     put32(b + 80, sb.feature_incompat);
+    put64(b + 96, sb.packed_nid);
     // The configurations follow the 128-byte superblock, one per algorithm
     // in available_compr_algs in the order of their numbers: a 16-bit length,
     // then the algorithm's record.

@@ -27,6 +27,7 @@ inline constexpr uint32_t k_incompat_zero_padding = 0x1;
 inline constexpr uint32_t k_incompat_compr_cfgs = 0x2; // also BIG_PCLUSTER
 inline constexpr uint32_t k_incompat_chunked_file = 0x4;
 inline constexpr uint32_t k_incompat_ztailpacking = 0x10;
+inline constexpr uint32_t k_incompat_fragments = 0x20;
 
 // Inode data layouts (i_format bits 1-3).
 enum class Layout : uint16_t {
@@ -104,6 +105,7 @@ struct SuperBlock {
     uint32_t blocks = 0;
     uint32_t meta_blkaddr = 0;
     uint32_t xattr_blkaddr = 0;
+    uint64_t packed_nid = 0; // FRAGMENTS: the packed inode
     // Compression configurations follow the superblock (COMPR_CFGS).
     bool lz4_config = false;
     uint16_t lz4_max_pclusterblks = 1;

@@ -10,6 +10,7 @@ namespace {
 constexpr uint16_t k_advise_compacted_2b = 0x0001;
 constexpr uint16_t k_advise_big_pcluster_2 = 0x0004;
 constexpr uint16_t k_advise_inline_pcluster = 0x0008;
+constexpr uint16_t k_advise_fragment_pcluster = 0x0020;
 
 // What every lcluster's index says, whichever form encodes it.
 struct Lcluster {
@@ -46,13 +47,19 @@ std::vector<Lcluster> lclusters(const std::vector<Extent>& extents, uint64_t siz
     return out;
 }
 
-void map_header(uint8_t* h, uint16_t advise, uint16_t tail_size, uint8_t algorithm) {
-    if (tail_size) {
-        put16(h + 2, tail_size); // h_idata_size
+void map_header(uint8_t* h, uint16_t advise, const MapHeader& m) {
+    if (m.fragment && m.tail_size)
+        throw Error(ErrorKind::Internal, "EROFS: a file with both an inline tail and a fragment");
+    if (m.fragment) {
+        put32(h, static_cast<uint32_t>(m.fragment_off)); // h_fragmentoff (low 32 bits)
+        advise |= k_advise_fragment_pcluster;
+    }
+    if (m.tail_size) {
+        put16(h + 2, m.tail_size); // h_idata_size
         advise |= k_advise_inline_pcluster;
     }
     put16(h + 4, advise);
-    h[6] = algorithm; // head 1; head 2 unused
+    h[6] = m.algorithm; // head 1; head 2 unused
     h[7] = 0;               // lclusterbits - 12
 }
 
@@ -105,10 +112,10 @@ uint64_t compact_indexes_size(uint64_t size, uint32_t header_size) {
 }
 
 std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size, bool big,
-                                uint16_t tail_size, uint8_t algorithm) {
+                                const MapHeader& header) {
     std::string out(static_cast<size_t>(full_indexes_size(size)), '\0');
     auto* h = reinterpret_cast<uint8_t*>(out.data());
-    map_header(h, big ? k_advise_big_pcluster_1 : 0, tail_size, algorithm);
+    map_header(h, big ? k_advise_big_pcluster_1 : 0, header);
     uint8_t* d = h + 16;
     for (const Lcluster& l : lclusters(extents, size, big)) {
         put16(d, l.type);
@@ -125,14 +132,13 @@ std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t siz
 }
 
 std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                   uint32_t header_size, uint16_t tail_size,
-                                   uint8_t algorithm) {
+                                   uint32_t header_size, const MapHeader& header) {
     const CompactShape shape = compact_shape(size, header_size);
     const std::vector<Lcluster> lc = lclusters(extents, size, true);
     std::string out(static_cast<size_t>(shape.bytes()), '\0');
     auto* h = reinterpret_cast<uint8_t*>(out.data());
     map_header(h, k_advise_compacted_2b | k_advise_big_pcluster_1 | k_advise_big_pcluster_2,
-               tail_size, algorithm);
+               header);
     uint8_t* at = h + k_map_header;
     // One pack of `count` lclusters from `first` on (the last pack of a region
     // may run past the end of the file: its missing entries stay zero, which
@@ -169,6 +175,14 @@ std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t 
         pack(lcn, 16, 14, 32);
     for (uint64_t i = 0; i < shape.rest; i += 2, lcn += 2)
         pack(lcn, 2, 16, 8);
+    return out;
+}
+
+std::string encode_whole_fragment(uint64_t offset) {
+    if (offset >> 63)
+        throw Error(ErrorKind::Internal, "EROFS: fragment offset out of range");
+    std::string out(16, '\0');
+    put64(reinterpret_cast<uint8_t*>(out.data()), offset | uint64_t{1} << 63);
     return out;
 }
 

@@ -26,16 +26,27 @@ namespace sysext::erofs {
 uint64_t full_indexes_size(uint64_t size);
 uint64_t compact_indexes_size(uint64_t size, uint32_t header_size);
 
+// What a compressed file's map header says besides its index form.
+struct MapHeader {
+    uint16_t tail_size = 0;             // the inline tail extent after the indexes (0: none)
+    uint8_t algorithm = k_algorithm_lz4; // the compressor's number (Compression::format_id())
+    // The last extent is in the packed inode (FRAGMENTS), at this offset;
+    // exclusive with an inline tail, whose field it shares.
+    bool fragment = false;
+    uint64_t fragment_off = 0;
+};
+
 // The map header and indexes of a file of `size` bytes made of these extents
 // (in order, covering the file; for the compact form in consecutive blocks).
-// header_size is the inode's size plus its xattrs'; tail_size that of the
-// inline tail extent after the indexes (0: none); algorithm the compressor's
-// number (Compression::format_id()).
+// header_size is the inode's size plus its xattrs'.
 std::string encode_full_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                bool big_pcluster, uint16_t tail_size = 0,
-                                uint8_t algorithm = k_algorithm_lz4);
+                                bool big_pcluster, const MapHeader& header = {});
 std::string encode_compact_indexes(const std::vector<Extent>& extents, uint64_t size,
-                                   uint32_t header_size, uint16_t tail_size = 0,
-                                   uint8_t algorithm = k_algorithm_lz4);
+                                   uint32_t header_size, const MapHeader& header = {});
+
+// The 16 bytes after an inode whose whole data is in the packed inode at
+// `offset`: the map header with bit 63 set, the rest its offset, then 8
+// reserved bytes (the kernel reads no indexes for it).
+std::string encode_whole_fragment(uint64_t offset);
 
 } // namespace sysext::erofs

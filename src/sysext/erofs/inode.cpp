@@ -23,6 +23,8 @@ uint64_t InodeInfo::record_size() const {
     case Layout::ChunkBased:
         return header_size() + 4 * chunks.size();
     case Layout::CompressedFull:
+        if (whole_fragment)
+            return align8(header_size()) + 16;
         return align8(header_size()) + full_indexes_size(size) + inline_data.size();
     case Layout::CompressedCompact:
         return align8(header_size()) + compact_indexes_size(size, header_size()) +
@@ -108,6 +110,11 @@ std::string encode_record(const InodeInfo& info, bool big_pcluster, uint8_t algo
         put16(p + 26, static_cast<uint16_t>(n.gid));
     }
     out += info.xattrs;
+    MapHeader header;
+    header.tail_size = static_cast<uint16_t>(info.inline_data.size());
+    header.algorithm = algorithm;
+    header.fragment = info.tail_fragment;
+    header.fragment_off = info.fragment_off;
     switch (info.layout) {
     case Layout::FlatInline:
         out += info.inline_data;
@@ -121,14 +128,15 @@ std::string encode_record(const InodeInfo& info, bool big_pcluster, uint8_t algo
         break;
     case Layout::CompressedFull:
         out.resize(align8(out.size()), '\0');
-        out += encode_full_indexes(info.extents, info.size, big_pcluster,
-                                   static_cast<uint16_t>(info.inline_data.size()), algorithm);
+        if (info.whole_fragment)
+            out += encode_whole_fragment(info.fragment_off);
+        else
+            out += encode_full_indexes(info.extents, info.size, big_pcluster, header);
         out += info.inline_data; // the tail extent follows the last index
         break;
     case Layout::CompressedCompact:
         out.resize(align8(out.size()), '\0');
-        out += encode_compact_indexes(info.extents, info.size, info.header_size(),
-                                      static_cast<uint16_t>(info.inline_data.size()), algorithm);
+        out += encode_compact_indexes(info.extents, info.size, info.header_size(), header);
         out += info.inline_data;
         break;
     default:

@@ -23,6 +23,12 @@ struct InodeInfo {
     std::string inline_data;      // FlatInline: the tail; compressed: the tail extent
     std::vector<uint32_t> chunks; // ChunkBased: one block address per 4 KiB
     std::vector<Extent> extents;  // CompressedFull, CompressedCompact
+    // FRAGMENTS: the file's last extent (tail_fragment) or all of it
+    // (whole_fragment, CompressedFull with no indexes) is in the packed
+    // inode at fragment_off.
+    bool tail_fragment = false;
+    bool whole_fragment = false;
+    uint64_t fragment_off = 0;
     std::string dir;              // directories: their bytes
     uint64_t nid = 0;
 

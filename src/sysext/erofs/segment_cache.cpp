@@ -13,7 +13,7 @@ namespace sysext::erofs {
 namespace {
 
 // Bump when anything about how segments are cut or stored changes.
-constexpr const char* k_context_version = "sysext-build erofs segment v2";
+constexpr const char* k_context_version = "sysext-build erofs segment v3";
 
 // 16 KiB of compressible, deterministic text-like bytes.
 std::string probe() {

@@ -26,11 +26,28 @@ public:
     WriteStats run() {
         collect();
         size_inodes();
+        const bool fragments = m_options.fragments && m_options.compression.enabled();
+        if (fragments) {
+            // The packed inode: a regular file in no directory, last.
+            m_packed_node.name = "(packed inode)";
+            m_packed_node.mode = 0;
+            m_packed_node.mtime = m_options.mtime;
+            InodeInfo info;
+            info.node = &m_packed_node;
+            info.ino = static_cast<uint32_t>(m_inodes.size() + 1);
+            m_inodes.push_back(std::move(info));
+        }
+        // Pointers into m_inodes from here on: it does not grow any more.
+        InodeInfo* packed = fragments ? &m_inodes.back() : nullptr;
         std::vector<InodeInfo*> files;
         for (auto& info : m_inodes)
-            if (info.node->type == NodeType::File)
+            if (info.node->type == NodeType::File && &info != packed)
                 files.push_back(&info);
-        uint32_t next = write_file_data(files, m_fd, 1, m_options, m_reporter, m_stats);
+        uint32_t next = write_file_data(files, packed, m_fd, 1, m_options, m_reporter, m_stats);
+        if (packed && packed->size == 0)
+            m_inodes.pop_back(); // no fragments after all
+        else if (packed)
+            packed->extended = needs_extended(m_packed_node, packed->size, m_options.mtime);
         m_reporter.stage("writing metadata");
         next = write_shared_xattrs(next);
         place_metadata(next);
@@ -182,6 +199,10 @@ private:
                 sb.lz4_max_pclusterblks = static_cast<uint16_t>(m_options.pcluster_size / k_block);
             }
         }
+        if (m_options.fragments && m_inodes.back().node == &m_packed_node) {
+            sb.feature_incompat |= k_incompat_fragments;
+            sb.packed_nid = m_inodes.back().nid;
+        }
         for (const auto& info : m_inodes) {
             if (info.layout == Layout::ChunkBased)
                 sb.feature_incompat |= k_incompat_chunked_file;
@@ -201,6 +222,7 @@ private:
     const WriterOptions& m_options;
     Reporter& m_reporter;
     std::vector<InodeInfo> m_inodes;
+    Node m_packed_node; // FRAGMENTS: the packed inode's (it has no name in the tree)
     std::unordered_map<const Node*, size_t> m_index;
     XattrTable m_xattrs;
     uint32_t m_xattr_blkaddr = 0;

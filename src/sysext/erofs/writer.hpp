@@ -34,6 +34,11 @@ struct WriterOptions {
     // ztailpacking: a compressed file's end, when it compresses into less than
     // a block, is stored after the inode instead of in a block of its own.
     bool tail_packing = false;
+    // FRAGMENTS: the end of a compressed file that does not fill a pcluster,
+    // and small files whole, go to one packed inode that is compressed as a
+    // file of its own (mkfs.erofs -Efragments); replaces tail packing for
+    // files (the packed inode itself still takes a tail with tail_packing).
+    bool fragments = false;
     // Compressed segments are looked up here before being compressed, and
     // stored after (null: no cache). It cannot change the image's bytes.
     BlockCache* cache = nullptr;
@@ -49,6 +54,8 @@ struct WriteStats {
     uint64_t plain_extents = 0;
     uint64_t sparse_blocks = 0; // all-zero blocks of uncompressed files, mapped to one zero block
     uint64_t inline_tails = 0;  // files, directories and symlinks with inline data
+    uint64_t fragments = 0;     // files with their end or all of them in the packed inode
+    uint64_t packed_bytes = 0;  // the packed inode's size
 };
 
 // Writes the image to fd (an empty, seekable file). The tree must have been

@@ -94,6 +94,23 @@ TEST(ErofsFormat, FullIndexesMarkHeadsNonheadsAndBlockCounts) {
     EXPECT_EQ(to_hex(idx.data() + 40, 8), "0200100701080100"); // NONHEAD, CBLKCNT 1, end 1 on
 }
 
+// FRAGMENTS: a file whose last extent is in the packed inode says where in
+// h_fragmentoff with the FRAGMENT_PCLUSTER advise, its head a HEAD1 of no
+// blocks; a file all in the packed inode has only bit 63 and the offset.
+TEST(ErofsFormat, FragmentsInTheMapHeader) {
+    std::vector<Extent> ex = {{0, 100, 1, false}, {5000, 0, 0, false}};
+    MapHeader h;
+    h.fragment = true;
+    h.fragment_off = 0x12345;
+    std::string idx = encode_full_indexes(ex, 7000, false, h);
+    EXPECT_EQ(to_hex(idx.data(), 8), "4523010020000000"); // h_fragmentoff, advise 0x20, lz4
+    EXPECT_EQ(to_hex(idx.data() + 24, 8), "0100880300000000"); // HEAD1 @ 904 of lcluster 1
+    const std::string whole = encode_whole_fragment(0x12345);
+    EXPECT_EQ(to_hex(whole.data(), whole.size()), "4523010000000080" + std::string(16, '0'));
+    h.tail_size = 10;
+    EXPECT_THROW(encode_full_indexes(ex, 7000, false, h), Error); // a tail or a fragment
+}
+
 TEST(ErofsFormat, CompactIndexesPackTwoLclustersInEightBytes) {
     // The same extents; after a 32-byte inode the first index is 8 bytes into
     // a 32-byte slot, so 4-byte entries run for 6 lclusters (the file has 4).
