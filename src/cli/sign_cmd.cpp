@@ -68,7 +68,7 @@ sysext::cli::CommandRegistration reg{
         auto o = std::make_shared<SignOptions>();
         auto* sub = app.add_subcommand(
             "sign", "Add a dm-verity hash tree and a signed root hash to an extension image");
-        sub->add_option("IMAGE", o->image, "The squashfs image (NAME.raw)")->required();
+        sub->add_option("IMAGE", o->image, "The squashfs or EROFS image (NAME.raw)")->required();
         sub->add_option("--key", o->key, "Private key: PEM file, or OpenSSL store URI (pkcs11:...)")
             ->required();
         sub->add_option("--cert", o->cert, "The key's X.509 certificate (PEM or DER)")->required();

@@ -1,8 +1,10 @@
 // inspect() on images our writer packs: release rules and detection. Signed
 // images, disk images and payloads are covered end to end (tests/e2e/inspect.sh).
 #include "squashfs/test_image.hpp"
+#include "sysext/erofs/writer.hpp"
 #include "sysext/inspect/inspect.hpp"
 #include "sysext/squashfs/writer.hpp"
+#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "test_util.hpp"
@@ -56,6 +58,35 @@ TEST(Inspect, UnsignedImageWithMatchingReleaseIsFine) {
     EXPECT_NE(to_text(r).find("  release: extension-release.demo\n    ARCHITECTURE=x86-64\n"),
               std::string::npos)
         << to_text(r);
+}
+
+// An EROFS image reads as a squashfs one does: its kind and format are named.
+TEST(Inspect, ErofsImageIsReadLikeSquashfs) {
+    test::TempDir dir;
+    tree::Tree t;
+    t.add("usr/bin/tool", inline_file("#!/bin/sh\n"));
+    t.add("usr/lib/extension-release.d/extension-release.demo",
+          inline_file("ID=_any\nARCHITECTURE=x86-64\n"));
+    t.finalize();
+    {
+        erofs::WriterOptions o;
+        o.compression = erofs::Compression::parse("lz4hc");
+        o.jobs = 1;
+        AtomicFile out(dir / "demo.raw");
+        erofs::write_image(t, out.fd(), o, null_reporter());
+        out.commit();
+    }
+    Inspection r = run(dir / "demo.raw");
+    EXPECT_EQ(r.kind, "erofs");
+    EXPECT_TRUE(r.ok()) << testing::PrintToString(r.problems);
+    ASSERT_EQ(r.releases.size(), 1u);
+    EXPECT_EQ(r.releases[0].fields.at("ARCHITECTURE"), "x86-64");
+    nlohmann::json j = to_json(r);
+    EXPECT_EQ(j["contents"]["format"], "erofs");
+    EXPECT_EQ(j["contents"]["files"], 2);
+    EXPECT_EQ(j["contents"]["block_size"], 4096);
+    const std::string text = to_text(r);
+    EXPECT_EQ(text.rfind(dir / "demo.raw" + ": EROFS image\n  erofs: ", 0), 0u) << text;
 }
 
 TEST(Inspect, VersionedImageNameMatchesItsPrefix) {
@@ -142,7 +173,7 @@ TEST(Inspect, UnknownFilesAreInputErrorsNamingTheMagic) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
         EXPECT_EQ(std::string(e.what()),
                   dir / "x.bin" +
-                      ": not a squashfs image, GPT disk image or Flatcar update payload "
+                      ": not a squashfs or EROFS image, GPT disk image or Flatcar update payload "
                       "(it starts with 50 4b 03 04 72 65 73 74 \"PK\\x03\\x04rest\")");
     }
 }

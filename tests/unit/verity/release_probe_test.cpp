@@ -1,4 +1,6 @@
 #include "squashfs/test_image.hpp"
+#include "sysext/erofs/writer.hpp"
+#include "sysext/util/atomic_file.hpp"
 #include "sysext/util/endian.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
@@ -32,7 +34,7 @@ TEST(ReleaseProbe, Values) {
     EXPECT_EQ(r.value("SYSEXT_LEVEL"), "");
 }
 
-TEST(ReleaseProbe, RefusesWhatIsNotSquashfs) {
+TEST(ReleaseProbe, RefusesWhatIsNeitherSquashfsNorErofs) {
     FILE* f = std::tmpfile();
     std::fwrite(std::string(8192, 'x').data(), 1, 8192, f);
     std::fflush(f);
@@ -41,7 +43,8 @@ TEST(ReleaseProbe, RefusesWhatIsNotSquashfs) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Verify);
-        EXPECT_STREQ(e.what(), "junk.raw: reading the superblock: wrong superblock magic");
+        EXPECT_STREQ(e.what(), "junk.raw: not a squashfs or EROFS image (no \"hsqs\" at byte 0, "
+                               "no EROFS magic at byte 1024)");
     }
     std::fclose(f);
 }
@@ -74,6 +77,34 @@ TEST(ReleaseProbe, TruncatedImageIsABadImage) {
                                "the file (4 bytes)");
     }
     std::fclose(f);
+}
+
+// sign and verify take the release file from an EROFS image as from a squashfs
+// one, marked non-strict or not, bare or at an offset (a disk image's partition).
+TEST(ReleaseProbe, ReadsErofsImages) {
+    test::TempDir dir;
+    tree::Tree t;
+    t.add("usr/bin/tool", test::inline_file("x"));
+    t.add("usr/lib/extension-release.d/extension-release.other",
+          test::inline_file("ID=_any\nARCHITECTURE=arm64\n"))
+        .xattrs = {{"user.extension-release.strict", "0"}};
+    t.finalize();
+    erofs::WriterOptions o;
+    o.compression = erofs::Compression::parse("lz4");
+    o.jobs = 1;
+    {
+        AtomicFile out(dir / "img.raw");
+        erofs::write_image(t, out.fd(), o, null_reporter());
+        out.commit();
+    }
+    const std::string bytes = read_file(dir / "img.raw");
+    test::write_text(dir / "disk.raw", std::string(1 << 20, '\0') + bytes);
+    for (uint64_t offset : {uint64_t{0}, uint64_t{1} << 20}) {
+        Fd fd = open_or_throw(dir / (offset ? "disk.raw" : "img.raw"), O_RDONLY | O_CLOEXEC);
+        ExtensionRelease r = find_extension_release({fd.get(), offset, bytes.size(), "X"}, "podman");
+        EXPECT_EQ(r.file_name, "extension-release.other");
+        EXPECT_EQ(r.value("ARCHITECTURE"), "arm64");
+    }
 }
 
 // Found by fuzzing: libsquashfs allocates the whole fragment table the
