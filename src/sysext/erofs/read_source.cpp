@@ -15,7 +15,9 @@ namespace {
 
 constexpr uint32_t k_super_size = 128;
 constexpr uint32_t k_known_incompat = k_incompat_zero_padding | k_incompat_compr_cfgs |
-                                      k_incompat_chunked_file | k_incompat_ztailpacking;
+                                      k_incompat_chunked_file | k_incompat_ztailpacking |
+                                      k_incompat_fragments;
+constexpr uint32_t k_lzma_max_dict = 8 << 20; // the kernel's Z_EROFS_LZMA_MAX_DICT_SIZE
 
 // The incompatible features this reader cannot read, by name.
 std::string unsupported_features(uint32_t bits) {
@@ -25,7 +27,6 @@ std::string unsupported_features(uint32_t bits) {
     };
     static constexpr Named k_names[] = {
         {k_incompat_device_table, "device table or second compression head"},
-        {k_incompat_fragments, "fragments or dedupe"},
         {k_incompat_xattr_prefixes, "long xattr name prefixes"},
         {k_incompat_48bit, "48-bit block addresses"},
         {k_incompat_metabox, "metadata box"},
@@ -147,6 +148,11 @@ void ReadSource::check_super() {
     s.blocks = static_cast<uint32_t>(get_le(sb + 36, 4));
     s.meta_blkaddr = static_cast<uint32_t>(get_le(sb + 40, 4));
     s.xattr_blkaddr = static_cast<uint32_t>(get_le(sb + 44, 4));
+    if (s.feature_incompat & k_incompat_fragments) {
+        s.packed_nid = get_le(sb + 96, 8);
+        if (s.packed_nid == 0)
+            corrupt("fragments, but no packed inode (packed_nid 0)");
+    }
     const uint64_t image_bytes = uint64_t{s.blocks} << s.block_bits;
     if (image_bytes > m_size)
         corrupt("truncated: the superblock says the image has " + std::to_string(image_bytes) +
@@ -160,33 +166,62 @@ void ReadSource::check_super() {
         s.compr_algs = 0; // LZ4 only, if any file is compressed; bytes 84-85 are its distance
 }
 
-// After the superblock and its extension slots, 4-aligned: for each available
-// algorithm in bit order, a 16-bit length and that many bytes (the kernel's
-// z_erofs_parse_cfgs). Only LZ4 is read here; the others are refused by name.
+// After the superblock and its extension slots: for each available algorithm
+// in bit order, 4-aligned, a 16-bit length and that many bytes (the kernel's
+// z_erofs_parse_cfgs). LZ4, LZMA and zstd are read; deflate is refused by name.
 void ReadSource::read_compression_configs(const std::string& block0) {
     const auto* sb = reinterpret_cast<const uint8_t*>(block0.data()) + k_super_offset;
     ReadSuper& s = m_super;
     s.compr_algs = static_cast<uint16_t>(get_le(sb + 84, 2));
-    for (unsigned alg = 1; alg < 16; ++alg)
-        if (s.compr_algs & (1u << alg)) {
+    constexpr uint16_t k_readable = 1u << k_algorithm_lz4 | 1u << k_algorithm_lzma |
+                                    1u << k_algorithm_zstd;
+    for (unsigned alg = 0; alg < 16; ++alg)
+        if ((s.compr_algs & (1u << alg)) && !(k_readable & (1u << alg))) {
             const char* name = compression_algorithm_name(alg);
             corrupt(std::string("compressed with ") +
                     (name ? name : "algorithm " + std::to_string(alg)) +
-                    ", which this reader does not support (LZ4 only)");
+                    ", which this reader does not support (LZ4, LZMA and zstd only)");
         }
     uint64_t at = k_super_offset + k_super_size + uint64_t{sb[13]} * 16;
-    if (s.compr_algs & 1) {
+    // One record: its bytes, at least `least` of them.
+    auto record = [&](const char* label, uint64_t least) {
         at = (at + 3) & ~uint64_t{3};
         uint8_t len[2];
-        read_into(at, len, 2, "LZ4 configuration");
+        read_into(at, len, 2, std::string(label) + " configuration");
         const uint64_t n = get_le(len, 2);
-        if (n < 14)
-            corrupt("LZ4 configuration of " + std::to_string(n) + " bytes (14 expected)");
-        std::string cfg = read(at + 2, 14, "LZ4 configuration");
+        if (n < least)
+            corrupt(std::string(label) + " configuration of " + std::to_string(n) + " bytes (" +
+                    std::to_string(least) + " expected)");
+        std::string cfg = read(at + 2, n, std::string(label) + " configuration");
+        at += 2 + n;
+        return cfg;
+    };
+    if (s.compr_algs & (1u << k_algorithm_lz4)) {
+        const std::string cfg = record("LZ4", 14);
         const uint64_t max_blocks = get_le(reinterpret_cast<const uint8_t*>(cfg.data()) + 2, 2);
         if (max_blocks << s.block_bits > k_max_pcluster)
             corrupt("LZ4 configuration allows physical clusters of " + std::to_string(max_blocks) +
                     " blocks, more than 1 MiB");
+    }
+    if (s.compr_algs & (1u << k_algorithm_lzma)) {
+        const std::string cfg = record("LZMA", 14);
+        const auto* c = reinterpret_cast<const uint8_t*>(cfg.data());
+        s.lzma_dict_size = static_cast<uint32_t>(get_le(c, 4));
+        if (get_le(c + 4, 2) != 0)
+            corrupt("LZMA configuration of format " + std::to_string(get_le(c + 4, 2)) +
+                    " (0 expected)");
+        if (s.lzma_dict_size > k_lzma_max_dict)
+            corrupt("LZMA dictionary of " + std::to_string(s.lzma_dict_size) +
+                    " bytes, more than the 8 MiB the kernel takes");
+    }
+    if (s.compr_algs & (1u << k_algorithm_zstd)) {
+        const std::string cfg = record("zstd", 6);
+        if (cfg[0] != 0)
+            corrupt("zstd configuration of format " + std::to_string(static_cast<uint8_t>(cfg[0])) +
+                    " (0 expected)");
+        if (static_cast<uint8_t>(cfg[1]) > 10)
+            corrupt("zstd window of 2^" + std::to_string(static_cast<uint8_t>(cfg[1]) + 10) +
+                    " bytes, more than the 1 MiB the kernel takes");
     }
 }
 

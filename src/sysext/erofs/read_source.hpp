@@ -15,6 +15,7 @@
 #include "sysext/util/fd.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace sysext::erofs {
@@ -43,6 +44,8 @@ struct ReadSuper {
     uint32_t meta_blkaddr = 0;
     uint32_t xattr_blkaddr = 0;
     uint16_t compr_algs = 0; // available algorithms (bit 0: LZ4), from COMPR_CFGS
+    uint32_t lzma_dict_size = 0; // LZMA's configuration (at most 8 MiB)
+    uint64_t packed_nid = 0;     // FRAGMENTS: the packed inode
 
     bool zero_padding() const;
 };
@@ -73,6 +76,10 @@ public:
     // Throws "<name>: <what>" as an Input error.
     [[noreturn]] void corrupt(const std::string& what) const;
 
+    // FRAGMENTS: the packed inode's data, read once by the first file that
+    // needs it (read_zmap.cpp); null until then.
+    std::shared_ptr<const std::string>& packed_cache() const { return m_packed; }
+
 private:
     ReadSource(Fd fd, const std::string& name, uint64_t offset, uint64_t size);
     void check_super();
@@ -83,6 +90,7 @@ private:
     uint64_t m_offset = 0;
     uint64_t m_size = 0;
     ReadSuper m_super;
+    mutable std::shared_ptr<const std::string> m_packed;
 };
 
 } // namespace sysext::erofs

@@ -9,16 +9,21 @@
 // lcluster starts an extent at its clusterofs; the extent runs to the next
 // one or the end of the file. Its physical cluster is one block, or with
 // BIG_PCLUSTER the count the next lcluster holds (CBLKCNT); with ztailpacking
-// the last extent lies inline after the indexes. LZ4 extents decompress to
-// exactly their length (LZ4_decompress_safe after the leading zeros of
-// ZERO_PADDING, else LZ4_decompress_safe_partial); PLAIN ones are copied,
-// rotated when INTERLACED. Every index, address and length is checked
-// against the image before it is used.
+// the last extent lies inline after the indexes; with FRAGMENTS the last
+// extent (or, when the map header's bit 63 is set, the whole file) lies in
+// the packed inode, read once per image. Compressed extents decompress to
+// exactly their length: LZ4 (LZ4_decompress_safe after the leading zeros of
+// ZERO_PADDING, else LZ4_decompress_safe_partial), MicroLZMA (liblzma) or a
+// zstd frame (libzstd); PLAIN ones are copied, rotated when INTERLACED.
+// Every index, address and length is checked against the image before it is
+// used.
 #include "sysext/erofs/read_data.hpp"
 
 #include "sysext/util/endian.hpp"
 
 #include <lz4.h>
+#include <lzma.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <climits>
@@ -33,7 +38,9 @@ constexpr uint16_t k_advise_compacted_2b = 0x0001;
 constexpr uint16_t k_advise_big_pcluster_2 = 0x0004;
 constexpr uint16_t k_advise_inline_pcluster = 0x0008;
 constexpr uint16_t k_advise_interlaced = 0x0010;
-constexpr uint16_t k_known_advise = 0x001F;
+constexpr uint16_t k_advise_fragment = 0x0020;
+constexpr uint16_t k_known_advise = 0x003F;
+constexpr uint16_t k_partial_ref = 0x8000; // di_advise: a part of a shared pcluster (dedupe)
 constexpr uint8_t k_type_plain = 0, k_type_head1 = 1, k_type_nonhead = 2;
 constexpr uint32_t k_lo_bits = 12; // max(lclusterbits, ilog2(CBLKCNT) + 1) for 4 KiB lclusters
 
@@ -50,6 +57,14 @@ public:
     IndexReader(const ReadSource& src, const ReadInode& inode, const std::string& what);
 
     uint16_t advise() const { return m_advise; }
+    unsigned algorithm() const { return m_algorithm; }
+    // FRAGMENTS: the whole file, or its last extent, is in the packed inode
+    // at fragment_off() (the full form adds the tail head's block address as
+    // the offset's high 32 bits).
+    bool whole_fragment() const { return m_whole_fragment; }
+    bool tail_fragment() const { return m_advise & k_advise_fragment; }
+    uint64_t fragment_off() const { return m_fragment_off; }
+    bool full() const { return !m_compact; }
     uint16_t tail_size() const { return m_tail_size; }
     uint64_t total() const { return m_total; }
     // Where the inline tail extent lies: right after the last index or pack.
@@ -69,6 +84,9 @@ private:
     const ReadSource& m_src;
     const std::string& m_what;
     bool m_compact = false;
+    bool m_whole_fragment = false;
+    uint64_t m_fragment_off = 0;
+    unsigned m_algorithm = k_algorithm_lz4;
     uint16_t m_advise = 0, m_tail_size = 0;
     uint32_t m_bits = 12;
     uint64_t m_total = 0;
@@ -84,9 +102,18 @@ IndexReader::IndexReader(const ReadSource& src, const ReadInode& inode, const st
     const uint64_t header_at = (inode.body_offset() + 7) & ~uint64_t{7};
     uint8_t h[k_map_header];
     src.read_into(header_at, h, sizeof h, what + ": compression map header");
+    if (h[7] & 0x80) {
+        // The whole file is in the packed inode: the other 63 bits say where.
+        if (!(src.super().feature_incompat & k_incompat_fragments))
+            src.corrupt(what + ": a fragment, but the image has no packed inode");
+        m_whole_fragment = true;
+        m_fragment_off = get_le(h, 8) & ~(uint64_t{1} << 63);
+        return;
+    }
     m_tail_size = static_cast<uint16_t>(get_le(h + 2, 2));
     m_advise = static_cast<uint16_t>(get_le(h + 4, 2));
     const unsigned algorithm = h[6] & 0xF;
+    m_algorithm = algorithm;
     if (h[7] != 0)
         src.corrupt(what + ": h_clusterbits " + hex_number(h[7]) +
                     " (lclusters other than one block, or fragments) is not supported");
@@ -95,11 +122,18 @@ IndexReader::IndexReader(const ReadSource& src, const ReadInode& inode, const st
                     " has bits this reader does not support (fragments?)");
     if (!m_compact && (m_advise & k_advise_compacted_2b))
         src.corrupt(what + ": extent records (advise 0x1 with full indexes) are not supported");
-    if (algorithm != k_algorithm_lz4) {
+    // LZ4 needs no configuration; the others only the superblock's.
+    if (algorithm != k_algorithm_lz4 && !(src.super().compr_algs & (1u << algorithm))) {
         const char* name = compression_algorithm_name(algorithm);
         src.corrupt(what + ": compressed with " +
                     (name ? std::string(name) : "algorithm " + std::to_string(algorithm)) +
-                    ", which this reader does not support (LZ4 only)");
+                    ", which the superblock does not list");
+    }
+    if (m_advise & k_advise_fragment) {
+        if (!(src.super().feature_incompat & k_incompat_fragments))
+            src.corrupt(what + ": a fragment, but the image has no packed inode");
+        m_fragment_off = get_le(h, 4);
+        m_advise &= static_cast<uint16_t>(~k_advise_inline_pcluster); // h_idata_size is the offset's
     }
     if (m_compact && !(m_advise & k_advise_big_pcluster_1) != !(m_advise & k_advise_big_pcluster_2))
         src.corrupt(what + ": the big pcluster bits of head 1 and head 2 differ");
@@ -147,6 +181,10 @@ Lcluster IndexReader::load_full(uint64_t lcn) const {
     const uint8_t* di = at(m_base + lcn * k_lcluster_index);
     Lcluster l;
     l.type = static_cast<uint8_t>(get_le(di, 2) & 3);
+    if (get_le(di, 2) & k_partial_ref)
+        m_src.corrupt(m_what + ": lcluster " + std::to_string(lcn) +
+                      " refers to part of a shared physical cluster (dedupe), which this reader "
+                      "does not support");
     if (l.type == k_type_nonhead) {
         l.delta0 = static_cast<uint32_t>(get_le(di + 4, 2));
         if (l.delta0 & k_d0_cblkcnt) {
@@ -309,26 +347,95 @@ void decode_extent(const ReadSource& src, const IndexReader& idx, const Head& h,
     }
     if (llen > INT_MAX)
         src.corrupt(ext + ": " + std::to_string(llen) + " bytes in one extent");
-    int n = 0;
+    if (idx.algorithm() != k_algorithm_lz4 && !src.super().zero_padding())
+        src.corrupt(ext + ": " + compression_algorithm_name(idx.algorithm()) +
+                    " data without zero padding");
+    // The compressed bytes end at the cluster's end; zeros lead in its first block.
+    uint64_t margin = 0;
     if (src.super().zero_padding()) {
-        // The compressed bytes end at the cluster's end; zeros lead in its first block.
         const uint64_t limit = std::min<uint64_t>(in.size(), bs - pa % bs);
-        uint64_t margin = 0;
         while (margin < limit && in[margin] == '\0')
             ++margin;
         if (margin == limit)
             src.corrupt(ext + ": the compressed cluster holds only zeros");
-        n = LZ4_decompress_safe(in.data() + margin, dst, static_cast<int>(in.size() - margin),
-                                static_cast<int>(llen));
-    } else {
-        n = LZ4_decompress_safe_partial(in.data(), dst, static_cast<int>(in.size()),
-                                        static_cast<int>(llen), static_cast<int>(llen));
     }
+    const char* data = in.data() + margin;
+    const size_t size = in.size() - margin;
+    if (idx.algorithm() == k_algorithm_zstd) {
+        // One frame into exactly llen bytes: its window cannot make it allocate more.
+        const size_t n = ZSTD_decompress(dst, llen, data, size);
+        if (ZSTD_isError(n))
+            src.corrupt(ext + ": zstd data is corrupt (" + ZSTD_getErrorName(n) + ")");
+        if (n != llen)
+            src.corrupt(ext + ": zstd data gives " + std::to_string(n) + " bytes, not " +
+                        std::to_string(llen));
+        return;
+    }
+    if (idx.algorithm() == k_algorithm_lzma) {
+        // MicroLZMA knows neither its sizes nor its dictionary: the extent's
+        // lengths and the superblock's dictionary (bounded when read).
+        lzma_stream s = LZMA_STREAM_INIT;
+        const uint32_t dict = std::max<uint32_t>(4096, src.super().lzma_dict_size);
+        lzma_ret r = lzma_microlzma_decoder(&s, size, llen, true, dict);
+        if (r == LZMA_OK) {
+            s.next_in = reinterpret_cast<const uint8_t*>(data);
+            s.avail_in = size;
+            s.next_out = reinterpret_cast<uint8_t*>(dst);
+            s.avail_out = llen;
+            r = lzma_code(&s, LZMA_FINISH);
+        }
+        const uint64_t got = s.total_out;
+        lzma_end(&s);
+        if (r != LZMA_STREAM_END)
+            src.corrupt(ext + ": LZMA data is corrupt");
+        if (got != llen)
+            src.corrupt(ext + ": LZMA data gives " + std::to_string(got) + " bytes, not " +
+                        std::to_string(llen));
+        return;
+    }
+    int n = 0;
+    if (src.super().zero_padding())
+        n = LZ4_decompress_safe(data, dst, static_cast<int>(size), static_cast<int>(llen));
+    else
+        n = LZ4_decompress_safe_partial(data, dst, static_cast<int>(size),
+                                        static_cast<int>(llen), static_cast<int>(llen));
     if (n < 0)
         src.corrupt(ext + ": LZ4 data is corrupt");
     if (static_cast<uint64_t>(n) != llen)
         src.corrupt(ext + ": LZ4 data gives " + std::to_string(n) + " bytes, not " +
                     std::to_string(llen));
+}
+
+// FRAGMENTS: the packed inode's data, read once per image (it has no
+// fragments of its own).
+const std::string& packed_data(const ReadSource& src) {
+    auto& cache = src.packed_cache();
+    if (!cache) {
+        const std::string what = "the packed inode (nid " + std::to_string(src.super().packed_nid) + ")";
+        const ReadInode packed = read_inode(src, src.super().packed_nid, what);
+        if (packed.type() != 'f')
+            src.corrupt(what + ": not a regular file");
+        if (packed.compressed()) {
+            uint8_t h[k_map_header];
+            src.read_into((packed.body_offset() + 7) & ~uint64_t{7}, h, sizeof h,
+                          what + ": compression map header");
+            if ((h[7] & 0x80) || (get_le(h + 4, 2) & k_advise_fragment))
+                src.corrupt(what + ": has a fragment itself");
+        }
+        cache = std::make_shared<const std::string>(read_data(src, packed, what));
+    }
+    return *cache;
+}
+
+// `len` bytes of the packed inode from `offset` into dst.
+void copy_fragment(const ReadSource& src, uint64_t offset, uint64_t len, char* dst,
+                   const std::string& what) {
+    const std::string& packed = packed_data(src);
+    if (offset > packed.size() || len > packed.size() - offset)
+        src.corrupt(what + ": fragment of " + std::to_string(len) + " bytes at " +
+                    std::to_string(offset) + " lies beyond the packed inode's " +
+                    std::to_string(packed.size()) + " bytes");
+    std::memcpy(dst, packed.data() + offset, len);
 }
 
 } // namespace
@@ -337,6 +444,14 @@ std::string read_compressed(const ReadSource& src, const ReadInode& inode,
                             const std::string& what) {
     const IndexReader idx(src, inode, what);
     const uint64_t bs = src.super().block_size;
+    if (idx.whole_fragment()) {
+        const std::string& packed = packed_data(src);
+        if (idx.fragment_off() > packed.size() || inode.size > packed.size() - idx.fragment_off())
+            src.corrupt(what + ": " + std::to_string(inode.size) + " bytes at " +
+                        std::to_string(idx.fragment_off()) + " lie beyond the packed inode's " +
+                        std::to_string(packed.size()) + " bytes");
+        return packed.substr(idx.fragment_off(), inode.size);
+    }
     std::vector<Head> heads;
     for (uint64_t lcn = 0; lcn < idx.total(); ++lcn) {
         Lcluster l = idx.load(lcn);
@@ -361,6 +476,12 @@ std::string read_compressed(const ReadSource& src, const ReadInode& inode,
         const Head& h = heads[k];
         const uint64_t end = k + 1 < heads.size() ? heads[k + 1].la : inode.size;
         const bool inline_tail = idx.tail_size() > 0 && k + 1 == heads.size();
+        if (idx.tail_fragment() && k + 1 == heads.size()) {
+            const uint64_t off =
+                idx.fragment_off() | (idx.full() ? h.index.pblk << 32 : uint64_t{0});
+            copy_fragment(src, off, end - h.la, out.data() + h.la, what);
+            break;
+        }
         uint64_t pa = 0, plen = 0;
         if (inline_tail) {
             pa = idx.tail_offset();

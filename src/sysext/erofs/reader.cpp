@@ -173,7 +173,18 @@ image::ImageSummary summarize(const ReadSource& src, bool compressed) {
     const ReadSuper& s = src.super();
     image::ImageSummary summary;
     summary.format = "erofs";
-    summary.compressor = compressed || (s.compr_algs & 1) ? "lz4" : "none";
+    // The algorithms the superblock lists ("lz4", "zstd", "lz4,lzma"); without
+    // COMPR_CFGS, LZ4 when a file is compressed.
+    std::string algorithms;
+    for (unsigned alg = 0; alg < 16; ++alg)
+        if (s.compr_algs & (1u << alg)) {
+            const char* name = compression_algorithm_name(alg);
+            algorithms += (algorithms.empty() ? "" : ",") +
+                          (name ? std::string(name) : "algorithm " + std::to_string(alg));
+        }
+    if (algorithms.empty())
+        algorithms = compressed ? "lz4" : "none";
+    summary.compressor = algorithms;
     summary.block_size = s.block_size;
     summary.bytes_used = uint64_t{s.blocks} << s.block_bits;
     summary.mtime = s.build_time;

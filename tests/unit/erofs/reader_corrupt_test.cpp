@@ -140,14 +140,26 @@ TEST_F(ErofsCorrupt, SuperblockProblemsAreNamed) {
         0x20 | 0x200 | get_le(reinterpret_cast<uint8_t*>(img.data()) + k_super_offset + 80, 4), 4);
     fix_checksum(img);
     EXPECT_EQ(listing_error(img), bad + ": uses EROFS features this reader does not support: "
-                                        "fragments or dedupe (0x20), unknown features 0x200");
+                                        "unknown features 0x200");
+
+    img = good;
+    put(img, k_super_offset + 80,
+        0x20 | get_le(reinterpret_cast<uint8_t*>(img.data()) + k_super_offset + 80, 4), 4);
+    fix_checksum(img);
+    EXPECT_EQ(listing_error(img), bad + ": fragments, but no packed inode (packed_nid 0)");
 
     img = good;
     put(img, k_super_offset + 80, k_incompat_compr_cfgs | k_incompat_zero_padding, 4);
-    put(img, k_super_offset + 84, 0x9, 2); // LZ4 and zstd
+    put(img, k_super_offset + 84, 0x9, 2); // LZ4 and zstd, but no zstd record after LZ4's
     fix_checksum(img);
-    EXPECT_EQ(listing_error(img),
-              bad + ": compressed with zstd, which this reader does not support (LZ4 only)");
+    EXPECT_EQ(listing_error(img), bad + ": zstd configuration of 0 bytes (6 expected)");
+
+    img = good;
+    put(img, k_super_offset + 80, k_incompat_compr_cfgs | k_incompat_zero_padding, 4);
+    put(img, k_super_offset + 84, 0x5, 2); // LZ4 and deflate
+    fix_checksum(img);
+    EXPECT_EQ(listing_error(img), bad + ": compressed with deflate, which this reader does not "
+                                        "support (LZ4, LZMA and zstd only)");
 
     img = good.substr(0, good.size() - 4096);
     EXPECT_EQ(listing_error(img), bad + ": truncated: the superblock says the image has " +
@@ -257,19 +269,21 @@ TEST_F(ErofsCorrupt, CompressedFileProblemsAreNamed) {
     const uint64_t big = inode_offset(good, nid("usr/share/big.txt"));
     const uint64_t header = (big + k_compact_inode + 7) / 8 * 8;
     std::string img = good;
-    img[header + 6] = 3; // h_algorithmtype: zstd
-    EXPECT_EQ(listing_error(img), bad + ": usr/share/big.txt: compressed with zstd, which this "
-                                        "reader does not support (LZ4 only)");
+    img[header + 6] = 3; // h_algorithmtype: zstd, which the superblock does not list
+    EXPECT_EQ(listing_error(img), bad + ": usr/share/big.txt: compressed with zstd, which the "
+                                        "superblock does not list");
     img = good;
     img[header + 7] = '\x80'; // the whole file in the packed inode
-    EXPECT_EQ(listing_error(img), bad + ": usr/share/big.txt: h_clusterbits 0x80 (lclusters other "
-                                        "than one block, or fragments) is not supported");
+    EXPECT_EQ(listing_error(img),
+              bad + ": usr/share/big.txt: a fragment, but the image has no packed inode");
     img = good;
     const uint64_t advise = 0x20 | get_le(reinterpret_cast<uint8_t*>(img.data()) + header + 4, 2);
     put(img, header + 4, advise, 2);
-    EXPECT_EQ(listing_error(img), bad + ": usr/share/big.txt: compression advise " +
-                                      hex_number(advise) +
-                                      " has bits this reader does not support (fragments?)");
+    EXPECT_EQ(listing_error(img),
+              bad + ": usr/share/big.txt: a fragment, but the image has no packed inode");
+    img = good;
+    put(img, header + 4, 0x40 | get_le(reinterpret_cast<uint8_t*>(img.data()) + header + 4, 2), 2);
+    EXPECT_NE(listing_error(img).find("has bits this reader does not support"), std::string::npos);
     // A huge size: indexes that cannot fit.
     img = good;
     put(img, big + 8, 0xFFFFFFFF, 4);

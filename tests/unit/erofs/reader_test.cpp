@@ -82,13 +82,14 @@ tree::Tree sample_tree() {
 }
 
 void write(const tree::Tree& t, const std::string& path, const std::string& compression,
-           uint32_t pcluster = 65536, bool tails = false) {
+           uint32_t pcluster = 65536, bool tails = false, bool fragments = false) {
     WriterOptions o;
     o.compression = Compression::parse(compression);
     o.mtime = k_time;
     o.jobs = 2;
     o.pcluster_size = pcluster;
     o.tail_packing = tails;
+    o.fragments = fragments;
     AtomicFile out(path);
     write_image(t, out.fd(), o, null_reporter());
     out.commit();
@@ -156,18 +157,24 @@ TEST(ErofsReader, ReadsOurWriterImagesInEveryLayout) {
         const char* compression;
         uint32_t pcluster;
         bool tails;
+        bool fragments = false;
+        const char* compressor = "lz4";
     };
     for (const Case& c :
-         {Case{"none", 0, false}, Case{"lz4", 4096, false}, Case{"lz4hc:9", 65536, false},
-          Case{"lz4", 1 << 20, false}, Case{"lz4hc", 65536, true}, Case{"lz4", 4096, true}}) {
+         {Case{"none", 0, false, false, "none"}, Case{"lz4", 4096, false}, Case{"lz4hc:9", 65536, false},
+          Case{"lz4", 1 << 20, false}, Case{"lz4hc", 65536, true}, Case{"lz4", 4096, true},
+          Case{"zstd:5", 65536, false, false, "zstd"}, Case{"zstd:3", 4096, true, false, "zstd"},
+          Case{"lzma:2", 65536, true, false, "lzma"}, Case{"lzma:0", 4096, false, false, "lzma"},
+          Case{"lz4hc", 65536, false, true}, Case{"lz4", 4096, true, true},
+          Case{"zstd:3", 65536, false, true, "zstd"}, Case{"lzma:1", 4096, false, true, "lzma"}}) {
         SCOPED_TRACE(std::string(c.compression) + " " + std::to_string(c.pcluster) +
-                     (c.tails ? " tails" : ""));
+                     (c.tails ? " tails" : "") + (c.fragments ? " fragments" : ""));
         test::TempDir dir;
         auto t = sample_tree();
-        write(t, dir / "img.raw", c.compression, c.pcluster ? c.pcluster : 65536, c.tails);
+        write(t, dir / "img.raw", c.compression, c.pcluster ? c.pcluster : 65536, c.tails,
+              c.fragments);
         expect_tree(t, dir / "img.raw");
-        EXPECT_EQ(read_image(dir / "img.raw").summary.compressor,
-                  std::string(c.compression) == "none" ? "none" : "lz4");
+        EXPECT_EQ(read_image(dir / "img.raw").summary.compressor, c.compressor);
     }
 }
 
