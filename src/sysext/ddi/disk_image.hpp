@@ -1,5 +1,5 @@
-// Signed disk images (DDI): a GPT disk holding a root partition (the squashfs,
-// whose tree has usr/ at its top), its dm-verity partition and its verity
+// Signed disk images (DDI): a GPT disk holding a root partition (the squashfs
+// or EROFS image, whose tree has usr/ at its top), its dm-verity partition and its verity
 // signature partition, as systemd-repart writes a sysext and systemd-dissect and
 // systemd-sysext read it (UAPI Discoverable Disk Image and Discoverable
 // Partitions specifications; partition_types.hpp says why root, not usr).
@@ -8,7 +8,8 @@
 // partition's UUID is the first 128 bits of the root hash and the verity
 // partition's the last 128 bits (what systemd matches them by); the signature
 // partition's and the disk's are hashed from it. Partitions start at 1 MiB and
-// follow each other on 4096-byte boundaries. Same image, salt and key give the
+// follow each other on 4096-byte boundaries, and the disk's size is a multiple
+// of 4096 (a Flatcar payload can carry it). Same image, salt and key give the
 // same bytes.
 #pragma once
 
@@ -28,7 +29,7 @@ namespace sysext::ddi {
 using RootHashSigner = std::function<std::string(std::string_view root_hash_hex)>;
 
 struct DdiRequest {
-    verity::Region image; // the squashfs to embed
+    verity::Region image; // the squashfs or EROFS image to embed
     std::string out_path;
     std::string arch;  // systemd architecture name
     std::string label; // base of the partition names (the image name)
