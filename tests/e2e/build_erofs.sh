@@ -129,6 +129,20 @@ bad "--compression: \"zstd:19\" is a squashfs compression; EROFS images take non
     --format erofs --compression zstd:19
 bad "--format: squashfs or erofs, not \"ext4\"" --format ext4
 
+step "sign and publish take the image as it is: --format there only checks it"
+"$SYSEXT_BUILD" -q keygen -o keys
+expect_exit 2 "a/my-files.raw: erofs inside, not squashfs (sign takes the image as it is; --format only checks it)" \
+    "$SYSEXT_BUILD" sign a/my-files.raw --key keys/development.key --cert keys/development.crt --format squashfs
+expect_exit 2 "c/my-files.raw: squashfs inside, not erofs" \
+    "$SYSEXT_BUILD" sign c/my-files.raw --key keys/development.key --cert keys/development.crt --format erofs
+[ ! -e a/my-files.verity ] && [ ! -e c/my-files.verity ] || fail "a refused sign wrote sidecars"
+"$SYSEXT_BUILD" --json sign c/my-files.raw --key keys/development.key --cert keys/development.crt --format squashfs >sign.json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"] == "squashfs", d' sign.json ||
+    fail "sign --json: $(cat sign.json)"
+expect_exit 2 "c/my-files.raw: squashfs inside, not erofs (publish takes the image as it is" \
+    "$SYSEXT_BUILD" publish c/my-files.raw --target any --release-dir rel --format erofs
+[ ! -e rel ] || fail "a refused publish wrote a release"
+
 step "the same bytes for --jobs 1 and 2"
 build "$mf" --set root="$WORK/tree" --set version=1.0 --format erofs --tail-packing -o j1 --jobs 1 >/dev/null
 build "$mf" --set root="$WORK/tree" --set version=1.0 --format erofs --tail-packing -o j2 --jobs 2 >/dev/null
