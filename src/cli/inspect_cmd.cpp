@@ -72,8 +72,9 @@ sysext::cli::CommandRegistration reg{
             "inspect",
             "Show what an image, disk image or payload holds and whether a host would take it");
         sub->footer(
-            "The kind of FILE is found from its first bytes: a squashfs image, a GPT disk image "
-            "(from sign --ddi or build --ddi) or a Flatcar update payload. Nothing is mounted.\n"
+            "The kind of FILE is found from its first bytes: a squashfs or EROFS image, a GPT disk "
+            "image (from sign --ddi or build --ddi) or a Flatcar update payload. Nothing is "
+            "mounted.\n"
             "Images: release metadata and what systemd-sysext would refuse, contents, and the "
             "dm-verity tree and signature (sidecars NAME.roothash, NAME.verity, NAME.roothash.p7s "
             "or the disk image's partitions) checked against the root hash. Payloads: the "

@@ -246,10 +246,10 @@ expect_exit 4 "payload: " "$SYSEXT_BUILD" inspect payload.gz --public-key k1.pub
 
 step "files of no known kind: exit 3 naming the file and its first bytes"
 printf 'ELF? no, just text\n' >notes.txt
-expect_exit 3 "notes.txt: not a squashfs image, GPT disk image or Flatcar update payload (it starts with 45 4c 46" \
+expect_exit 3 "notes.txt: not a squashfs or EROFS image, GPT disk image or Flatcar update payload (it starts with 45 4c 46" \
     "$SYSEXT_BUILD" inspect notes.txt
 : >empty.raw
-expect_exit 3 "empty.raw: not a squashfs image, GPT disk image or Flatcar update payload (the file is empty)" \
+expect_exit 3 "empty.raw: not a squashfs or EROFS image, GPT disk image or Flatcar update payload (the file is empty)" \
     "$SYSEXT_BUILD" inspect empty.raw
 expect_fail "missing.raw: " "$SYSEXT_BUILD" inspect missing.raw
 echo PASS

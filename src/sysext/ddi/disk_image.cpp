@@ -147,7 +147,7 @@ std::string usr_partition_problem(const DataPartitions& parts, const std::string
     return what + ": the tree is in a " + parts.data_name() +
            " partition, which systemd mounts at /usr, so usr/lib/extension-release.d/ would be "
            "/usr/usr/lib/extension-release.d/ and systemd-sysext cannot merge the image (disk "
-           "images of system extensions use root partitions; sign the squashfs again)";
+           "images of system extensions use root partitions; sign the image again)";
 }
 
 } // namespace sysext::ddi

@@ -1,5 +1,6 @@
-// Signed disk images (DDI): a GPT disk holding a root partition (the squashfs
-// or EROFS image, whose tree has usr/ at its top), its dm-verity partition and its verity
+// Signed disk images (DDI): a GPT disk holding a root partition (the image,
+// squashfs or EROFS, copied byte for byte; its tree has usr/ at its top), its
+// dm-verity partition and its verity
 // signature partition, as systemd-repart writes a sysext and systemd-dissect and
 // systemd-sysext read it (UAPI Discoverable Disk Image and Discoverable
 // Partitions specifications; partition_types.hpp says why root, not usr).
@@ -29,7 +30,7 @@ namespace sysext::ddi {
 using RootHashSigner = std::function<std::string(std::string_view root_hash_hex)>;
 
 struct DdiRequest {
-    verity::Region image; // the squashfs or EROFS image to embed
+    verity::Region image; // the image to embed (squashfs or EROFS; any bytes, 4096-aligned)
     std::string out_path;
     std::string arch;  // systemd architecture name
     std::string label; // base of the partition names (the image name)

@@ -31,7 +31,7 @@ std::string shown_path(const std::string& path) {
     return path.empty() ? "." : escaped(path);
 }
 
-// squashfs stores device numbers in the kernel's "new" 32-bit encoding.
+// squashfs and EROFS store device numbers in the kernel's "new" 32-bit encoding.
 std::string device_string(uint32_t rdev) {
     uint32_t major = (rdev & 0xfff00) >> 8;
     uint32_t minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
@@ -49,15 +49,15 @@ int depth_of(const std::string& dir) {
 }
 
 // Whether this entry's bytes are counted: a file, and the first path of its inode.
-bool counts(const squashfs::ImageEntry& e, std::set<uint32_t>& seen_links) {
+bool counts(const image::ImageEntry& e, std::set<uint64_t>& seen_links) {
     if (e.type != 'f')
         return false;
     return e.nlink <= 1 || seen_links.insert(e.inode).second;
 }
 
 // The entries in path order, whatever order the caller kept them in.
-std::vector<const squashfs::ImageEntry*> by_path(const std::vector<squashfs::ImageEntry>& entries) {
-    std::vector<const squashfs::ImageEntry*> sorted;
+std::vector<const image::ImageEntry*> by_path(const std::vector<image::ImageEntry>& entries) {
+    std::vector<const image::ImageEntry*> sorted;
     sorted.reserve(entries.size());
     for (const auto& e : entries)
         sorted.push_back(&e);
@@ -72,7 +72,7 @@ std::string printable(const std::string& path) {
     return escaped(path);
 }
 
-std::string mode_string(const squashfs::ImageEntry& e) {
+std::string mode_string(const image::ImageEntry& e) {
     std::string s = "?---------";
     s[0] = e.type == 'f' ? '-' : e.type;
     const char* rwx = "rwxrwxrwx";
@@ -89,7 +89,7 @@ std::string mode_string(const squashfs::ImageEntry& e) {
     return s;
 }
 
-std::string contents_listing(const std::vector<squashfs::ImageEntry>& entries) {
+std::string contents_listing(const std::vector<image::ImageEntry>& entries) {
     std::string out;
     for (const auto* p : by_path(entries)) {
         const auto& e = *p;
@@ -104,12 +104,12 @@ std::string contents_listing(const std::vector<squashfs::ImageEntry>& entries) {
     return out;
 }
 
-std::string usage_by_directory(const std::vector<squashfs::ImageEntry>& entries, int max_depth) {
+std::string usage_by_directory(const std::vector<image::ImageEntry>& entries, int max_depth) {
     std::map<std::string, uint64_t> bytes; // directory -> cumulative file bytes
     for (const auto& e : entries)
         if (e.type == 'd' && depth_of(e.path) <= max_depth)
             bytes.emplace(e.path, 0);
-    std::set<uint32_t> seen_links;
+    std::set<uint64_t> seen_links;
     for (const auto* p : by_path(entries)) {
         const auto& e = *p;
         if (!counts(e, seen_links))
@@ -128,7 +128,7 @@ std::string usage_by_directory(const std::vector<squashfs::ImageEntry>& entries,
     return out;
 }
 
-nlohmann::json contents_json(const std::vector<squashfs::ImageEntry>& entries) {
+nlohmann::json contents_json(const std::vector<image::ImageEntry>& entries) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto* p : by_path(entries)) {
         const auto& e = *p;
@@ -156,9 +156,9 @@ nlohmann::json contents_json(const std::vector<squashfs::ImageEntry>& entries) {
     return out;
 }
 
-ContentsTotals contents_totals(const std::vector<squashfs::ImageEntry>& entries) {
+ContentsTotals contents_totals(const std::vector<image::ImageEntry>& entries) {
     ContentsTotals t;
-    std::set<uint32_t> seen_links;
+    std::set<uint64_t> seen_links;
     for (const auto& e : entries) {
         ++t.entries;
         switch (e.type) {
@@ -181,9 +181,9 @@ ContentsTotals contents_totals(const std::vector<squashfs::ImageEntry>& entries)
     return t;
 }
 
-std::vector<squashfs::ImageEntry> largest_files(const std::vector<squashfs::ImageEntry>& entries,
+std::vector<image::ImageEntry> largest_files(const std::vector<image::ImageEntry>& entries,
                                                 size_t n) {
-    std::vector<squashfs::ImageEntry> files;
+    std::vector<image::ImageEntry> files;
     for (const auto& e : entries)
         if (e.type == 'f')
             files.push_back(e);

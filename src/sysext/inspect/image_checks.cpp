@@ -158,7 +158,7 @@ void inspect_disk_image(Inspection& r, const signing::Certificate* trusted) {
     const std::string data_what = r.path + ": " + parts.data_name() + " partition";
     if (std::string problem = ddi::usr_partition_problem(parts, r.path); !problem.empty())
         r.problems.push_back("partitions: " + problem);
-    inspect_squashfs(r, parts.data.offset(), parts.data.size());
+    inspect_contents(r, parts.data.offset(), parts.data.size());
     const std::string* release_arch = release_architecture(r);
     if (release_arch != nullptr && *release_arch != "_any" && *release_arch != arch)
         r.problems.push_back("release: ARCHITECTURE=" + *release_arch +

@@ -11,8 +11,9 @@
 
 namespace sysext::inspect {
 
-// Reads the squashfs at [offset, offset+size) of r.path and its release files.
-void inspect_squashfs(Inspection& r, uint64_t offset, uint64_t size);
+// Reads the image (squashfs or EROFS) at [offset, offset+size) of r.path and
+// its release files.
+void inspect_contents(Inspection& r, uint64_t offset, uint64_t size);
 
 // Sidecars next to a bare image: NAME.roothash, NAME.verity, NAME.roothash.p7s.
 void check_sidecars(Inspection& r, const signing::Certificate* trusted);

@@ -7,6 +7,7 @@
 #include "sysext/validate/host_overlay.hpp"
 #include "signing/key.hpp"
 #include "sysext/ddi/gpt.hpp"
+#include "sysext/image/reader.hpp"
 #include "sysext/inspect/contents.hpp"
 #include "sysext/inspect/image_checks.hpp"
 #include "sysext/release/release.hpp"
@@ -39,6 +40,8 @@ std::string detect_kind(const std::string& path) {
         return "payload";
     if (ddi::looks_like_gpt(fd.get()))
         return "disk-image";
+    if (image::sniff_format(fd.get(), path) == image::Format::Erofs)
+        return "erofs";
     std::string found = "the file is empty";
     if (n > 0) {
         found = "it starts with";
@@ -49,7 +52,8 @@ std::string detect_kind(const std::string& path) {
         }
         found += " " + quote_untrusted(std::string_view(reinterpret_cast<char*>(head), n));
     }
-    throw_input(path + ": not a squashfs image, GPT disk image or Flatcar update payload (" +
+    throw_input(path +
+                ": not a squashfs or EROFS image, GPT disk image or Flatcar update payload (" +
                 found + ")");
 }
 
@@ -81,7 +85,7 @@ void read_releases(Inspection& r) {
             r.notes.push_back(printable(e.path) + ": not a regular file; not read");
         } else {
             try {
-                std::string text = squashfs::read_image_file(r.path, e.path, k_max_release_bytes,
+                std::string text = image::read_image_file(r.path, e.path, k_max_release_bytes,
                                                              r.image_offset, r.image_size);
                 file.fields = release::parse(text, e.path);
             } catch (const Error& err) {
@@ -195,11 +199,11 @@ void match_host(Inspection& r, const InspectOptions& o) {
 
 } // namespace
 
-void inspect_squashfs(Inspection& r, uint64_t offset, uint64_t size) {
+void inspect_contents(Inspection& r, uint64_t offset, uint64_t size) {
     r.image_offset = offset;
     r.image_size = size;
     try {
-        r.listing = squashfs::read_image(r.path, offset, size);
+        r.listing = image::read_image(r.path, offset, size);
         r.contents_read = true;
     } catch (const Error& e) {
         if (e.kind() != ErrorKind::Input)
@@ -226,8 +230,8 @@ Inspection inspect(const InspectOptions& o) {
     r.image_name = release::name_from_image_file(o.path);
     if (!ends_with(o.path, ".raw"))
         r.problems.push_back(o.path + ": systemd-sysext only picks up images named NAME.raw");
-    if (r.kind == "squashfs") {
-        inspect_squashfs(r, 0, 0);
+    if (r.kind == "squashfs" || r.kind == "erofs") {
+        inspect_contents(r, 0, 0);
         check_sidecars(r, cert ? &*cert : nullptr);
     } else {
         inspect_disk_image(r, cert ? &*cert : nullptr);

@@ -1,10 +1,11 @@
 // `sysext-build inspect`: what a file is and whether a systemd host would take
 // it, without mounting anything. The file's kind comes from its magic, never
-// its name: a squashfs image ("hsqs"), a GPT disk image ("EFI PART" in LBA 1,
+// its name: a squashfs image ("hsqs"), an EROFS image (0xE0F5E1E2 at byte
+// 1024), a GPT disk image ("EFI PART" in LBA 1,
 // our DDI: usr, usr-verity and usr-verity-sig partitions) or a Flatcar update
 // payload ("CrAU").
 //
-// For images: the squashfs summary and contents, the extension-release
+// For images: the file system's summary and contents (image/reader.hpp), the extension-release
 // file(s) and what systemd-sysext would refuse (no release file, a release
 // name that does not match the image file name, ID missing, an unknown
 // ARCHITECTURE, usr/lib/os-release present; with a host's os-release, whether
@@ -17,7 +18,7 @@
 
 #include "sysext/inspect/signature.hpp"
 #include "sysext/release/host_match.hpp"
-#include "sysext/squashfs/reader.hpp"
+#include "sysext/image/entry.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -60,11 +61,11 @@ struct VerityStatus {
 
 struct Inspection {
     std::string path;
-    std::string kind;       // "squashfs", "disk-image" or "payload"
+    std::string kind;       // "squashfs", "erofs", "disk-image" or "payload"
     std::string image_name; // the extension name systemd derives from the file name
-    // Images: the squashfs (for a disk image, its usr partition).
+    // Images: the file system (for a disk image, its root partition's).
     bool contents_read = false;
-    squashfs::ImageListing listing;
+    image::ImageListing listing;
     uint64_t image_offset = 0, image_size = 0;
     std::vector<ReleaseFile> releases;
     std::vector<Partition> partitions;
@@ -86,7 +87,7 @@ struct Inspection {
     bool ok() const { return problems.empty(); }
 };
 
-// Throws Input when the file is none of the three kinds (naming its magic).
+// Throws Input when the file is none of these kinds (naming its magic).
 Inspection inspect(const InspectOptions& options);
 
 // The report as one JSON object: kind, release, contents, verity, signature,

@@ -30,13 +30,14 @@ nlohmann::json contents_summary(const Inspection& r, size_t largest) {
     nlohmann::json top = nlohmann::json::array();
     for (const auto& e : largest_files(r.listing.entries, largest))
         top.push_back({{"path", e.path}, {"size", e.size}});
-    return {{"compressor", s.compressor},    {"block_size", s.block_size},
-            {"bytes_used", s.bytes_used},    {"inodes", s.inode_count},
-            {"fragments", s.fragment_count}, {"entries", t.entries},
-            {"directories", t.directories},  {"files", t.files},
-            {"symlinks", t.symlinks},        {"other", t.other},
-            {"file_bytes", t.file_bytes},    {"top_level", top_level(r)},
-            {"largest_files", top},          {"offset", r.image_offset}};
+    return {{"format", s.format},            {"compressor", s.compressor},
+            {"block_size", s.block_size},    {"bytes_used", s.bytes_used},
+            {"inodes", s.inode_count},       {"fragments", s.fragment_count},
+            {"entries", t.entries},          {"directories", t.directories},
+            {"files", t.files},              {"symlinks", t.symlinks},
+            {"other", t.other},              {"file_bytes", t.file_bytes},
+            {"top_level", top_level(r)},     {"largest_files", top},
+            {"offset", r.image_offset}};
 }
 
 void line(std::string& out, const std::string& text) {
@@ -118,15 +119,18 @@ std::string to_text(const Inspection& r, size_t largest) {
         line(out, "verification: " + v.value("status", std::string("not checked")) +
                       (v.contains("detail") ? " (" + v["detail"].get<std::string>() + ")" : ""));
     } else {
-        line(out, r.path + ": " + (r.kind == "squashfs" ? "squashfs image" : "GPT disk image"));
+        line(out, r.path + ": " +
+                      (r.kind == "squashfs" ? "squashfs image"
+                       : r.kind == "erofs"  ? "EROFS image"
+                                            : "GPT disk image"));
         for (const auto& p : r.partitions)
             line(out, "  partition " + p.type + " \"" + p.name + "\" " + format_size(p.size) +
                           " at " + std::to_string(p.offset) + ", uuid " + p.uuid);
         if (r.contents_read) {
             const auto& s = r.listing.summary;
             ContentsTotals t = contents_totals(r.listing.entries);
-            line(out, "  squashfs: " + format_size(s.bytes_used) + ", " + s.compressor + ", " +
-                          block_size(s.block_size) + " blocks" +
+            line(out, "  " + s.format + ": " + format_size(s.bytes_used) + ", " + s.compressor +
+                          ", " + block_size(s.block_size) + " blocks" +
                           (r.image_offset ? ", at offset " + std::to_string(r.image_offset) : ""));
             line(out, "  contents: " + count(t.entries, "entry", "entries") + " (" +
                           count(t.directories, "directory", "directories") + ", " +

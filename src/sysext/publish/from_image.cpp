@@ -1,5 +1,6 @@
 #include "sysext/publish/from_image.hpp"
 
+#include "sysext/image/reader.hpp"
 #include "sysext/inspect/inspect.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
@@ -34,7 +35,7 @@ PublishResult publish_image(const PublishImageOptions& o, Reporter& reporter) {
     io.path = o.image;
     io.cert = o.cert;
     const inspect::Inspection ins = inspect::inspect(io);
-    if (ins.kind != "squashfs" && ins.kind != "disk-image")
+    if (ins.kind != "squashfs" && ins.kind != "erofs" && ins.kind != "disk-image")
         throw_input(o.image + ": a " + ins.kind + " is not an extension image");
     if (!ins.ok())
         throw MultiError(ins.verity.status == "failed" || ins.signature.failed() ? ErrorKind::Verify
@@ -68,7 +69,7 @@ PublishResult publish_image(const PublishImageOptions& o, Reporter& reporter) {
     r.architecture = o.architecture.empty() ? field("ARCHITECTURE") : o.architecture;
     if (r.architecture.empty() || r.architecture == "_any")
         throw_usage("publish: " + o.image + " names no architecture; give --arch");
-    r.release_text = squashfs::read_image_file(o.image, "usr/lib/extension-release.d/" + rel.name,
+    r.release_text = image::read_image_file(o.image, "usr/lib/extension-release.d/" + rel.name,
                                                1 << 16, ins.image_offset, ins.image_size);
     if (ins.verity.status == "verified") {
         r.root_hash = ins.verity.root_hash;

@@ -3,7 +3,7 @@
 #include "sysext/ddi/disk_image.hpp"
 #include "sysext/ddi/gpt.hpp"
 #include "sysext/inspect/contents.hpp"
-#include "sysext/squashfs/reader.hpp"
+#include "sysext/image/reader.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
@@ -25,7 +25,7 @@ Reports contents_reports(const std::string& image, bool disk_image) {
         offset = data.offset();
         size = data.size();
     }
-    auto listing = squashfs::read_image(image, offset, size);
+    auto listing = image::read_image(image, offset, size);
     Reports r;
     r.listing =
         "# MODE UID:GID SIZE PATH [-> TARGET]\n" + inspect::contents_listing(listing.entries);

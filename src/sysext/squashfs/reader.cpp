@@ -171,6 +171,7 @@ ImageSummary summarize(const ImageSource& img) {
     const sqfs_super_t& s = img.super();
     ImageSummary summary;
     const char* name = sqfs_compressor_name_from_id(static_cast<SQFS_COMPRESSOR>(s.compression_id));
+    summary.format = "squashfs";
     summary.compressor = name != nullptr ? name : std::to_string(s.compression_id);
     summary.block_size = s.block_size;
     summary.bytes_used = s.bytes_used;

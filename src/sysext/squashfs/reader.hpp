@@ -9,44 +9,21 @@
 // table could hold stop the reading before memory or time runs away.
 #pragma once
 
+#include "sysext/image/entry.hpp"
+
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 namespace sysext::squashfs {
 
-struct ImageEntry {
-    std::string path; // relative, no leading slash: "usr", "usr/bin/podman"; the root is ""
-    char type =
-        'f'; // 'd' dir, 'f' file, 'l' symlink, 'c' char dev, 'b' block dev, 'p' fifo, 's' socket
-    uint32_t mode = 0; // permission bits incl. setuid/setgid/sticky (no type bits)
-    uint32_t uid = 0, gid = 0;
-    uint64_t size = 0;  // file bytes; symlink: target length; dir: 0
-    std::string target; // symlink target
-    uint32_t nlink = 1;
-    uint32_t inode = 0; // inode number (hard links share it)
-    std::map<std::string, std::string> xattrs;
-    uint32_t rdev = 0; // device number of 'c' and 'b' entries (squashfs encoding)
-};
-
-struct ImageSummary {
-    std::string compressor;
-    uint32_t block_size = 0;
-    uint64_t bytes_used = 0;
-    uint32_t mtime = 0;
-    uint32_t inode_count = 0;
-    uint64_t fragment_count = 0;
-};
-
-struct ImageListing {
-    ImageSummary summary;
-    std::vector<ImageEntry> entries; // sorted by path, bytewise; the root first
-};
-
-// Bounds on what a hostile image can make us hold in memory.
-inline constexpr size_t k_max_entries = 1'000'000;
-inline constexpr size_t k_max_path = 4095;
+// The entry model is format-neutral (image/entry.hpp); these names stay for
+// the squashfs reader's own users.
+using image::ImageEntry;
+using image::ImageListing;
+using image::ImageSummary;
+using image::k_max_entries;
+using image::k_max_path;
 
 // Reads the whole directory tree of the squashfs image at `offset` inside
 // `path`, `size` bytes long (0: to the end of the file).

@@ -1,6 +1,6 @@
 #include "sysext/verity/release_probe.hpp"
 
-#include "sysext/squashfs/reader.hpp"
+#include "sysext/image/reader.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/strings.hpp"
 
@@ -30,7 +30,7 @@ bool false_word(const std::string& v) {
 
 // Whether the release file carries user.extension-release.strict with a false
 // value: then systemd takes it whatever the image file is named.
-bool marked_non_strict(const squashfs::ImageEntry& entry) {
+bool marked_non_strict(const image::ImageEntry& entry) {
     auto it = entry.xattrs.find("user.extension-release.strict");
     return it != entry.xattrs.end() && false_word(it->second);
 }
@@ -53,11 +53,12 @@ std::string image_name_from_path(const std::string& path) {
 }
 
 ExtensionRelease find_extension_release(const Region& fs, const std::string& image_name) {
-    // The image is hostile: read with the image reader, which checks every size
-    // before libsquashfs allocates it (tests/fuzz found several that did not).
-    std::vector<squashfs::ImageEntry> entries;
+    // The image is hostile: read with the image readers (squashfs or EROFS, by
+    // the magic), which check every size before allocating it (tests/fuzz found
+    // several places in libsquashfs that did not).
+    std::vector<image::ImageEntry> entries;
     try {
-        entries = squashfs::read_image_dir(fs.fd, fs.what, k_release_dir, fs.offset, fs.size);
+        entries = image::read_image_dir(fs.fd, fs.what, k_release_dir, fs.offset, fs.size);
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::Io)
             throw;
@@ -67,7 +68,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
     }
 
     std::string prefix = image_name.substr(0, image_name.find_first_of("_+"));
-    std::vector<const squashfs::ImageEntry*> matches, marked;
+    std::vector<const image::ImageEntry*> matches, marked;
     std::vector<std::string> found;
     for (const auto& entry : entries) {
         std::string name = entry.path.substr(std::strlen(k_release_dir) + 1);
@@ -78,7 +79,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
                  marked_non_strict(entry))
             marked.push_back(&entry); // a candidate only if no name matches (below)
     }
-    auto file_name = [](const squashfs::ImageEntry* e) {
+    auto file_name = [](const image::ImageEntry* e) {
         return e->path.substr(e->path.rfind('/') + 1);
     };
     if (matches.empty()) {
@@ -105,7 +106,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
                      quote_untrusted(file_name(matches[1])) +
                      " exist; systemd refuses two candidates");
 
-    const squashfs::ImageEntry& entry = *matches[0];
+    const image::ImageEntry& entry = *matches[0];
     if (entry.type != 'f')
         throw_verify(fs.what + ": " + entry.path + " is not a regular file");
     if (entry.size > k_max_release_size)
@@ -113,7 +114,7 @@ ExtensionRelease find_extension_release(const Region& fs, const std::string& ima
     ExtensionRelease release;
     release.file_name = file_name(&entry);
     try {
-        release.content = squashfs::read_image_file(fs.fd, fs.what, entry.path, k_max_release_size,
+        release.content = image::read_image_file(fs.fd, fs.what, entry.path, k_max_release_size,
                                                     fs.offset, fs.size);
     } catch (const Error& e) {
         if (e.kind() == ErrorKind::Io)

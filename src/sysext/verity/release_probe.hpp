@@ -1,6 +1,6 @@
-// Finds the extension-release file inside a squashfs image, wherever the image
-// lies (a bare file, or the data partition of a disk image), with the image
-// reader (squashfs/reader.hpp), which treats the image as hostile. sign uses it
+// Finds the extension-release file inside a squashfs or EROFS image, wherever
+// the image lies (a bare file, or the data partition of a disk image), with the
+// image readers (image/reader.hpp), which treat the image as hostile. sign uses it
 // to refuse images that are not system extensions and to take the architecture;
 // verify uses it to check release metadata.
 //
@@ -28,6 +28,6 @@ struct ExtensionRelease {
 std::string image_name_from_path(const std::string& path);
 
 // Throws a Verify error naming what is missing or ambiguous.
-ExtensionRelease find_extension_release(const Region& squashfs, const std::string& image_name);
+ExtensionRelease find_extension_release(const Region& image, const std::string& image_name);
 
 } // namespace sysext::verity

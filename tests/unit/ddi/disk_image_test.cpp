@@ -107,7 +107,7 @@ TEST(DiskImage, UsrPartitionIsNamedAsUnmergeable) {
               "disk: the tree is in a usr-arm64 partition, which systemd mounts at /usr, so "
               "usr/lib/extension-release.d/ would be /usr/usr/lib/extension-release.d/ and "
               "systemd-sysext cannot merge the image (disk images of system extensions use root "
-              "partitions; sign the squashfs again)");
+              "partitions; sign the image again)");
 }
 
 TEST(DiskImage, SameInputSameBytesAndNothingOnFailure) {

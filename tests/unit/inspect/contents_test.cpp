@@ -10,9 +10,9 @@ namespace sysext::inspect {
 
 namespace {
 
-squashfs::ImageEntry entry(std::string path, char type, uint32_t mode, uint64_t size = 0,
+image::ImageEntry entry(std::string path, char type, uint32_t mode, uint64_t size = 0,
                            uint32_t inode = 0, uint32_t nlink = 1) {
-    squashfs::ImageEntry e;
+    image::ImageEntry e;
     e.path = std::move(path);
     e.type = type;
     e.mode = mode;
@@ -22,8 +22,8 @@ squashfs::ImageEntry entry(std::string path, char type, uint32_t mode, uint64_t 
     return e;
 }
 
-std::vector<squashfs::ImageEntry> sample() {
-    std::vector<squashfs::ImageEntry> v;
+std::vector<image::ImageEntry> sample() {
+    std::vector<image::ImageEntry> v;
     v.push_back(entry("", 'd', 0755));
     v.push_back(entry("usr", 'd', 0755));
     v.push_back(entry("usr/bin", 'd', 0755));

@@ -142,7 +142,7 @@ TEST(Inspect, UnknownFilesAreInputErrorsNamingTheMagic) {
         EXPECT_EQ(e.kind(), ErrorKind::Input);
         EXPECT_EQ(std::string(e.what()),
                   dir / "x.bin" +
-                      ": not a squashfs image, GPT disk image or Flatcar update payload "
+                      ": not a squashfs or EROFS image, GPT disk image or Flatcar update payload "
                       "(it starts with 50 4b 03 04 72 65 73 74 \"PK\\x03\\x04rest\")");
     }
 }

@@ -32,7 +32,7 @@ TEST(ReleaseProbe, Values) {
     EXPECT_EQ(r.value("SYSEXT_LEVEL"), "");
 }
 
-TEST(ReleaseProbe, RefusesWhatIsNotSquashfs) {
+TEST(ReleaseProbe, RefusesWhatIsNeitherSquashfsNorErofs) {
     FILE* f = std::tmpfile();
     std::fwrite(std::string(8192, 'x').data(), 1, 8192, f);
     std::fflush(f);
@@ -41,7 +41,8 @@ TEST(ReleaseProbe, RefusesWhatIsNotSquashfs) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Verify);
-        EXPECT_STREQ(e.what(), "junk.raw: reading the superblock: wrong superblock magic");
+        EXPECT_STREQ(e.what(), "junk.raw: not a squashfs or EROFS image (no \"hsqs\" at byte 0, "
+                               "no EROFS magic at byte 1024)");
     }
     std::fclose(f);
 }
