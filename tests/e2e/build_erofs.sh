@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/build_env.sh"
 source "$(dirname "$0")/lib/sysext_root.sh"
-require_tool fsck.erofs dump.erofs unsquashfs systemd-dissect systemd-sysext unshare mount python3 cmp diff
+require_tool fsck.erofs dump.erofs unsquashfs systemd-dissect systemd-sysext unshare mount python3 cmp diff veritysetup
 [ "$(id -u)" = 0 ] || fail "needs root for the loop mount"
 cd "$WORK"
 mkdir -p tree/usr/bin tree/usr/share/tool tree/opt/tool
@@ -139,6 +139,14 @@ expect_exit 2 "c/my-files.raw: squashfs inside, not erofs" \
 "$SYSEXT_BUILD" --json sign c/my-files.raw --key keys/development.key --cert keys/development.crt --format squashfs >sign.json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"] == "squashfs", d' sign.json ||
     fail "sign --json: $(cat sign.json)"
+"$SYSEXT_BUILD" --json sign a/my-files.raw --key keys/development.key --cert keys/development.crt --format erofs >sign-e.json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"] == "erofs", d' sign-e.json ||
+    fail "sign --json: $(cat sign-e.json)"
+veritysetup verify a/my-files.raw a/my-files.verity "$(cat a/my-files.roothash)" || fail "veritysetup rejects the EROFS image's tree"
+"$SYSEXT_BUILD" -q verify a/my-files.raw --cert keys/development.crt || fail "verify refuses the signed EROFS image"
+"$SYSEXT_BUILD" -q publish a/my-files.raw --target any --release-dir rel-e --cert keys/development.crt --format erofs --version 1.0 \
+    --arch x86-64 || fail "publish --format erofs"
+ls rel-e/any/my-files-1.0-x86-64/my-files-1.0-x86-64.raw >/dev/null || fail "no published EROFS image: $(ls -R rel-e)"
 expect_exit 2 "c/my-files.raw: squashfs inside, not erofs (publish takes the image as it is" \
     "$SYSEXT_BUILD" publish c/my-files.raw --target any --release-dir rel --format erofs
 [ ! -e rel ] || fail "a refused publish wrote a release"

@@ -760,8 +760,6 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         req.arch = o.architecture;
         req.certificate_fingerprint = cert->fingerprint_sha256();
         req.sign = verity::pkcs7_signer(*key, *cert);
-        // The release file this build wrote: not read back from the image.
-        req.release = {"extension-release." + r.name, r.release_text};
         auto signed_result = verity::sign_image(req, reporter);
         r.root_hash = signed_result.root_hash_hex;
         r.certificate_fingerprint = req.certificate_fingerprint;

@@ -71,10 +71,9 @@ SignResult sign_image(const SignRequest& req, Reporter& reporter) {
     // under: the disk image's name when writing one.
     reporter.stage("checking release metadata");
     const std::string& installed = req.ddi_path.empty() ? req.image_path : req.ddi_path;
-    ExtensionRelease release = req.release;
+    ExtensionRelease release;
     try {
-        if (release.file_name.empty())
-            release = find_extension_release(image, image_name_from_path(installed));
+        release = find_extension_release(image, image_name_from_path(installed));
     } catch (const Error& e) {
         throw_input(std::string("refusing to sign: ") + e.what());
     }

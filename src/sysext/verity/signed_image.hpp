@@ -11,7 +11,6 @@
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
 #include "sysext/ddi/disk_image.hpp"
-#include "sysext/verity/release_probe.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <string>
@@ -26,10 +25,6 @@ struct SignRequest {
     std::string salt_hex; // empty: SHA-256 of the image content
     ddi::RootHashSigner sign;
     std::string certificate_fingerprint; // hex SHA-256 of the signer's DER certificate
-    // The release file the image holds, when the caller wrote the image
-    // itself (build): then the image is not read back for it, whatever its
-    // file system. Empty file_name: found in the image (release_probe.hpp).
-    ExtensionRelease release;
 };
 
 struct SignResult {
