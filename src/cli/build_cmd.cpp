@@ -66,6 +66,8 @@ struct BuildArgs {
     std::string release_dir, base_url, on_update;
     publish::GpgSigner gpg;
     PackingArgs packing;
+    FormatArgs format;
+    bool tail_packing_from_lock = false; // the lock said yes or no
 };
 
 // The release directory of a finished build (publish/publish.hpp).
@@ -82,7 +84,7 @@ publish::PublishResult publish_build(const BuildArgs& a, const pipeline::BuildOp
     p.target = r.target;
     p.profile = o.profile;
     p.image = r.image;
-    p.ddi = o.ddi;
+    p.ddi = r.ddi;
     p.sidecars = r.signed_outputs;
     p.payload = r.payload;
     p.payload_hash_file = r.payload_hash_file;
@@ -119,9 +121,34 @@ BuildArgs with_lock_settings(BuildArgs a) {
     }
     take("target", "--target", a.target);
     take("architecture", "--arch", a.arch);
-    take("compression", "--compression", a.packing.compression);
-    take("block_size", "--block-size", a.packing.block_size);
     take("mtime", "--mtime", a.packing.mtime);
+    // The lock's file system settings, unless --format chose another file
+    // system: then that one's defaults (or flags) apply, not the lock's.
+    const auto locked_format = s.find("format");
+    const std::string lock_format = locked_format == s.end() ? "squashfs" : locked_format->second;
+    const bool same_format = !a.given.count("--format") || a.format.format == lock_format;
+    auto take_packing = [&](const char* key, const char* flag, std::string& field) {
+        auto it = s.find(key);
+        if (same_format && it != s.end() && !a.given.count(flag)) {
+            field = it->second;
+            a.given.insert(flag);
+        }
+    };
+    if (!a.given.count("--format")) {
+        a.format.format = lock_format;
+        a.given.insert("--format");
+    }
+    take_packing("compression", "--compression", a.packing.compression);
+    take_packing("block_size", "--block-size", a.packing.block_size);
+    take_packing("erofs_pcluster", "--erofs-pcluster", a.format.pcluster);
+    if (auto it = s.find("fragments"); same_format && it != s.end() && !a.given.count("--fragments")) {
+        a.format.fragments = it->second == "yes";
+        a.given.insert("--fragments");
+    }
+    if (auto it = s.find("tail_packing"); same_format && it != s.end() && !a.given.count("--tail-packing")) {
+        a.packing.tail_packing = it->second == "yes";
+        a.tail_packing_from_lock = true;
+    }
     if (auto it = s.find("revision"); it != s.end() && !a.given.count("--revision")) {
         const std::string& n = it->second;
         if (n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos)
@@ -130,8 +157,6 @@ BuildArgs with_lock_settings(BuildArgs a) {
     }
     if (auto it = s.find("xattrs"); it != s.end() && !a.given.count("--no-xattrs"))
         a.packing.no_xattrs = it->second == "no";
-    if (auto it = s.find("tail_packing"); it != s.end() && !a.given.count("--tail-packing"))
-        a.packing.tail_packing = it->second == "yes";
     std::set<std::string> set_keys;
     for (const auto& kv : a.sets)
         set_keys.insert(kv.substr(0, kv.find('=')));
@@ -139,6 +164,43 @@ BuildArgs with_lock_settings(BuildArgs a) {
         if (key.rfind("set.", 0) == 0 && !set_keys.count(key.substr(4)))
             a.sets.push_back(key.substr(4) + "=" + value);
     return a;
+}
+
+// The image's file system and its settings, for --json.
+nlohmann::json packing_json(const pipeline::BuildResult& r) {
+    const pipeline::ImageSettings& s = r.settings;
+    nlohmann::json j = {{"format", pipeline::image_format_name(s.format)},
+                        {"compression", s.compression()},
+                        {"tail_packing", s.tail_packing()},
+                        {"xattrs", s.xattrs()},
+                        {"disk_image", r.ddi},
+                        {"rule", s.rule.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.rule)}};
+    if (s.format == pipeline::ImageFormat::Erofs) {
+        j["erofs_pcluster"] = s.erofs.pcluster_size;
+        j["fragments"] = s.erofs.fragments;
+    } else {
+        j["block_size"] = s.squashfs.block_size;
+    }
+    return j;
+}
+
+// "erofs, lz4hc:12, 64K physical clusters, tail packing, in a signed disk image"
+std::string packing_summary(const pipeline::BuildResult& r) {
+    const pipeline::ImageSettings& s = r.settings;
+    std::string text = std::string(pipeline::image_format_name(s.format)) + ", " + s.compression();
+    if (s.format == pipeline::ImageFormat::Erofs)
+        text += ", " + std::to_string(s.erofs.pcluster_size / 1024) + "K physical clusters";
+    else
+        text += ", " + std::to_string(s.squashfs.block_size / 1024) + "K blocks";
+    if (s.tail_packing())
+        text += ", tail packing";
+    if (s.format == pipeline::ImageFormat::Erofs && s.erofs.fragments)
+        text += ", fragments";
+    if (r.ddi)
+        text += ", in a signed disk image";
+    if (!s.rule.empty())
+        text += " (" + s.rule + ")";
+    return text;
 }
 
 void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
@@ -177,9 +239,24 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
             throw_usage("--set: expected KEY=VALUE, got " + quote(kv));
         o.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    o.writer = a.packing.writer_options();
+    // What the command line (or the lock) says of the file system; the
+    // target's format rules fill in the rest (pipeline/image_format.hpp).
+    auto given = [&](const char* flag, const std::string& value) {
+        return a.given.count(flag) ? value : std::string();
+    };
     auto cache = a.packing.cache.open();
-    o.writer.cache = a.packing.cache.for_blocks(cache.get(), o.writer.compression);
+    o.packing.format = given("--format", a.format.format);
+    o.packing.compression = given("--compression", a.packing.compression);
+    o.packing.block_size = given("--block-size", a.packing.block_size);
+    o.packing.pcluster = given("--erofs-pcluster", a.format.pcluster);
+    if (a.given.count("--tail-packing") || a.tail_packing_from_lock)
+        o.packing.tail_packing = a.packing.tail_packing ? 1 : 0;
+    if (a.given.count("--fragments"))
+        o.packing.fragments = a.format.fragments ? 1 : 0;
+    o.packing.xattrs = !a.packing.no_xattrs;
+    o.packing.jobs = a.packing.jobs;
+    o.packing.cache = cache.get();
+    o.packing.cache_forced = a.packing.cache.forced;
     o.payload_cache = cache.get();
     o.mtime = resolve_mtime(a.packing.mtime);
     TerminalReporter reporter(global.quiet || global.json);
@@ -206,6 +283,8 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
         nlohmann::json j = {{"name", r.name},       {"version", r.version}, {"target", r.target},
                             {"architecture", r.architecture}, {"image", r.image}, {"lock", r.lock},
                             {"sha256", r.sha256},   {"size", r.size},       {"entries", r.entries},
+                            {"format", pipeline::image_format_name(r.settings.format)},
+                            {"packing", packing_json(r)},
                             {"components", r.components}, {"inputs", inputs},
                             {"elf_files_checked", a.no_elf_check ? nlohmann::json(nullptr)
                                                                  : nlohmann::json(r.elf_checked)},
@@ -237,6 +316,7 @@ void run_build(const BuildArgs& given_args, const GlobalOptions& global) {
               << ")\n"
               << "  image   " << r.image << "  " << format_size(r.size) << ", " << r.entries
               << " entries\n"
+              << "  format  " << packing_summary(r) << "\n"
               << "  sha256  " << r.sha256 << "\n"
               << "  lock    " << r.lock << "  (" << r.inputs.size() << " inputs)\n";
     if (a.no_elf_check)
@@ -309,7 +389,8 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
         ->group("Signing");
     cmd->add_option("--cert", a->cert, "Sign: the key's certificate (PEM)")->group("Signing");
     cmd->add_flag("--ddi", a->ddi,
-                  "Make IMAGE.raw a signed GPT disk image (usr, verity, signature) instead of sidecars")
+                  "Make IMAGE.raw a signed GPT disk image (root, root-verity, root-verity-sig) "
+                  "instead of sidecars")
         ->group("Signing");
     cmd->add_option("--passphrase-fd", a->passphrase_fd, "Read the key's passphrase from this descriptor")
         ->group("Signing");
@@ -356,6 +437,7 @@ const CommandRegistration registration{5, [](CLI::App& app, const GlobalOptions&
         ->needs("--gpg-key")
         ->group("Publishing");
     a->packing.add_to(*cmd);
+    a->format.add_to(*cmd);
     cmd->callback([a, &global, cmd] {
         for (const CLI::Option* opt : cmd->get_options())
             if (opt->count() > 0)

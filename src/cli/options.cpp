@@ -110,7 +110,8 @@ nlohmann::json cache_json(const BlockCache& cache) {
 
 void PackingArgs::add_to(CLI::App& cmd) {
     cmd.add_option("--compression", compression,
-                   "zstd[:1-22], xz[:0-9], gzip[:1-9] or lz4[:hc] (default zstd:15)")
+                   "squashfs: zstd[:1-22], xz[:0-9], gzip[:1-9] or lz4[:hc] (default zstd:15); "
+                   "EROFS: none, lz4, lz4hc[:1-12], lzma[:0-9] or zstd[:1-22] (default lz4hc:12)")
         ->group("Packing");
     cmd.add_option("--block-size", block_size, "Data block size, 4K to 1M (default 128K)")->group("Packing");
     cmd.add_option("-j,--jobs", jobs, "Compression threads (default: one per core); "
@@ -132,8 +133,9 @@ void PackingArgs::add_to(CLI::App& cmd) {
 
 void FormatArgs::add_to(CLI::App& cmd) {
     cmd.add_option("--format", format,
-                   "Image file system: squashfs (default) or erofs (compression none, lz4, "
-                   "lz4hc[:1-12], lzma[:0-9] or zstd[:1-22], default lz4hc:12)")
+                   "Image file system: squashfs (default; for build, the target's choice) or "
+                   "erofs (compression none, lz4, lz4hc[:1-12], lzma[:0-9] or zstd[:1-22], "
+                   "default lz4hc:12)")
         ->group("Packing");
     cmd.add_option("--erofs-pcluster", pcluster,
                    "EROFS physical cluster: the most compressed bytes per extent, 4K to 1M "

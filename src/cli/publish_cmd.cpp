@@ -2,7 +2,9 @@
 // directory from an image built and signed earlier (publish/from_image.hpp).
 #include "cli/command.hpp"
 #include "cli/terminal_reporter.hpp"
+#include "sysext/pipeline/image_format.hpp"
 #include "sysext/publish/from_image.hpp"
+#include "sysext/util/error.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +14,24 @@ namespace sysext::cli {
 
 namespace {
 
-void run_publish(const publish::PublishImageOptions& o, const GlobalOptions& global) {
+// --format checks the image's file system (of the bare image, or of a disk
+// image's data partition); the image is published as it is.
+void check_format(const std::string& image, const std::string& format) {
+    if (format.empty())
+        return;
+    const pipeline::ImageFormat want = pipeline::parse_image_format(format);
+    const std::optional<pipeline::ImageFormat> have = pipeline::image_format_of(image);
+    if (have != want)
+        throw_usage(image + ": " +
+                    (have ? std::string(pipeline::image_format_name(*have)) + " inside"
+                          : std::string("neither squashfs nor EROFS")) +
+                    ", not " + pipeline::image_format_name(want) +
+                    " (publish takes the image as it is; --format only checks it)");
+}
+
+void run_publish(const publish::PublishImageOptions& o, const std::string& format,
+                 const GlobalOptions& global) {
+    check_format(o.image, format);
     TerminalReporter reporter(global.quiet || global.json);
     auto r = publish::publish_image(o, reporter);
     for (const auto& w : r.warnings)
@@ -74,7 +93,11 @@ const CommandRegistration registration{
         cmd->add_option("--gpg-homedir", o->gpg.homedir,
                         "GnuPG home directory of --gpg-key (default: GNUPGHOME or ~/.gnupg)")
             ->needs("--gpg-key");
-        cmd->callback([o, &global] { run_publish(*o, global); });
+        auto format = std::make_shared<std::string>();
+        cmd->add_option("--format", *format,
+                        "Check that the image's file system is squashfs or erofs (the image, or "
+                        "a disk image's data partition, is published as it is)");
+        cmd->callback([o, format, &global] { run_publish(*o, *format, global); });
     }};
 
 } // namespace

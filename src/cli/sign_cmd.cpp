@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "signing/certificate.hpp"
 #include "signing/key.hpp"
+#include "sysext/pipeline/image_format.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/reporter.hpp"
 #include "sysext/verity/signed_image.hpp"
@@ -21,6 +22,7 @@ struct SignOptions {
     bool ddi = false;
     std::string output; // --ddi: where the disk image goes (default: IMAGE itself)
     std::string arch;
+    std::string format; // asserts the image's file system
     std::string salt;
     int passphrase_fd = -1;
     std::string passphrase_env;
@@ -36,6 +38,18 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
 
     if (!o.output.empty() && !o.ddi)
         throw_usage("-o/--output is for --ddi: sidecar files go next to IMAGE");
+    // The image is signed as it is: its file system comes from its bytes, and
+    // --format only checks it.
+    const std::optional<pipeline::ImageFormat> format = pipeline::image_format_of(o.image);
+    if (!o.format.empty()) {
+        const pipeline::ImageFormat want = pipeline::parse_image_format(o.format);
+        if (format != want)
+            throw_usage(o.image + ": " +
+                        (format ? std::string(pipeline::image_format_name(*format)) + " inside"
+                                : std::string("neither squashfs nor EROFS")) +
+                        ", not " + pipeline::image_format_name(want) +
+                        " (sign takes the image as it is; --format only checks it)");
+    }
     verity::SignRequest req;
     req.image_path = o.image;
     req.ddi_path = o.ddi ? (o.output.empty() ? o.image : o.output) : "";
@@ -47,6 +61,8 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
 
     if (g.json) {
         nlohmann::json out = {{"image", o.image},
+                              {"format", format ? nlohmann::json(pipeline::image_format_name(*format))
+                                                : nlohmann::json(nullptr)},
                               {"root_hash", result.root_hash_hex},
                               {"salt", result.salt_hex},
                               {"data_blocks", result.data_blocks},
@@ -56,8 +72,9 @@ void run(const SignOptions& o, const sysext::cli::GlobalOptions& g) {
             out["architecture"] = result.arch;
         std::printf("%s\n", out.dump().c_str());
     } else if (!g.quiet) {
-        std::printf("signed %s with %s\nroot hash %s\n", o.image.c_str(), key.description().c_str(),
-                    result.root_hash_hex.c_str());
+        std::printf("signed %s (%s) with %s\nroot hash %s\n", o.image.c_str(),
+                    format ? pipeline::image_format_name(*format) : "unknown format",
+                    key.description().c_str(), result.root_hash_hex.c_str());
         for (const auto& path : result.outputs)
             std::printf("wrote %s\n", path.c_str());
     }
@@ -80,6 +97,9 @@ sysext::cli::CommandRegistration reg{
         sub->add_option("--arch", o->arch,
                         "Architecture of the disk image's partition types (default: the "
                         "image's ARCHITECTURE=)");
+        sub->add_option("--format", o->format,
+                        "Check that the image is squashfs or erofs (it is signed as it is, "
+                        "whatever its file system)");
         sub->add_option("--salt", o->salt, "dm-verity salt in hex (default: SHA-256 of the image)");
         sub->add_option("--passphrase-fd", o->passphrase_fd,
                         "Read the key's passphrase (or token PIN) from this file descriptor");

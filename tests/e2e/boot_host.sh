@@ -115,6 +115,19 @@ for what in data tree sig; do
     done
 done
 roothash=$(cat "$variants/sidecars/podman.roothash")
+# EROFS (issue 16, trixie-erofs.sh): the same inputs (the lock) packed as EROFS
+# at Flatcar's settings, a bare image and a signed disk image, whose root hash
+# the guest finds next to it.
+erofs_flags=(--format erofs --compression lz4hc:12 --erofs-pcluster 64K --tail-packing)
+run "$WORK/build-erofs.log" "$SYSEXT_BUILD" build --lock "$lock" "${erofs_flags[@]}" -o "$WORK/erofs"
+mkdir -p "$variants/erofs" "$variants/erofs-ddi"
+cp "$WORK/erofs/podman.raw" "$variants/erofs/podman.raw"
+"$SYSEXT_BUILD" --json build --lock "$lock" "${erofs_flags[@]}" -o "$WORK/erofs-ddi" --key "$key" --cert "$cert" \
+    --ddi >"$WORK/build-erofs-ddi.json" 2>"$WORK/build-erofs-ddi.log" || { cat "$WORK/build-erofs-ddi.log" >&2; fail "build --ddi --format erofs"; }
+cp "$WORK/erofs-ddi/podman.raw" "$variants/erofs-ddi/podman.raw"
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$WORK/build-erofs-ddi.json" \
+    >"$variants/erofs-ddi/roothash"
+run "$WORK/verify-erofs-ddi.log" "$SYSEXT_BUILD" verify "$variants/erofs-ddi/podman.raw" --cert "$cert"
 # systemd-sysext would refuse a tampered copy for a reason of its own if ours
 # were already broken: our verify must accept the signed ones.
 for kind in sidecars ddi; do
@@ -308,7 +321,7 @@ boot() { # boot NAME SUITE FILES RESERVE CHECKS...: RESERVE seconds are kept for
     bash "$vm/boot.sh" --suite "$suite" --name "$name" "${checks[@]}" --files "$files" \
         --timeout "$limit" --report-dir "$report_dir" || failed+=("$name")
 }
-boot trixie trixie "$f" 100 trixie-signed-boot trixie-podman trixie-signed-runtime trixie-sysupdate
+boot trixie trixie "$f" 100 trixie-signed-boot trixie-podman trixie-signed-runtime trixie-erofs trixie-sysupdate
 boot bookworm bookworm "$b" 0 bookworm
 
 [ "${#failed[@]}" -eq 0 ] ||

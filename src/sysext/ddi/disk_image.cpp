@@ -92,7 +92,10 @@ DdiResult write_ddi(const DdiRequest& req, Reporter& reporter) {
 
     GptDisk& disk = result.disk;
     disk.disk_guid = derive_uuid("disk", root_hex);
-    disk.sectors = sig.last_lba + 1 + k_table_sectors;
+    // The disk ends on a 4096-byte boundary, as systemd-repart's grain leaves
+    // it: Flatcar's update payloads carry whole 4 KiB blocks only.
+    const uint64_t grain = verity::k_block_size / k_sector_size;
+    disk.sectors = (sig.last_lba + 1 + k_table_sectors + grain - 1) / grain * grain;
     disk.partitions = {fs, hash, sig};
     if (::ftruncate(out.fd(), static_cast<off_t>(disk.sectors * k_sector_size)) != 0)
         throw_errno(req.out_path);

@@ -9,7 +9,8 @@
 // partition's UUID is the first 128 bits of the root hash and the verity
 // partition's the last 128 bits (what systemd matches them by); the signature
 // partition's and the disk's are hashed from it. Partitions start at 1 MiB and
-// follow each other on 4096-byte boundaries. Same image, salt and key give the
+// follow each other on 4096-byte boundaries, and the disk's size is a multiple
+// of 4096 (a Flatcar payload can carry it). Same image, salt and key give the
 // same bytes.
 #pragma once
 

@@ -573,11 +573,32 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         payload_keys.push_back(signing::PrivateKey::load(key_spec(k)));
     const std::vector<size_t> payload_room = payload::rsa2048_signature_sizes(o.payload_signatures);
 
-    if (o.architecture == "_any" && o.ddi)
-        throw_usage("--ddi: a disk image's partition types name an architecture; an image for "
+    profile::Vars vars = o.vars;
+    vars["name"] = prof.name;
+    vars["arch"] = o.architecture;
+    vars["triplet"] = multiarch_triplet(o.architecture);
+    vars["target"] = target_name;
+    try {
+        vars["debian_arch"] = debian_architecture(o.architecture);
+    } catch (const Error&) {
+        vars["debian_arch"] = "";
+    }
+
+    // The file system and its settings, before any work: a setting of the
+    // wrong format, or a disk image without a key, fails at once.
+    const ImageSettings settings =
+        resolve_image_settings(o.packing, matching_rule(target, vars), o.mtime);
+    const bool ddi = o.ddi || settings.disk_image;
+    if (o.architecture == "_any" && ddi)
+        throw_usage(std::string(o.ddi ? "--ddi" : settings.rule + ": \"disk_image\"") +
+                    ": a disk image's partition types name an architecture; an image for "
                     "any architecture (--arch _any) is signed with sidecar files");
-    if (o.ddi && !key)
-        throw_usage("--ddi needs --key and --cert");
+    if (ddi && !key)
+        throw_usage(o.ddi ? std::string("--ddi needs --key and --cert")
+                          : "target " + quote(target_name) + ": " + settings.rule +
+                                " makes a signed " + image_format_name(settings.format) +
+                                " disk image here, as the target's hosts take it: give --key and "
+                                "--cert (or --format for a bare image)");
 
     fs::create_directories(o.output_dir);
     WorkDir work(o.output_dir);
@@ -587,16 +608,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     fo.cache_dir = o.download_cache;
     fo.reporter = &reporter;
     Context ctx{o, prof, target, {}, {}, source::Fetcher(fo), {}, {}, {}, false, reporter, {}, {}};
-    ctx.vars = o.vars;
-    ctx.vars["name"] = prof.name;
-    ctx.vars["arch"] = o.architecture;
-    ctx.vars["triplet"] = multiarch_triplet(o.architecture);
-    ctx.vars["target"] = target_name;
-    try {
-        ctx.vars["debian_arch"] = debian_architecture(o.architecture);
-    } catch (const Error&) {
-        ctx.vars["debian_arch"] = "";
-    }
+    ctx.vars = std::move(vars);
     ctx.source_options.mtime = o.mtime;
     ctx.source_options.blob_dir = work.path() + "/blobs";
     const std::string profile_sha256 = to_hex(sha256_file(o.profile));
@@ -675,7 +687,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         // file against the name of the file the link resolves to, unless the
         // file carries this attribute set to false (os-release(5)).
         n.xattrs.push_back({"user.extension-release.strict", "0"});
-        if (!o.writer.xattrs)
+        if (!settings.xattrs())
             reporter.warn("--no-xattrs: the image loses user.extension-release.strict=0 and must keep the name " +
                           r.name + ".raw to be merged");
         tree.add(release::release_path(r.name), std::move(n), /*replace=*/true);
@@ -701,14 +713,17 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
     }
 
     // Pack, then write the lock file: it names exactly what went in. A disk
-    // image is made from a squashfs packed in the work directory.
+    // image is made from an image packed in the work directory.
+    r.settings = settings;
+    r.ddi = ddi;
     r.image = o.output_dir + "/" + r.name + ".raw";
-    const std::string packed = o.ddi ? work.path() + "/" + r.name + ".raw" : r.image;
+    const std::string packed = ddi ? work.path() + "/" + r.name + ".raw" : r.image;
     {
         AtomicFile out(packed);
-        squashfs::WriterOptions wo = o.writer;
-        wo.mtime = o.mtime;
-        squashfs::write_image(tree, out.fd(), wo, reporter);
+        if (settings.format == ImageFormat::Erofs)
+            erofs::write_image(tree, out.fd(), settings.erofs, reporter);
+        else
+            squashfs::write_image(tree, out.fd(), settings.squashfs, reporter);
         out.commit();
     }
     r.lock = o.output_dir + "/" + r.name + ".lock.json";
@@ -724,10 +739,12 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         if (o.revision > 0)
             out.set("revision", std::to_string(o.revision));
         out.set("mtime", std::to_string(o.mtime));
-        out.set("compression", o.writer.compression.to_string());
-        out.set("block_size", std::to_string(o.writer.block_size));
-        out.set("xattrs", o.writer.xattrs ? "yes" : "no");
-        out.set("tail_packing", o.writer.tail_packing ? "yes" : "no");
+        // The other format's settings, from a lock this build overrode, go.
+        out.erase("block_size");
+        out.erase("erofs_pcluster");
+        out.erase("fragments");
+        for (const auto& [setting, value] : settings.lock_settings())
+            out.set(setting, value);
         for (const auto& [var, value] : o.vars)
             out.set("set." + var, value);
         out.write(r.lock);
@@ -740,7 +757,7 @@ BuildResult build(const BuildOptions& o, Reporter& reporter) {
         reporter.stage("signing");
         verity::SignRequest req;
         req.image_path = packed;
-        req.ddi_path = o.ddi ? r.image : "";
+        req.ddi_path = ddi ? r.image : "";
         req.arch = o.architecture;
         req.certificate_fingerprint = cert->fingerprint_sha256();
         req.sign = verity::pkcs7_signer(*key, *cert);

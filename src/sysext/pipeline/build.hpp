@@ -7,7 +7,7 @@
 // the tree and the ELF files; pack atomically; write the lock file last.
 #pragma once
 
-#include "sysext/squashfs/writer.hpp"
+#include "sysext/pipeline/image_format.hpp"
 #include "sysext/util/reporter.hpp"
 
 #include <map>
@@ -32,8 +32,9 @@ struct BuildOptions {
     std::string base_list;            // or a listing of its files
     bool elf_check = true;
     // Signing, last: a dm-verity tree and a PKCS#7 over its root hash, as
-    // sidecars next to the image, or (ddi) the image is a GPT disk image
-    // holding the squashfs, its verity tree and the signature.
+    // sidecars next to the image, or (ddi, or the target's format rule says
+    // "disk_image") the image is a GPT disk image holding the file system, its
+    // verity tree and the signature.
     std::string key, cert;
     bool ddi = false;
     int passphrase_fd = -1;
@@ -46,9 +47,11 @@ struct BuildOptions {
     bool payload = false;
     std::vector<std::string> payload_keys;
     size_t payload_signatures = 2;
-    BlockCache* payload_cache = nullptr; // payload chunks; writer.cache is for squashfs blocks
+    BlockCache* payload_cache = nullptr; // payload chunks; packing.cache is for image blocks
     uint32_t mtime = 0;
-    squashfs::WriterOptions writer;
+    // The file system and its settings as the command line (or lock) gives
+    // them; the rest from the target's "format" rules (image_format.hpp).
+    FormatRequest packing;
 };
 
 struct BuiltInput {
@@ -60,6 +63,8 @@ struct BuildResult {
     std::string version;   // the extension's version (upstream version of version_from)
     std::string target, architecture;
     std::string image, lock;
+    ImageSettings settings; // the file system and its settings
+    bool ddi = false;       // the image is a signed disk image
     std::string sha256;
     uint64_t size = 0;
     uint64_t entries = 0;

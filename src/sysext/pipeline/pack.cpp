@@ -50,18 +50,6 @@ void add_release(tree::Tree& tree, const std::string& name, const release::Field
 
 } // namespace
 
-ImageFormat parse_image_format(std::string_view text) {
-    if (text == "squashfs")
-        return ImageFormat::Squashfs;
-    if (text == "erofs")
-        return ImageFormat::Erofs;
-    throw_usage("--format: squashfs or erofs, not " + quote(std::string(text)));
-}
-
-const char* image_format_name(ImageFormat f) {
-    return f == ImageFormat::Erofs ? "erofs" : "squashfs";
-}
-
 PackResult pack(const PackOptions& o, Reporter& reporter) {
     PackResult result;
     result.output = o.output;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "sysext/erofs/writer.hpp"
+#include "sysext/pipeline/image_format.hpp"
 #include "sysext/release/release.hpp"
 #include "sysext/source/options.hpp"
 #include "sysext/squashfs/writer.hpp"
@@ -15,13 +16,6 @@
 #include <string_view>
 
 namespace sysext::pipeline {
-
-// The file system of the image: squashfs (the default) or EROFS.
-enum class ImageFormat { Squashfs, Erofs };
-
-// "squashfs" or "erofs"; throws Usage naming --format.
-ImageFormat parse_image_format(std::string_view text);
-const char* image_format_name(ImageFormat f);
 
 struct PackOptions {
     std::string source;   // a directory or an archive file

@@ -224,13 +224,76 @@ SourceSpec read_source(Checker& c, const json& j, const std::string& ptr) {
     return s;
 }
 
+const std::vector<std::string> k_formats = {"squashfs", "erofs"};
+
+FormatRule read_format_rule(Checker& c, const json& j, const std::string& ptr) {
+    FormatRule r;
+    r.origin = c.at(ptr);
+    if (j.is_string()) {
+        r.format = j.get<std::string>();
+    } else {
+        if (!c.object(j, ptr, {"when", "format", "compression", "block_size", "erofs_pcluster",
+                               "tail_packing", "fragments", "disk_image"}))
+            return r;
+        r.format = c.string(j, "format", ptr, true);
+        r.compression = c.string(j, "compression", ptr, false);
+        r.block_size = c.string(j, "block_size", ptr, false);
+        r.erofs_pcluster = c.string(j, "erofs_pcluster", ptr, false);
+        if (j.contains("tail_packing"))
+            r.tail_packing = c.boolean(j, "tail_packing", ptr) ? 1 : 0;
+        if (j.contains("fragments"))
+            r.fragments = c.boolean(j, "fragments", ptr) ? 1 : 0;
+        r.disk_image = c.boolean(j, "disk_image", ptr);
+        if (j.contains("when") && c.object(j["when"], ptr + "/when", {"version", "at_least"})) {
+            r.when_version = c.string(j["when"], "version", ptr + "/when", true);
+            r.at_least = c.string(j["when"], "at_least", ptr + "/when", true);
+            if (!r.at_least.empty()) {
+                try {
+                    source::DebianVersion::parse(r.at_least);
+                } catch (const Error& e) {
+                    c.problem(ptr + "/when/at_least", e.what());
+                }
+            }
+        }
+    }
+    if (r.format.empty() && !j.is_object())
+        c.problem(ptr, "a format is \"squashfs\" or \"erofs\"");
+    else if (!r.format.empty() &&
+             std::find(k_formats.begin(), k_formats.end(), r.format) == k_formats.end())
+        c.problem(ptr + (j.is_string() ? "" : "/format"),
+                  "unknown format " + quote(r.format) + " (squashfs or erofs)");
+    if (r.format == "erofs" && !r.block_size.empty())
+        c.problem(ptr + "/block_size",
+                  "\"block_size\" is a squashfs setting; EROFS images take \"erofs_pcluster\"");
+    if (r.format == "squashfs" && !r.erofs_pcluster.empty())
+        c.problem(ptr + "/erofs_pcluster", "\"erofs_pcluster\" is an EROFS setting");
+    if (r.format == "squashfs" && r.fragments == 1)
+        c.problem(ptr + "/fragments", "\"fragments\" is an EROFS setting");
+    return r;
+}
+
 TargetSpec read_target(Checker& c, const std::string& name, const json& j, const std::string& ptr) {
     TargetSpec t;
     t.name = name;
     t.origin = c.at(ptr);
     if (!c.object(j, ptr,
-                  {"image", "release", "sources", "requires", "base_files", "host_files", "glibc"}))
+                  {"image", "release", "sources", "requires", "base_files", "host_files", "glibc",
+                   "format"}))
         return t;
+    if (j.contains("format")) {
+        const json& f = j["format"];
+        if (f.is_array()) {
+            for (size_t i = 0; i < f.size(); ++i)
+                t.formats.push_back(read_format_rule(c, f[i], ptr + "/format/" + std::to_string(i)));
+            if (f.empty())
+                c.problem(ptr + "/format", "\"format\": a list of at least one rule");
+        } else if (f.is_string() || f.is_object()) {
+            t.formats.push_back(read_format_rule(c, f, ptr + "/format"));
+        } else {
+            c.problem(ptr + "/format",
+                      "\"format\" must be \"squashfs\", \"erofs\", a rule or a list of rules");
+        }
+    }
     t.glibc = c.string(j, "glibc", ptr, false);
     t.image = c.string(j, "image", ptr, false);
     t.base_files = c.string(j, "base_files", ptr, false);

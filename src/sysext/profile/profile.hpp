@@ -47,6 +47,25 @@ struct SourceSpec {
     Origin origin;
 };
 
+// How a target's image is packed (a target's "format": a string, or a list of
+// these, the first whose "when" holds): its file system and that file
+// system's settings. Empty strings leave the format's default; compression
+// and sizes are checked by the build, which knows the formats.
+struct FormatRule {
+    // "when": {"version": "${os_version}", "at_least": "4628"}: the rule holds
+    // when the expanded version orders at or after at_least (as dpkg orders
+    // versions); both empty: always.
+    std::string when_version, at_least;
+    std::string format; // "squashfs" or "erofs"
+    std::string compression, block_size, erofs_pcluster;
+    int tail_packing = -1; // -1 unsaid, 0 no, 1 yes
+    int fragments = -1;    // EROFS: -1 unsaid, 0 no, 1 yes
+    // Signed, the image is a GPT disk image (root, root-verity,
+    // root-verity-sig), as with --ddi; building it needs --key and --cert.
+    bool disk_image = false;
+    Origin origin;
+};
+
 struct TargetSpec {
     std::string name;
     std::string image;                          // the extension (and image file) name
@@ -60,6 +79,7 @@ struct TargetSpec {
     // profile): the image's files it names replace the host's while merged.
     std::string host_files;
     std::string glibc; // the oldest glibc the target's image runs with ("2.36"), "" = unsaid
+    std::vector<FormatRule> formats; // none: squashfs at its defaults
     Origin origin;
 };
 

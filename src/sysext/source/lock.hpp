@@ -47,6 +47,7 @@ public:
     const std::vector<LockEntry>& entries() const { return m_entries; }
     // The build's settings (strings, sorted by key).
     void set(const std::string& key, const std::string& value) { m_settings[key] = value; }
+    void erase(const std::string& key) { m_settings.erase(key); }
     const std::map<std::string, std::string>& settings() const { return m_settings; }
 
     std::string to_json() const;
