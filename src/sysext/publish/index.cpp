@@ -36,7 +36,7 @@ bool plain_file_name(const std::string& name) {
 
 // Files that keep their name in the index (see index.hpp).
 bool keeps_name(const std::string& name) {
-    for (const char* suffix : {".raw", ".verity", ".roothash", ".roothash.p7s", ".gz", ".gz.hash",
+    for (const char* suffix : {".raw", ".verity", ".roothash", ".p7s", ".gz", ".gz.hash",
                                ".lock.json", ".conf"})
         if (ends_with(name, suffix))
             return true;
