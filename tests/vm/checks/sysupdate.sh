@@ -46,6 +46,8 @@ systemd_version() {
 backports_systemd() {
     systemd_version
     ls /var/cache/backports-systemd
+    # /usr is read-only while the extensions bookworm.sh checked are merged.
+    systemd-sysext unmerge
     # The guest boots the harness's initrd: no new one (minutes under TCG).
     sed -i 's/^update_initramfs=.*/update_initramfs=no/' /etc/initramfs-tools/update-initramfs.conf
     DEBIAN_FRONTEND=noninteractive dpkg -i --auto-deconfigure /var/cache/backports-systemd/*.deb
