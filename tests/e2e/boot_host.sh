@@ -12,15 +12,16 @@
 #             signed sidecars and disk image merged at run time under the policy,
 #             unsigned, foreign-key and tampered images refused
 #             (trixie-signed-runtime.sh); then systemd-sysupdate 257 with
-#             Verify=yes updates a small signed extension from 1.0 to 1.1 to
-#             the revision 1.1-r1 from a served index (`sysext-build index`,
-#             x86-64 and arm64, signed disk images, SHA256SUMS.gpg by a
-#             throwaway OpenPGP key)
-#             through its sysext-update-NAME.service, and refuses an index
-#             signed by another key (trixie-sysupdate.sh)
+#             Verify=yes updates two small signed extensions, a disk image and
+#             one with sidecars, from 1.0 to 1.1 to the revision 1.1-r1 from a
+#             served index (`sysext-build index`, x86-64 and arm64,
+#             SHA256SUMS.gpg by a throwaway OpenPGP key) through their
+#             sysext-update-NAME.service, merges them under a signed-only
+#             policy, and refuses an index signed by another key (sysupdate.sh)
 #   bookworm  Debian 12 (systemd 252): a VERSION_ID=12 image, an ID=_any image
-#             and a linked NAME-VERSION-ARCH.raw merged at boot. Debian 12 ships
-#             no systemd-sysupdate (no package has it): no update checks there.
+#             and a linked NAME-VERSION-ARCH.raw merged at boot (bookworm.sh);
+#             then systemd 254 from bookworm-backports (Debian 12's own 252 has
+#             no systemd-sysupdate) and the same updates (sysupdate.sh)
 # Each check is a PASS/FAIL line; the reports go to $BOOT_REPORT_DIR (default
 # build/reports/boot-host-*.txt), with the journal and console of a failed boot.
 # The guest roots are debootstrapped once and cached (tests/vm/guest-root.sh).
@@ -122,7 +123,8 @@ erofs_flags=(--format erofs --compression lz4hc:12 --erofs-pcluster 64K --tail-p
 run "$WORK/build-erofs.log" "$SYSEXT_BUILD" build --lock "$lock" "${erofs_flags[@]}" -o "$WORK/erofs"
 mkdir -p "$variants/erofs" "$variants/erofs-ddi"
 cp "$WORK/erofs/podman.raw" "$variants/erofs/podman.raw"
-"$SYSEXT_BUILD" --json build --lock "$lock" "${erofs_flags[@]}" -o "$WORK/erofs-ddi" --key "$key" --cert "$cert" \
+# The disk image at all of Flatcar's settings: fragments too (-Efragments,ztailpacking).
+"$SYSEXT_BUILD" --json build --lock "$lock" "${erofs_flags[@]}" --fragments -o "$WORK/erofs-ddi" --key "$key" --cert "$cert" \
     --ddi >"$WORK/build-erofs-ddi.json" 2>"$WORK/build-erofs-ddi.log" || { cat "$WORK/build-erofs-ddi.log" >&2; fail "build --ddi --format erofs"; }
 cp "$WORK/erofs-ddi/podman.raw" "$variants/erofs-ddi/podman.raw"
 python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["root_hash"])' "$WORK/build-erofs-ddi.json" \
@@ -246,56 +248,13 @@ WantedBy=multi-user.target
 EOF
 enable "$f" multi-user.target host-www.service /etc/systemd/system/host-www.service
 
-# systemd-sysupdate: the index after each of three publications, and a forged one.
-step "sysupdate: my-files 1.0, 1.1 and 1.1-r1 for x86-64 and arm64 in a signed index"
-gnupg=$WORK/gnupg
-mkdir -m 700 "$gnupg"
-trap 'gpgconf --homedir "$gnupg" --kill gpg-agent 2>/dev/null || true; cleanup_work' EXIT
-for who in sysupdate other; do
-    gpg --homedir "$gnupg" --batch --quiet --passphrase '' --quick-gen-key "boot test <$who@127.0.0.1>" \
-        ed25519 sign never 2>/dev/null || fail "gpg --quick-gen-key"
-done
-gpg --homedir "$gnupg" --batch --quiet --export sysupdate@127.0.0.1 >"$f/etc/systemd/import-pubring.gpg"
-su=$WORK/sysupdate su_port=8098 su_path=/ext/my-files
-mkdir -p "$f/var/lib/boot-checks/sysupdate"
-publish_su() { # publish_su SNAPSHOT VERSION [--revision N]: both architectures, then the index
-    local snap=$1 version=$2 arch
-    shift 2
-    mkdir -p "$su/tree-$snap/usr/share/my-files"
-    echo "my-files $version$([ $# -eq 0 ] || echo "-r$2")" >"$su/tree-$snap/usr/share/my-files/marker"
-    for arch in x86-64 arm64; do
-        run "$su/build-$snap-$arch.log" "$SYSEXT_BUILD" build "$SOURCE_DIR/profiles/my-files.json" \
-            --set "root=$su/tree-$snap" --set "version=$version" "$@" --arch "$arch" -o "$su/out-$snap-$arch" \
-            --key "$key" --cert "$cert" --ddi --release-dir "$su/releases-$snap" \
-            --base-url "http://127.0.0.1:$su_port$su_path" --gpg-key sysupdate@127.0.0.1 --gpg-homedir "$gnupg"
-    done
-    run "$su/index-$snap.log" "$SYSEXT_BUILD" index "$su/index" "$su/releases-$snap" \
-        --gpg-key sysupdate@127.0.0.1 --gpg-homedir "$gnupg"
-    gpgv --keyring "$f/etc/systemd/import-pubring.gpg" "$su/index/SHA256SUMS.gpg" "$su/index/SHA256SUMS" 2>/dev/null ||
-        fail "gpgv refuses the index after $snap"
-    cp -a "$su/index" "$f/var/lib/boot-checks/sysupdate/$snap"
-    # The x86-64 image's dm-verity root hash, for the guest to find its device.
-    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["signature"]["root_hash"])' \
-        "$(ls -d "$su/releases-$snap"/*/my-files-*-x86-64)/manifest.json" >"$su/roothash-$snap" ||
-        fail "no root hash in the manifest of $snap"
-}
-publish_su idx-a 1.0
-publish_su idx-b 1.1
-publish_su idx-c 1.1 --revision 1
-# The last index with the signature of a key the guest does not trust.
-cp -a "$su/index" "$f/var/lib/boot-checks/sysupdate/idx-forged"
-gpg --homedir "$gnupg" --batch --quiet --yes --local-user other@127.0.0.1 --detach-sign \
-    -o "$f/var/lib/boot-checks/sysupdate/idx-forged/SHA256SUMS.gpg" "$su/index/SHA256SUMS" || fail "forged signature"
-for a in x86-64 arm64; do
-    grep -q "  my-files-1.1-r1-$a.raw\$" "$su/index/SHA256SUMS" || fail "the index lacks my-files-1.1-r1-$a.raw"
-done
-cat >>"$f/var/lib/boot-checks/vars" <<EOF
-SU_PORT='$su_port'
-SU_PATH='$su_path'
-SU_ROOTHASH_A='$(cat "$su/roothash-idx-a")'
-SU_ROOTHASH_B='$(cat "$su/roothash-idx-b")'
-SU_ROOTHASH_C='$(cat "$su/roothash-idx-c")'
-EOF
+# systemd-sysupdate: two extensions (a disk image, sidecars), the index after
+# each of three publications, and a forged one (tests/e2e/lib/sysupdate_files.sh).
+step "sysupdate: my-files (disk image) and my-sidecars 1.0, 1.1, 1.1-r1 for x86-64 and arm64 in a signed index"
+source "$SOURCE_DIR/tests/e2e/lib/sysupdate_files.sh"
+trap 'sysupdate_cleanup; cleanup_work' EXIT
+sysupdate_publish "$key" "$cert"
+sysupdate_install "$f"
 
 b=$WORK/files-bookworm
 mkdir -p "$b/var/lib/extensions" "$b/etc/extensions" "$b/var/lib/boot-checks/images"
@@ -303,6 +262,7 @@ cp "$WORK/small/hello12.raw" "$WORK/small/helloany.raw" "$b/var/lib/extensions/"
 cp "$WORK/small/my-files/my-files.raw" "$b/var/lib/boot-checks/images/my-files-1.0-x86-64.raw"
 ln -s /var/lib/boot-checks/images/my-files-1.0-x86-64.raw "$b/etc/extensions/my-files.raw"
 enable "$b" sysinit.target systemd-sysext.service
+sysupdate_install "$b"
 
 # --- the boots -------------------------------------------------------------------------------
 guest_root bookworm
@@ -321,8 +281,8 @@ boot() { # boot NAME SUITE FILES RESERVE CHECKS...: RESERVE seconds are kept for
     bash "$vm/boot.sh" --suite "$suite" --name "$name" "${checks[@]}" --files "$files" \
         --timeout "$limit" --report-dir "$report_dir" || failed+=("$name")
 }
-boot trixie trixie "$f" 100 trixie-signed-boot trixie-podman trixie-signed-runtime trixie-erofs trixie-sysupdate
-boot bookworm bookworm "$b" 0 bookworm
+boot trixie trixie "$f" 600 trixie-signed-boot trixie-podman trixie-signed-runtime trixie-erofs sysupdate
+boot bookworm bookworm "$b" 0 bookworm sysupdate
 
 [ "${#failed[@]}" -eq 0 ] ||
     fail "checks failed in: ${failed[*]} after ${SECONDS} s (reports in $report_dir/boot-host-*.txt)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Signed releases: with sidecars the release carries NAME-VERSION-ARCH.verity,
-# .roothash and .roothash.p7s (the names systemd derives from the image's by
-# removing .raw), which veritysetup and openssl accept; with --ddi the image is
+# .roothash and .p7s (the root hash signature: systemd-sysupdate 257 would take
+# a .roothash.p7s for the .roothash; hosts link it as NAME.roothash.p7s), which
+# veritysetup and openssl accept, and `verify` through the links hosts make
+# (the names systemd derives from the image's by removing .raw); with --ddi the image is
 # the signed disk image, whose root partition the contents report lists.
 # manifest.json names the root hash and the certificate's SHA-256 fingerprint
 # (openssl), and sha256sum -c accepts SHA256SUMS. A Debian-only image (ID=debian)
@@ -34,22 +36,30 @@ PY
 step "sidecars, renamed after the image"
 "$SYSEXT_BUILD" -q "${common[@]}" -o "$WORK/a" "${sign[@]}" --release-dir "$WORK/rel-a" --base-url http://127.0.0.1:1/x
 r=$WORK/rel-a/any/my-files-2.0-x86-64
-for f in my-files-2.0-x86-64.raw my-files-2.0-x86-64.verity my-files-2.0-x86-64.roothash my-files-2.0-x86-64.roothash.p7s; do
+for f in my-files-2.0-x86-64.raw my-files-2.0-x86-64.verity my-files-2.0-x86-64.roothash my-files-2.0-x86-64.p7s; do
     [ -f "$r/$f" ] || fail "missing $f in the release: $(ls "$r")"
 done
+ls "$r" | grep -F .roothash. && fail "a name that begins with the .roothash's in the release"
 (cd "$r" && sha256sum --strict -c SHA256SUMS >/dev/null) || fail "sha256sum -c"
 veritysetup verify "$r/my-files-2.0-x86-64.raw" "$r/my-files-2.0-x86-64.verity" "$(cat "$r/my-files-2.0-x86-64.roothash")" ||
     fail "veritysetup rejects the released tree"
 printf %s "$(cat "$r/my-files-2.0-x86-64.roothash")" >"$WORK/roothash.txt"
-openssl smime -verify -binary -inform DER -in "$r/my-files-2.0-x86-64.roothash.p7s" -content "$WORK/roothash.txt" \
+openssl smime -verify -binary -inform DER -in "$r/my-files-2.0-x86-64.p7s" -content "$WORK/roothash.txt" \
     -certfile "$WORK/keys/development.crt" -nointern -noverify >/dev/null 2>&1 || fail "openssl rejects the released signature"
 check_manifest "$r" sidecars || fail "manifest.json of the sidecar release: $(cat "$r/manifest.json")"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["signature"]["root_hash"] == open(sys.argv[2]).read().strip()' \
     "$r/manifest.json" "$r/my-files-2.0-x86-64.roothash" || fail "the manifest's root hash is not the .roothash"
 # The released name is not the release file's (extension-release.my-files):
-# verify takes it as systemd does, by its user.extension-release.strict=0 mark.
-"$SYSEXT_BUILD" verify "$r/my-files-2.0-x86-64.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify-a.txt" 2>&1 ||
+# verify takes it as systemd does, by its user.extension-release.strict=0 mark,
+# with the sidecars linked under systemd's names as the transfers link them.
+mkdir "$WORK/host"
+for f in raw verity roothash; do
+    ln -s "$r/my-files-2.0-x86-64.$f" "$WORK/host/my-files-2.0-x86-64.$f"
+done
+ln -s "$r/my-files-2.0-x86-64.p7s" "$WORK/host/my-files-2.0-x86-64.roothash.p7s"
+"$SYSEXT_BUILD" verify "$WORK/host/my-files-2.0-x86-64.raw" --cert "$WORK/keys/development.crt" >"$WORK/verify-a.txt" 2>&1 ||
     fail "verify refuses the published image: $(cat "$WORK/verify-a.txt")"
+grep -qi "signature" "$WORK/verify-a.txt" || fail "verify does not mention the signature: $(cat "$WORK/verify-a.txt")"
 unsquashfs -d "$WORK/strict" "$r/my-files-2.0-x86-64.raw" >/dev/null
 [ "$(getfattr --absolute-names --only-values -n user.extension-release.strict "$WORK/strict/usr/lib/extension-release.d/extension-release.my-files")" = 0 ] ||
     fail "the released image's release file is not marked strict=0"

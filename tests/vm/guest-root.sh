@@ -4,8 +4,12 @@
 #
 #   ENTRY/root/      the guest's root: debootstrap --variant=minbase SUITE plus
 #                    what a booted host has (systemd-sysv, udev, dbus,
-#                    libpam-systemd, a kernel) and the test helpers (trixie:
-#                    also gpg, which systemd-sysupdate's signature check runs)
+#                    libpam-systemd, a kernel) and the test helpers, gpg
+#                    among them (systemd-sysupdate's signature check runs it);
+#                    bookworm: also, downloaded but not installed, systemd 254
+#                    from bookworm-backports in /var/cache/backports-systemd/
+#                    (Debian 12's own 252 has no systemd-sysupdate; the checks
+#                    install 254 after those of 252)
 #   ENTRY/vmlinux    the uncompressed kernel, extracted from root/boot/vmlinuz-*
 #   ENTRY/initrd     root/boot/initrd.img-*
 #   ENTRY/packages   the package list the entry was made from
@@ -38,11 +42,13 @@ suite=${1:-}
 # What a booted host has, and the helpers the checks use.
 common=(systemd-sysv udev dbus libpam-systemd linux-image-amd64 initramfs-tools kmod iproute2
         cryptsetup-bin dmsetup systemd-container busybox-static)
+# gpg: systemd-pull runs it for systemd-sysupdate's Verify=yes (SHA256SUMS.gpg).
+packages=("${common[@]}" gpg)
 case $suite in
-# gpg: systemd-pull runs it for systemd-sysupdate's Verify=yes (SHA256SUMS.gpg);
-# Debian 12 has no systemd-sysupdate at all.
-trixie) packages=("${common[@]}" gpg) ;;
-bookworm) packages=("${common[@]}") ;;
+trixie) backports=() ;;
+# systemd 254 with systemd-sysupdate (package systemd) and systemd-pull
+# (systemd-container), and what they need of that version.
+bookworm) backports=(systemd systemd-container systemd-sysv libpam-systemd udev) ;;
 *) die "usage: guest-root.sh trixie|bookworm (got '${suite}')" ;;
 esac
 absent=(podman crun runc conmon passt uidmap nftables iptables dbus-user-session ca-certificates)
@@ -53,7 +59,7 @@ for t in debootstrap python3 zstd flock sha256sum; do
 done
 
 cache=${BOOT_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sysext-build/vm}
-key=$( { cat "$0"; echo "$suite"; printf '%s\n' "${packages[@]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0"; echo "$suite"; printf '%s\n' "${packages[@]}" "${backports[@]}"; } | sha256sum | cut -c1-16)
 entry=$cache/$suite-$key
 if [ -f "$entry/complete" ]; then
     echo "$entry"
@@ -89,6 +95,21 @@ for p in "${absent[@]}"; do
         die "$p got into the $suite root (it must come from the extension under test)"
     fi
 done
+
+# The backports' packages, for the guest to install with dpkg (it reaches no
+# mirror): every one apt would install for them, from the same mirror.
+if [ "${#backports[@]}" -gt 0 ]; then
+    rm -f "$root"/var/cache/apt/archives/*.deb # debootstrap's
+    echo "deb $mirror $suite-backports main" >"$root/etc/apt/sources.list.d/backports.list"
+    { chroot "$root" apt-get -q update &&
+        chroot "$root" apt-get install -y -q --download-only -t "$suite-backports" "${backports[@]}"; } >>"$log" 2>&1 ||
+        { tail -30 "$log" >&2; die "cannot download ${backports[*]} from $suite-backports (log $log)"; }
+    mkdir -p "$root/var/cache/backports-systemd"
+    mv "$root"/var/cache/apt/archives/*.deb "$root/var/cache/backports-systemd/"
+    rm "$root/etc/apt/sources.list.d/backports.list"
+    ls "$root/var/cache/backports-systemd" | grep -q '^systemd_' ||
+        die "no systemd from $suite-backports: $(ls "$root/var/cache/backports-systemd")"
+fi
 
 # A fixed machine id: an empty one makes the guest's first boot ask questions
 # on the console (systemd-firstboot).

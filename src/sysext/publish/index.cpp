@@ -1,6 +1,7 @@
 #include "sysext/publish/index.hpp"
 
 #include "sysext/util/atomic_file.hpp"
+#include "sysext/util/cleanup.hpp"
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 #include "sysext/util/sha256.hpp"
@@ -36,7 +37,7 @@ bool plain_file_name(const std::string& name) {
 
 // Files that keep their name in the index (see index.hpp).
 bool keeps_name(const std::string& name) {
-    for (const char* suffix : {".raw", ".verity", ".roothash", ".roothash.p7s", ".gz", ".gz.hash",
+    for (const char* suffix : {".raw", ".verity", ".roothash", ".p7s", ".gz", ".gz.hash",
                                ".lock.json", ".conf"})
         if (ends_with(name, suffix))
             return true;
@@ -164,6 +165,18 @@ IndexResult add_to_index(const IndexOptions& o, Reporter& reporter) {
     Fd lock = open_or_throw(o.index, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (::flock(lock.get(), LOCK_EX) != 0)
         throw_errno(o.index + ": cannot lock the index");
+    // Temporaries of runs killed before their renames (hidden, but served by
+    // many web servers, and an image's as large as the image). Under the lock
+    // no other run makes any here, so every unlocked one is left over, however
+    // young; the next run removes them even when it adds nothing.
+    cleanup::sweep_unlocked(
+        o.index,
+        [](std::string_view name) {
+            const size_t tmp = name.rfind(".tmp-");
+            return name.size() > 1 && name[0] == '.' && tmp != std::string_view::npos &&
+                   name.size() == tmp + 11;
+        },
+        0);
     const std::string sums_path = o.index + "/" + k_sums, sig_path = o.index + "/" + k_signature;
     std::map<std::string, std::string> listed;
     std::string old_sums;

@@ -19,7 +19,7 @@
 //     bytes (a rebuild whose inputs did not change publishes nothing new).
 //
 // Atomicity: the index is locked (flock on the directory) while a run works
-// in it; every new file and the new SHA256SUMS and SHA256SUMS.gpg are written
+// in it, and first removes the temporaries killed runs left; every new file and the new SHA256SUMS and SHA256SUMS.gpg are written
 // under temporary names (AtomicFile) and flushed before any is renamed. Then
 // the new files are renamed into place (no SHA256SUMS lists them yet), then
 // SHA256SUMS.gpg, then SHA256SUMS. Any error before that (a refused name, a key

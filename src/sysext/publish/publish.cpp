@@ -110,16 +110,6 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
               [](const std::string& a, const std::string& b) {
                   return a.size() != b.size() ? a.size() < b.size() : a < b;
               });
-    // systemd-sysupdate 257 (Debian 13) takes a MatchPattern= as matching a
-    // name that continues past it: NAME-@v-%a.roothash also matches
-    // NAME-V-A.roothash.p7s, and the signature gets installed as the root hash.
-    if (!d.flatcar_layout &&
-        std::count(d.sidecar_suffixes.begin(), d.sidecar_suffixes.end(), ".roothash.p7s") &&
-        std::count(d.sidecar_suffixes.begin(), d.sidecar_suffixes.end(), ".roothash"))
-        result.warnings.push_back(
-            "signature sidecars: systemd-sysupdate 257 (Debian 13) also matches " + r.name +
-            "-@v-%a.roothash on the .roothash.p7s file and may install the signature as the "
-            "root hash; sign with --ddi for hosts that update with systemd-sysupdate");
     d.on_update = r.on_update.empty() ? "refresh" : r.on_update;
     if (d.on_update != "refresh" && d.on_update != "reboot-required")
         throw_usage("--on-update " + quote_untrusted(d.on_update) +
@@ -152,7 +142,7 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
             continue;
         if (!starts_with(sidecar, built_stem + "."))
             throw_usage("cannot publish: " + sidecar + " is not named after " + r.image);
-        dir.add_copy(stem + sidecar.substr(built_stem.size()), sidecar);
+        dir.add_copy(stem + sidecar_file_suffix(d, sidecar.substr(built_stem.size())), sidecar);
     }
     if (!r.payload.empty()) {
         dir.add_copy(stem + ".gz", r.payload);
@@ -197,7 +187,8 @@ PublishResult publish(const PublishRequest& r, Reporter& reporter) {
         std::map<std::string, std::string> sha512;
         sha512[d.image_file] = sha512_file_hex(dir.staging_path() + "/" + d.image_file);
         for (const auto& suffix : d.sidecar_suffixes)
-            sha512[stem + suffix] = sha512_file_hex(dir.staging_path() + "/" + stem + suffix);
+            sha512[stem + sidecar_file_suffix(d, suffix)] =
+                sha512_file_hex(dir.staging_path() + "/" + stem + sidecar_file_suffix(d, suffix));
         for (const auto& v : variants) {
             dir.add(r.name + "." + v + ".bu", butane_snippet(d, v, sha512));
             deployment["butane_" + v] = r.name + "." + v + ".bu";

@@ -7,7 +7,8 @@
 //
 // Names in the release (the image stem is what systemd-sysext sees through
 // /etc/extensions/NAME.raw, see sysupdate.hpp):
-//   NAME-VERSION-ARCH.raw, .verity, .roothash, .roothash.p7s   community layout
+//   NAME-VERSION-ARCH.raw, .verity, .roothash, .p7s   community layout (.p7s: the
+//                                    root hash signature, NAME.roothash.p7s on hosts)
 //   flatcar-NAME.raw, flatcar-NAME.gz                            Flatcar (ID=flatcar)
 //   NAME-VERSION-ARCH.lock.json      the exact inputs, for `build --lock`
 //   NAME.conf, NAME-SIDECAR.conf     systemd-sysupdate transfers (not for Flatcar's layout)

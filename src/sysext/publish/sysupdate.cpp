@@ -46,6 +46,10 @@ std::string installed_path(const Deployment& d) {
 
 } // namespace
 
+std::string sidecar_file_suffix(const Deployment& d, const std::string& suffix) {
+    return !d.flatcar_layout && suffix == ".roothash.p7s" ? ".p7s" : suffix;
+}
+
 std::string match_pattern(const std::string& name) {
     return name + "-@v-%a.raw";
 }
@@ -68,7 +72,7 @@ std::string sidecar_label(const std::string& suffix) {
 }
 
 std::string transfer_text(const Deployment& d, const std::string& suffix) {
-    const std::string pattern = d.name + "-@v-%a" + suffix;
+    const std::string pattern = d.name + "-@v-%a" + sidecar_file_suffix(d, suffix);
     const std::string what = suffix == ".raw" ? "image" : suffix.substr(1) + " sidecar";
     std::string out;
     out += "# systemd-sysupdate transfer for the " + d.name + " system extension's " + what +
@@ -77,6 +81,9 @@ std::string transfer_text(const Deployment& d, const std::string& suffix) {
            "*.conf; then\n";
     out += "# `systemd-sysupdate -C " + d.name + " update` fetches the newest " + pattern + "\n";
     out += "# listed in SHA256SUMS under Path=, checks its SHA-256 and links it as CurrentSymlink.\n";
+    if (suffix == ".roothash.p7s" && sidecar_file_suffix(d, suffix) != suffix)
+        out += "# The signature travels as NAME-VERSION-ARCH.p7s: systemd-sysupdate (257, issue\n"
+               "# 38605) takes NAME-@v-%a.roothash as matching NAME-VERSION-ARCH.roothash.p7s too.\n";
     if (d.base_url.empty())
         out += std::string("# Replace ") + k_base_url_placeholder +
                " with the URL of the directory holding SHA256SUMS.\n";
@@ -139,9 +146,10 @@ std::vector<DeploymentFile> update_units(const Deployment& d) {
     service += "After=network-online.target\n";
     service += "\n[Service]\n";
     service += "Type=oneshot\n";
-    // systemd-sysupdate (257) makes the target directory but not the one of
-    // CurrentSymlink=, and Debian 13 ships no /etc/extensions.
-    service += "ExecStartPre=/bin/mkdir -p /etc/extensions\n";
+    // systemd-sysupdate 257 makes the target directory but not the one of
+    // CurrentSymlink=, and Debian 13 ships no /etc/extensions; 254 (Debian 12
+    // backports) makes neither ("Failed to resolve '/opt/extensions/NAME'").
+    service += "ExecStartPre=/bin/mkdir -p /etc/extensions /opt/extensions/" + d.name + "\n";
     service += "ExecStartPre=/bin/sh -c 'readlink -f " + link + " >" + mark + " || true'\n";
     service += "ExecStart=/usr/lib/systemd/systemd-sysupdate -C " + d.name + " update\n";
     const std::string then =
@@ -178,17 +186,19 @@ std::string butane_snippet(const Deployment& d, const std::string& variant,
     out += "storage:\n";
     out += "  files:\n";
     // The image, then its sidecars (downloaded with it: systemd checks the
-    // signature before it merges anything).
+    // signature before it merges anything), under the names the transfers
+    // use, linked under systemd-sysext's.
     std::vector<std::string> suffixes = {".raw"};
     suffixes.insert(suffixes.end(), d.sidecar_suffixes.begin(), d.sidecar_suffixes.end());
     const std::string stem = path.substr(0, path.size() - 4), file_stem =
         d.image_file.substr(0, d.image_file.size() - 4);
     for (const auto& suffix : suffixes) {
-        auto hash = sha512_hex.find(file_stem + suffix);
-        out += "    - path: " + yaml_string(stem + suffix) + "\n";
+        const std::string file = sidecar_file_suffix(d, suffix);
+        auto hash = sha512_hex.find(file_stem + file);
+        out += "    - path: " + yaml_string(stem + file) + "\n";
         out += "      mode: 0644\n";
         out += "      contents:\n";
-        out += "        source: " + yaml_string(base_url(d) + "/" + file_stem + suffix) + "\n";
+        out += "        source: " + yaml_string(base_url(d) + "/" + file_stem + file) + "\n";
         if (hash != sha512_hex.end()) {
             out += "        verification:\n";
             out += "          hash: " + yaml_string("sha512-" + hash->second) + "\n";
@@ -206,7 +216,7 @@ std::string butane_snippet(const Deployment& d, const std::string& variant,
     out += "  links:\n";
     for (const auto& suffix : suffixes) {
         out += "    - path: " + yaml_string("/etc/extensions/" + d.name + suffix) + "\n";
-        out += "      target: " + yaml_string(stem + suffix) + "\n";
+        out += "      target: " + yaml_string(stem + sidecar_file_suffix(d, suffix)) + "\n";
         out += "      hard: false\n";
     }
     out += "systemd:\n";

@@ -32,9 +32,10 @@ struct Deployment {
     bool flatcar_layout = false; // /etc/flatcar/sysext, no sysupdate
     std::string os_version;      // VERSION_ID, for the Flatcar layout's file name
     int instances_max = 3;
-    // Signature sidecars that travel with the image (".verity", ".roothash",
-    // ".roothash.p7s"), each with a transfer of its own; empty for unsigned
-    // images and signed disk images.
+    // Signature sidecars that travel with the image, as systemd-sysext names
+    // them next to NAME.raw (".verity", ".roothash", ".roothash.p7s"), each
+    // with a transfer of its own; empty for unsigned images and signed disk
+    // images. Served and installed under sidecar_file_suffix's names.
     std::vector<std::string> sidecar_suffixes;
     // After an update: "refresh" the merged extensions at once, or
     // "reboot-required" (touch /run/reboot-required for a reboot manager).
@@ -52,6 +53,17 @@ struct DeploymentFile {
 // Written in place of the base URL when none was given; the user replaces it.
 inline constexpr const char* k_base_url_placeholder = "@BASE_URL@";
 
+// The suffix a sidecar is published and installed under (NAME-VERSION-ARCH
+// plus it), given systemd-sysext's (the link's in /etc/extensions).
+// systemd-sysupdate (257 in Debian 13; systemd issue 38605, fixed in 2026)
+// takes a MatchPattern= as matching any name that begins with it: NAME-@v-%a.roothash
+// matches NAME-V-A.roothash.p7s too, in SHA256SUMS (the signature was
+// downloaded as the root hash) and among the installed files. So the signature
+// travels as NAME-V-A.p7s, which no other sidecar's pattern begins, and only
+// its link is NAME.roothash.p7s, where systemd-sysext reads it. The Flatcar
+// layout (no sysupdate) keeps systemd-sysext's names.
+std::string sidecar_file_suffix(const Deployment& d, const std::string& suffix);
+
 // "NAME-@v-%a.raw": the sysupdate match pattern of community images.
 std::string match_pattern(const std::string& name);
 // "NAME-VERSION-ARCH.raw".
@@ -61,7 +73,8 @@ std::string sysupdate_image_file(const std::string& name, const std::string& ver
 // The transfer files for /etc/sysupdate.NAME.d/: NAME.conf for the image
 // (every systemd-sysupdate reads *.conf; only 257 and later read *.transfer),
 // then NAME-verity.conf, NAME-roothash.conf, NAME-roothash-p7s.conf for the
-// sidecars, each linked next to /etc/extensions/NAME.raw as CurrentSymlink.
+// sidecars, each linked next to /etc/extensions/NAME.raw as CurrentSymlink
+// under systemd-sysext's name.
 std::vector<DeploymentFile> transfer_files(const Deployment& d);
 // The image's transfer (the first of transfer_files).
 std::string transfer_file(const Deployment& d);

@@ -143,7 +143,8 @@ bool ends_with_temp_suffix(std::string_view name, std::string_view before_suffix
            before_suffix;
 }
 
-size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::string_view)>& is_ours) {
+size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::string_view)>& is_ours,
+                      int min_age) {
     std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
     if (!d)
         return 0;
@@ -159,8 +160,8 @@ size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::stri
         struct stat st {};
         const bool locked_by_other = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
         // A temporary made this very moment may not be locked yet by its maker
-        // (mkstemp, then flock): only one at least a second old counts as left.
-        const bool settled = ::fstat(fd, &st) == 0 && ::time(nullptr) - st.st_ctim.tv_sec >= 1;
+        // (mkstemp, then flock): only one at least min_age seconds old counts as left.
+        const bool settled = ::fstat(fd, &st) == 0 && ::time(nullptr) - st.st_ctim.tv_sec >= min_age;
         const bool ok = !locked_by_other && settled && st.st_uid == ::geteuid();
         if (ok) {
             remove_entry(Entry{path, S_ISDIR(st.st_mode)});

@@ -61,7 +61,11 @@ void install_interrupt_handler();
 
 // Removes the entries of DIR that IS_OURS accepts and that no process holds
 // under flock(2); returns how many. Errors are ignored: a sweep never fails a run.
-size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::string_view)>& is_ours);
+// An entry younger than MIN_AGE seconds is left alone: its maker may not have
+// locked it yet (mkstemp, then flock). 0 where a lock of the caller's keeps
+// every other maker out of DIR.
+size_t sweep_unlocked(const std::string& dir, const std::function<bool(std::string_view)>& is_ours,
+                      int min_age = 1);
 
 // The six characters mkstemp/mkdtemp put for "XXXXXX".
 bool ends_with_temp_suffix(std::string_view name, std::string_view before_suffix);

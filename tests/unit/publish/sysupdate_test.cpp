@@ -91,16 +91,29 @@ TEST(Sysupdate, SidecarsTravelWithTheImage) {
     EXPECT_EQ(t[0].name, "podman.conf");
     EXPECT_EQ(t[1].name, "podman-verity.conf");
     EXPECT_EQ(t[3].name, "podman-roothash-p7s.conf");
-    EXPECT_NE(t[3].content.find("MatchPattern=podman-@v-%a.roothash.p7s\n"), std::string::npos);
-    EXPECT_NE(t[3].content.find("CurrentSymlink=/etc/extensions/podman.roothash.p7s\n"),
-              std::string::npos);
+    // The signature travels and is installed as NAME-V-A.p7s; only its link
+    // has systemd-sysext's name.
+    EXPECT_NE(t[3].content.find("[Source]\nType=url-file\nPath=http://127.0.0.1:8080/ext/\n"
+                                "MatchPattern=podman-@v-%a.p7s\n"),
+              std::string::npos)
+        << t[3].content;
+    EXPECT_NE(t[3].content.find("Path=/opt/extensions/podman\nMatchPattern=podman-@v-%a.p7s\n"
+                                "CurrentSymlink=/etc/extensions/podman.roothash.p7s\n"),
+              std::string::npos)
+        << t[3].content;
     std::string b = butane_snippet(d, "fcos",
                                    {{"podman-5.4.2-arm64.raw", "ab12"},
                                     {"podman-5.4.2-arm64.verity", "cd34"},
                                     {"podman-5.4.2-arm64.roothash", "ef56"},
-                                    {"podman-5.4.2-arm64.roothash.p7s", "0789"}});
-    EXPECT_NE(b.find("source: \"http://127.0.0.1:8080/ext/podman-5.4.2-arm64.roothash.p7s\"\n"
+                                    {"podman-5.4.2-arm64.p7s", "0789"}});
+    EXPECT_NE(b.find("    - path: \"/opt/extensions/podman/podman-5.4.2-arm64.p7s\"\n"
+                     "      mode: 0644\n      contents:\n"
+                     "        source: \"http://127.0.0.1:8080/ext/podman-5.4.2-arm64.p7s\"\n"
                      "        verification:\n          hash: \"sha512-0789\"\n"),
+              std::string::npos)
+        << b;
+    EXPECT_NE(b.find("    - path: \"/etc/extensions/podman.roothash.p7s\"\n"
+                     "      target: \"/opt/extensions/podman/podman-5.4.2-arm64.p7s\"\n"),
               std::string::npos)
         << b;
     EXPECT_NE(b.find("    - path: \"/etc/extensions/podman.verity\"\n"
@@ -110,6 +123,37 @@ TEST(Sysupdate, SidecarsTravelWithTheImage) {
     EXPECT_NE(b.find("/etc/sysupdate.podman.d/podman-roothash.conf"), std::string::npos) << b;
 }
 
+// systemd-sysupdate 257 matches a MatchPattern= on any name that begins with
+// it (in SHA256SUMS and in the target directory): no transfer's pattern, its
+// version and architecture filled in, may begin another transfer's file name.
+TEST(Sysupdate, NoPatternMatchesAnotherTransfersFile) {
+    Deployment d = podman();
+    d.sidecar_suffixes = {".verity", ".roothash", ".roothash.p7s"};
+    std::vector<std::string> patterns;
+    for (const auto& f : transfer_files(d)) {
+        for (size_t at = f.content.find("MatchPattern="); at != std::string::npos;
+             at = f.content.find("MatchPattern=", at + 1)) {
+            std::string p = f.content.substr(at + 13, f.content.find('\n', at) - at - 13);
+            p.replace(p.find("@v"), 2, "5.4.2");
+            p.replace(p.find("%a"), 2, "arm64");
+            patterns.push_back(p);
+        }
+    }
+    ASSERT_EQ(patterns.size(), 8u); // source and target of four transfers
+    for (size_t i = 0; i < patterns.size(); i += 2) {
+        EXPECT_EQ(patterns[i], patterns[i + 1]); // served and installed under one name
+        for (size_t j = 0; j < patterns.size(); j += 2) {
+            if (i != j) {
+                EXPECT_NE(patterns[j].rfind(patterns[i], 0), 0u)
+                    << patterns[i] << " begins " << patterns[j];
+            }
+        }
+    }
+    // The Flatcar layout has no transfers and keeps systemd-sysext's names.
+    d.flatcar_layout = true;
+    EXPECT_EQ(sidecar_file_suffix(d, ".roothash.p7s"), ".roothash.p7s");
+}
+
 // The update units: the component's update, then a refresh only when the
 // current version changed (or a reboot request, as chosen).
 TEST(Sysupdate, UpdateUnits) {
@@ -117,7 +161,7 @@ TEST(Sysupdate, UpdateUnits) {
     auto u = update_units(d);
     ASSERT_EQ(u.size(), 2u);
     EXPECT_EQ(u[0].name, "sysext-update-podman.service");
-    EXPECT_NE(u[0].content.find("ExecStartPre=/bin/mkdir -p /etc/extensions\n"), std::string::npos);
+    EXPECT_NE(u[0].content.find("ExecStartPre=/bin/mkdir -p /etc/extensions /opt/extensions/podman\n"), std::string::npos);
     EXPECT_NE(u[0].content.find("ExecStart=/usr/lib/systemd/systemd-sysupdate -C podman update\n"),
               std::string::npos);
     EXPECT_NE(u[0].content.find("ExecStartPost=/bin/sh -c '[ \"$$(readlink -f "

@@ -54,7 +54,8 @@ wait_active() {
 fetch() {
     local - url=$1 limit=${2:-30} i=0 body
     set +x
-    until body=$(busybox wget -q -T 5 -O - "$url" 2>&1); do
+    # timeout, not wget -T: Debian 12's busybox-static (1.35) wget segfaults on -T.
+    until body=$(timeout 10 busybox wget -q -O - "$url" 2>&1); do
         i=$((i + 1))
         [ "$i" -lt "$limit" ] || die "no answer from $url after $limit tries: $body"
         sleep 1
@@ -92,10 +93,14 @@ podman_merged() {
     [ -e "$RELEASE" ]
 }
 
-# verity_device ROOTHASH: a dm-verity device for this root hash is set up.
+# verity_device ROOTHASH: a dm-verity device for this root hash is set up:
+# named after it, or (systemd 254, a disk image merged again while its device
+# was in use) after the loop partition, with the root hash in its table.
 verity_device() {
     dmsetup ls --target verity
-    dmsetup ls --target verity | has "^$1-verity" || die "no dm-verity device for root hash $1"
+    dmsetup ls --target verity | has "^$1-verity" ||
+        { dmsetup table --target verity; dmsetup table --target verity | has -F " $1 "; } ||
+        die "no dm-verity device for root hash $1"
 }
 
 # Import the static busybox root (/srv/bbroot) as a local image.
