@@ -199,7 +199,7 @@ PY
         diff "$WORK/published.txt" "$WORK/list.txt" >/dev/null ||
             fail "$c: contents.txt differs from inspect --list: $(diff "$WORK/published.txt" "$WORK/list.txt" | head -5)"
     done
-    [ -f "$WORK/$c/rel-$c/debian/e2e-1.0-x86-64/e2e-1.0-x86-64.roothash.p7s" ] ||
+    [ -f "$WORK/$c/rel-$c/debian/e2e-1.0-x86-64/e2e-1.0-x86-64.p7s" ] ||
         fail "$c: publish of the signed image left out its signature"
 done
 
