@@ -33,26 +33,8 @@ struct Child {
     uint64_t nid;
 };
 
-std::string join(const std::string& dir, const std::string& name) {
-    return dir.empty() ? name : dir + "/" + name;
-}
-
-// A path for messages: names come from the image, so control bytes are escaped.
-std::string shown(const std::string& path) {
-    if (path.empty())
-        return "/";
-    std::string out;
-    for (unsigned char c : path) {
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
+using image::join;
+using image::shown;
 
 class Walker {
 public:

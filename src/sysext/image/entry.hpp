@@ -48,4 +48,10 @@ struct ImageListing {
 inline constexpr size_t k_max_entries = 1'000'000;
 inline constexpr size_t k_max_path = 4095;
 
+// "dir/name" ("name" in the root): paths as readers build them.
+std::string join(const std::string& dir, const std::string& name);
+// A path for messages: names come from the image, so control bytes are
+// escaped ("\x01"); the root is "/".
+std::string shown(const std::string& path);
+
 } // namespace sysext::image

@@ -7,10 +7,31 @@
 #include "sysext/util/error.hpp"
 #include "sysext/util/fd.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 
 namespace sysext::image {
+
+std::string join(const std::string& dir, const std::string& name) {
+    return dir.empty() ? name : dir + "/" + name;
+}
+
+std::string shown(const std::string& path) {
+    if (path.empty())
+        return "/";
+    std::string out;
+    for (unsigned char c : path) {
+        if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
 
 std::string_view format_name(Format format) {
     return format == Format::Erofs ? "erofs" : "squashfs";
